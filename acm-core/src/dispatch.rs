@@ -1,0 +1,291 @@
+//! Decisions `async_with!` makes from the types at its call site, by autoref-based method
+//! resolution: what the block's value means (a `Result` or a plain value), whether the manager
+//! can fail, and how to show the block's error to the manager.
+
+use core::convert::Infallible;
+use core::fmt;
+use core::marker::PhantomData;
+use std::panic::resume_unwind;
+
+use crate::catch_unwind::Payload;
+use crate::exit::{BlockError, ErasedError, Full};
+
+/// The types of one `async_with!`: the block's value `O` and the manager's error `ME`.
+pub struct Kind<O, ME>(PhantomData<fn() -> (O, ME)>);
+
+impl<O, ME> Kind<O, ME> {
+    /// Reads the types off the state `async_with!` computed.
+    pub fn of(_: &Result<Result<O, Payload>, ME>) -> Self {
+        Kind(PhantomData)
+    }
+}
+
+/// The block returns `Result<T, E>` and the manager cannot fail: the result is `Result<T, E>`.
+pub trait InfallibleManagerKind {
+    /// The dispatcher.
+    type Out;
+    /// Picks the dispatcher.
+    fn __acm_kind(&self) -> Self::Out;
+}
+
+impl<T, E> InfallibleManagerKind for &&Kind<Result<T, E>, Infallible> {
+    type Out = InfallibleManager<T, E>;
+    fn __acm_kind(&self) -> Self::Out {
+        InfallibleManager(PhantomData)
+    }
+}
+
+/// The block returns `Result<T, E>`: the result is `Result<T, E>`, manager errors converted.
+pub trait FallibleBlockKind {
+    /// The dispatcher.
+    type Out;
+    /// Picks the dispatcher.
+    fn __acm_kind(&self) -> Self::Out;
+}
+
+impl<T, E, ME> FallibleBlockKind for &Kind<Result<T, E>, ME> {
+    type Out = FallibleBlock<T, E, ME>;
+    fn __acm_kind(&self) -> Self::Out {
+        FallibleBlock(PhantomData)
+    }
+}
+
+/// The block returns any other `R`: the result is `Result<R, ME>`.
+pub trait ValueBlockKind {
+    /// The dispatcher.
+    type Out;
+    /// Picks the dispatcher.
+    fn __acm_kind(&self) -> Self::Out;
+}
+
+impl<R, ME> ValueBlockKind for Kind<R, ME> {
+    type Out = ValueBlock<R, ME>;
+    fn __acm_kind(&self) -> Self::Out {
+        ValueBlock(PhantomData)
+    }
+}
+
+/// How the block ended, seen by reference so that the exit can borrow it.
+pub enum Split<'a, E> {
+    /// Completed normally.
+    Ok,
+    /// Returned `Err`.
+    Err(&'a E),
+    /// Panicked.
+    Panic(&'a Payload),
+}
+
+/// Converts a manager error into the block's error type.
+#[diagnostic::on_unimplemented(
+    message = "the block's error type `{Self}` cannot hold the manager's error `{M}`",
+    label = "this `async_with!` returns `Result<_, {Self}>`",
+    note = "implement `From<{M}>` for `{Self}`, or make the block return `Result<_, {M}>`"
+)]
+pub trait FromManagerError<M> {
+    /// Converts.
+    fn from_manager_error(error: M) -> Self;
+}
+
+impl<E: From<M>, M> FromManagerError<M> for E {
+    fn from_manager_error(error: M) -> Self {
+        E::from(error)
+    }
+}
+
+/// Dispatcher: block `Result<T, E>`, infallible manager.
+pub struct InfallibleManager<T, E>(PhantomData<fn() -> (T, E)>);
+
+impl<T, E> InfallibleManager<T, E> {
+    /// Enter cannot fail.
+    pub fn enter_failed(self, error: Infallible) -> Result<T, E> {
+        match error {}
+    }
+    /// Splits the outcome.
+    pub fn split<'a>(&self, outcome: &'a Result<Result<T, E>, Payload>) -> Split<'a, E> {
+        split_result(outcome)
+    }
+    /// The block's result (its panic resumes).
+    pub fn finish(self, outcome: Result<Result<T, E>, Payload>, exit: Result<(), Infallible>) -> Result<T, E> {
+        let Ok(()) = exit;
+        outcome.unwrap_or_else(|payload| resume_unwind(payload))
+    }
+}
+
+/// Dispatcher: block `Result<T, E>`, manager error `ME`.
+pub struct FallibleBlock<T, E, ME>(PhantomData<fn() -> (T, E, ME)>);
+
+impl<T, E, ME> FallibleBlock<T, E, ME> {
+    /// The enter's error, converted.
+    pub fn enter_failed(self, error: ME) -> Result<T, E>
+    where
+        E: FromManagerError<ME>,
+    {
+        Err(E::from_manager_error(error))
+    }
+    /// Splits the outcome.
+    pub fn split<'a>(&self, outcome: &'a Result<Result<T, E>, Payload>) -> Split<'a, E> {
+        split_result(outcome)
+    }
+    /// The exit's error wins; otherwise the block's result (its panic resumes).
+    pub fn finish(self, outcome: Result<Result<T, E>, Payload>, exit: Result<(), ME>) -> Result<T, E>
+    where
+        E: FromManagerError<ME>,
+    {
+        let block = outcome.unwrap_or_else(|payload| resume_unwind(payload));
+        match exit {
+            Err(error) => Err(E::from_manager_error(error)),
+            Ok(()) => block,
+        }
+    }
+}
+
+/// Dispatcher: block value `R`, manager error `ME`.
+pub struct ValueBlock<R, ME>(PhantomData<fn() -> (R, ME)>);
+
+impl<R, ME> ValueBlock<R, ME> {
+    /// The enter's error.
+    pub fn enter_failed(self, error: ME) -> Result<R, ME> {
+        Err(error)
+    }
+    /// Splits the outcome.
+    pub fn split<'a>(&self, outcome: &'a Result<R, Payload>) -> Split<'a, Infallible> {
+        match outcome {
+            Ok(_) => Split::Ok,
+            Err(payload) => Split::Panic(payload),
+        }
+    }
+    /// The block's value unless the exit failed (a panic resumes).
+    pub fn finish(self, outcome: Result<R, Payload>, exit: Result<(), ME>) -> Result<R, ME> {
+        let value = outcome.unwrap_or_else(|payload| resume_unwind(payload));
+        exit.map(|()| value)
+    }
+}
+
+fn split_result<T, E>(outcome: &Result<Result<T, E>, Payload>) -> Split<'_, E> {
+    match outcome {
+        Ok(Ok(_)) => Split::Ok,
+        Ok(Err(error)) => Split::Err(error),
+        Err(payload) => Split::Panic(payload),
+    }
+}
+
+/// The block's error, to be shown to the manager as a [`BlockError`].
+pub struct View<'a, E>(pub &'a E);
+
+/// What keeps a [`BlockError`] alive: the error itself, or text formatted from it.
+pub enum ViewStorage<'a> {
+    /// A shareable error, viewed in place.
+    Borrowed(BlockError<'a>),
+    /// An error that `Exit` cannot share across threads (not `Sync`), formatted once.
+    Formatted(Formatted),
+    /// An error that cannot even be formatted (not `Debug`): its type name.
+    Named(Named),
+}
+
+impl ViewStorage<'_> {
+    /// The view.
+    pub fn view(&self) -> BlockError<'_> {
+        match self {
+            ViewStorage::Borrowed(view) => *view,
+            ViewStorage::Formatted(text) => BlockError::from_erased(text),
+            ViewStorage::Named(name) => BlockError::from_erased(name),
+        }
+    }
+}
+
+/// Text of an error that cannot be shared.
+pub struct Formatted {
+    display: String,
+    debug: String,
+    type_name: &'static str,
+}
+
+impl ErasedError for Formatted {
+    fn fmt_display(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display)
+    }
+    fn fmt_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.debug)
+    }
+    fn type_id(&self) -> Option<core::any::TypeId> {
+        None
+    }
+    fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+}
+
+/// The name of an error type that is not `Debug`.
+pub struct Named(&'static str);
+
+impl ErasedError for Named {
+    fn fmt_display(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an error of type `{}`", self.0)
+    }
+    fn fmt_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{}>", self.0)
+    }
+    fn type_id(&self) -> Option<core::any::TypeId> {
+        None
+    }
+    fn type_name(&self) -> &'static str {
+        self.0
+    }
+}
+
+/// `'static + Display + Debug + Sync`: viewed in place, downcastable.
+pub trait ViewShared<'a> {
+    /// Builds the view.
+    fn __acm_view(&self) -> ViewStorage<'a>;
+}
+
+impl<'a, E: fmt::Display + fmt::Debug + Sync + 'static> ViewShared<'a> for &&&View<'a, E> {
+    fn __acm_view(&self) -> ViewStorage<'a> {
+        ViewStorage::Borrowed(BlockError::from_erased(Full::wrap(self.0)))
+    }
+}
+
+/// `Display + Debug` but not shareable (such as `Box<dyn Error>`): formatted.
+pub trait ViewFormatted<'a> {
+    /// Builds the view.
+    fn __acm_view(&self) -> ViewStorage<'a>;
+}
+
+impl<'a, E: fmt::Display + fmt::Debug> ViewFormatted<'a> for &&View<'a, E> {
+    fn __acm_view(&self) -> ViewStorage<'a> {
+        ViewStorage::Formatted(Formatted {
+            display: self.0.to_string(),
+            debug: format!("{:?}", self.0),
+            type_name: core::any::type_name::<E>(),
+        })
+    }
+}
+
+/// `Debug` only: formatted through `Debug`.
+pub trait ViewDebug<'a> {
+    /// Builds the view.
+    fn __acm_view(&self) -> ViewStorage<'a>;
+}
+
+impl<'a, E: fmt::Debug> ViewDebug<'a> for &View<'a, E> {
+    fn __acm_view(&self) -> ViewStorage<'a> {
+        let debug = format!("{:?}", self.0);
+        ViewStorage::Formatted(Formatted {
+            display: debug.clone(),
+            debug,
+            type_name: core::any::type_name::<E>(),
+        })
+    }
+}
+
+/// Anything else: named by its type.
+pub trait ViewOpaque<'a> {
+    /// Builds the view.
+    fn __acm_view(&self) -> ViewStorage<'a>;
+}
+
+impl<'a, E> ViewOpaque<'a> for View<'a, E> {
+    fn __acm_view(&self) -> ViewStorage<'a> {
+        ViewStorage::Named(Named(core::any::type_name::<E>()))
+    }
+}

@@ -1,0 +1,244 @@
+//! How a with-block ended, as the manager's teardown sees it.
+
+use core::any::{Any, TypeId};
+use core::fmt;
+
+/// How the with-block ended: what `r#yield!(..)` evaluates to in a generated manager, and what
+/// [`AsyncContextManager::exit`](crate::AsyncContextManager::exit) receives.
+///
+/// `Exit` borrows the block's error or panic message for the duration of the teardown; it is
+/// `Copy`, `Send` and `Sync`, so a teardown can hold it across `.await` in a spawned task.
+///
+/// ```
+/// use acm::{async_context_manager, async_with, Exit};
+///
+/// #[async_context_manager]
+/// async fn report(log: &mut Vec<String>) -> u32 {
+///     match r#yield!(7) {
+///         Exit::Ok => log.push("ok".into()),
+///         Exit::Err(error) => log.push(format!("error: {error}")),
+///         Exit::Panic(panic) => log.push(format!("panic: {panic}")),
+///         _ => log.push("cancelled".into()),
+///     }
+/// }
+///
+/// # futures_executor::block_on(async {
+/// let mut log = Vec::new();
+/// let result = async_with!(report(&mut log) => |n| {
+///     if n > 5 { return Err("too big"); }
+///     Ok(n)
+/// });
+/// assert_eq!(result, Err("too big"));
+/// assert_eq!(log, ["error: too big"]);
+/// # });
+/// ```
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum Exit<'a> {
+    /// The block completed: with a value, or with `Ok(..)` when it returns a `Result`.
+    Ok,
+    /// The block returned `Err(..)`, or a later manager of a tuple failed to enter.
+    Err(BlockError<'a>),
+    /// The block panicked; the panic resumes once the teardown has finished.
+    Panic(PanicMessage<'a>),
+    /// The future running the block was dropped before the block finished.
+    Cancelled,
+}
+
+impl<'a> Exit<'a> {
+    /// `true` when the block completed normally.
+    ///
+    /// ```
+    /// assert!(acm::Exit::Ok.is_ok());
+    /// assert!(!acm::Exit::Cancelled.is_ok());
+    /// ```
+    pub fn is_ok(&self) -> bool {
+        matches!(self, Exit::Ok)
+    }
+
+    /// The block's error, if it ended with one.
+    ///
+    /// ```
+    /// let error = std::io::Error::other("disk full");
+    /// let exit = acm::Exit::Err(acm::BlockError::new(&error));
+    /// assert_eq!(exit.error().unwrap().to_string(), "disk full");
+    /// assert!(acm::Exit::Ok.error().is_none());
+    /// ```
+    pub fn error(&self) -> Option<BlockError<'a>> {
+        match self {
+            Exit::Err(error) => Some(*error),
+            _ => None,
+        }
+    }
+}
+
+/// A borrowed, type-erased view of the error a with-block returned.
+///
+/// It displays and debug-prints as the error itself, and [`downcast_ref`](Self::downcast_ref)
+/// recovers the concrete error. In `async_with!`, a block error that is `Display + Debug + Sync`
+/// is viewed in place (its type must then be `'static`); one that is not `Sync` (such as
+/// `Box<dyn Error>`) is formatted once, and one that is not even `Debug` shows its type name.
+#[derive(Clone, Copy)]
+pub struct BlockError<'a> {
+    inner: &'a (dyn ErasedError + Sync + 'a),
+}
+
+impl<'a> BlockError<'a> {
+    /// Views `error` as the outcome of a block, for hand-written managers and exit stacks.
+    ///
+    /// ```
+    /// use acm::BlockError;
+    /// let error = std::io::Error::new(std::io::ErrorKind::NotFound, "no such table");
+    /// let view = BlockError::new(&error);
+    /// assert_eq!(view.to_string(), "no such table");
+    /// assert_eq!(view.downcast_ref::<std::io::Error>().unwrap().kind(), std::io::ErrorKind::NotFound);
+    /// ```
+    pub fn new<E>(error: &'a E) -> Self
+    where
+        E: fmt::Display + fmt::Debug + Sync + 'static,
+    {
+        Self::from_erased(Full::wrap(error))
+    }
+
+    pub(crate) fn from_erased(inner: &'a (dyn ErasedError + Sync + 'a)) -> Self {
+        BlockError { inner }
+    }
+
+    /// The error as `E`, when the block's error type is exactly `E` (and `'static`).
+    ///
+    /// ```
+    /// #[derive(Debug, PartialEq)]
+    /// struct Conflict(u32);
+    /// impl std::fmt::Display for Conflict {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, "conflict on row {}", self.0) }
+    /// }
+    /// let error = Conflict(3);
+    /// let view = acm::BlockError::new(&error);
+    /// assert_eq!(view.downcast_ref::<Conflict>(), Some(&Conflict(3)));
+    /// assert!(view.downcast_ref::<std::io::Error>().is_none());
+    /// ```
+    pub fn downcast_ref<E: Any>(&self) -> Option<&'a E> {
+        if self.inner.type_id() == Some(TypeId::of::<E>()) {
+            let erased: *const (dyn ErasedError + Sync + 'a) = self.inner;
+            // SAFETY: `type_id` is `Some` only for `Full<E>`, a `repr(transparent)` wrapper
+            // around `E`, so the pointee is an `E` borrowed for `'a`.
+            // Exercised by tests/exit.rs::downcast_recovers_the_block_error.
+            Some(unsafe { &*erased.cast::<E>() })
+        } else {
+            None
+        }
+    }
+
+    /// `true` when the block's error type is exactly `E`.
+    ///
+    /// ```
+    /// let error = std::fmt::Error;
+    /// assert!(acm::BlockError::new(&error).is::<std::fmt::Error>());
+    /// ```
+    pub fn is<E: Any>(&self) -> bool {
+        self.downcast_ref::<E>().is_some()
+    }
+
+    /// The name of the block's error type, as [`core::any::type_name`] spells it.
+    ///
+    /// ```
+    /// let error = std::fmt::Error;
+    /// assert_eq!(acm::BlockError::new(&error).type_name(), "core::fmt::Error");
+    /// ```
+    pub fn type_name(&self) -> &'static str {
+        self.inner.type_name()
+    }
+}
+
+impl fmt::Display for BlockError<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt_display(f)
+    }
+}
+
+impl fmt::Debug for BlockError<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.fmt_debug(f)
+    }
+}
+
+/// The message of a panic that unwound out of a with-block.
+///
+/// Panics raised with a string (`panic!("...")`, `.unwrap()`, `assert!`) show their message;
+/// any other payload shows as `Box<dyn Any>`, as the standard panic hook prints it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PanicMessage<'a> {
+    message: &'a str,
+}
+
+impl<'a> PanicMessage<'a> {
+    /// Reads the message out of a panic payload, as `catch_unwind` returns it.
+    ///
+    /// ```
+    /// let payload = std::panic::catch_unwind(|| panic!("boom {}", 42)).unwrap_err();
+    /// assert_eq!(acm::PanicMessage::from_payload(&*payload).message(), "boom 42");
+    /// ```
+    pub fn from_payload(payload: &'a (dyn Any + Send)) -> Self {
+        let message = if let Some(text) = payload.downcast_ref::<&'static str>() {
+            text
+        } else if let Some(text) = payload.downcast_ref::<String>() {
+            text.as_str()
+        } else {
+            "Box<dyn Any>"
+        };
+        PanicMessage { message }
+    }
+
+    /// The panic's message.
+    ///
+    /// ```
+    /// let payload = std::panic::catch_unwind(|| panic!("boom")).unwrap_err();
+    /// assert_eq!(acm::PanicMessage::from_payload(&*payload).message(), "boom");
+    /// ```
+    pub fn message(&self) -> &'a str {
+        self.message
+    }
+}
+
+impl fmt::Display for PanicMessage<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message)
+    }
+}
+
+/// What a [`BlockError`] can do with the error behind it.
+pub(crate) trait ErasedError {
+    fn fmt_display(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    fn fmt_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    /// `Some` only where `downcast_ref` is sound: for `'static` error types.
+    fn type_id(&self) -> Option<TypeId>;
+    fn type_name(&self) -> &'static str;
+}
+
+/// A `'static`, `Display + Debug` error: formats and downcasts.
+#[repr(transparent)]
+pub(crate) struct Full<E>(E);
+
+impl<E> Full<E> {
+    pub(crate) fn wrap(error: &E) -> &Self {
+        // SAFETY: `Full<E>` is `repr(transparent)` over `E`, so both references have the same
+        // layout and validity; the borrow keeps its lifetime.
+        // Exercised by every test that formats an `Exit::Err` (tests/exit.rs).
+        unsafe { &*(error as *const E).cast::<Self>() }
+    }
+}
+
+impl<E: fmt::Display + fmt::Debug + 'static> ErasedError for Full<E> {
+    fn fmt_display(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+    fn fmt_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+    fn type_id(&self) -> Option<TypeId> {
+        Some(TypeId::of::<E>())
+    }
+    fn type_name(&self) -> &'static str {
+        core::any::type_name::<E>()
+    }
+}

@@ -1,0 +1,43 @@
+//! Runtime of [acm](https://docs.rs/acm): the [`AsyncContextManager`] trait, the [`Exit`]
+//! outcome type, [`async_with!`] and the coroutine driver behind `#[async_context_manager]`.
+//!
+//! Depend on `acm`, which re-exports all of this together with the attribute.
+#![warn(missing_docs, unsafe_op_in_unsafe_fn)]
+
+mod catch_unwind;
+mod dispatch;
+mod exit;
+mod family;
+mod generated;
+mod manager;
+mod output;
+mod slot;
+mod tuple;
+mod with;
+mod yield_point;
+
+pub use exit::{BlockError, Exit, PanicMessage};
+pub use generated::Generated;
+pub use manager::AsyncContextManager;
+
+/// Not public API: what `async_with!` and `#[async_context_manager]` expand to.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::catch_unwind::{CatchUnwind, Payload};
+    pub use crate::dispatch::{
+        FallibleBlock, FallibleBlockKind, FromManagerError, InfallibleManager,
+        InfallibleManagerKind, Kind, Split, ValueBlock, ValueBlockKind, View, ViewDebug,
+        ViewFormatted, ViewOpaque, ViewShared, ViewStorage,
+    };
+    pub use crate::family::Family;
+    pub use crate::generated::{Body, EnterFuture, ExitFuture, Generated, Start};
+    pub use crate::output::BodyOutput;
+    pub use crate::slot::SlotRef;
+    pub use crate::yield_point::{YieldPoint, Yielder};
+
+    /// Pins down the output type of a generated body, so `?` and `return` in it know the
+    /// manager's error type.
+    pub fn body_future<O, F: core::future::Future<Output = O>>(body: F) -> F {
+        body
+    }
+}

@@ -1,0 +1,141 @@
+//! A tuple of managers is a manager: entered left to right, exited right to left, like nested
+//! `async with` statements (or Python's `async with a, b:`).
+
+use core::fmt;
+use core::pin::Pin;
+use std::panic::resume_unwind;
+
+use crate::catch_unwind::{CatchUnwind, Payload};
+use crate::{AsyncContextManager, BlockError, Exit, PanicMessage};
+
+/// `&mut T` for a tuple whose fields are borrowed one at a time across `.await`s.
+struct Fields<T>(*mut T);
+
+impl<T> Clone for Fields<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Fields<T> {}
+
+// SAFETY: `Fields` stands for the `Pin<&mut T>` it was made from, so it is `Send`/`Sync`
+// exactly when that reference would be. Exercised by tests/send.rs (a spawned tuple).
+unsafe impl<T: Send> Send for Fields<T> {}
+// SAFETY: as above.
+unsafe impl<T: Sync> Sync for Fields<T> {}
+
+/// What the exits seen so far left behind: the newest error wins (as in Python), a panic is
+/// remembered and resumed once every manager has exited.
+struct Unwinding<E> {
+    error: Option<E>,
+    panic: Option<Payload>,
+}
+
+impl<E: fmt::Display + fmt::Debug + Sync + 'static> Unwinding<E> {
+    fn exit_for_next<'a>(&'a self, original: Exit<'a>) -> Exit<'a> {
+        match (&self.panic, &self.error) {
+            (Some(payload), _) => Exit::Panic(PanicMessage::from_payload(&**payload)),
+            (None, Some(error)) => Exit::Err(BlockError::new(error)),
+            (None, None) => original,
+        }
+    }
+
+    fn record(&mut self, exited: Result<Result<(), E>, Payload>) {
+        match exited {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => self.error = Some(error),
+            Err(payload) => {
+                self.panic.get_or_insert(payload);
+            }
+        }
+    }
+
+    fn finish(self) -> Result<(), E> {
+        if let Some(payload) = self.panic {
+            resume_unwind(payload);
+        }
+        self.error.map_or(Ok(()), Err)
+    }
+}
+
+macro_rules! tuple_manager {
+    ($len:literal: $($M:ident $index:tt),+) => {
+        /// Enters left to right and exits right to left. If a manager fails to enter (or
+        /// panics), the ones already entered exit and see that error; each exit sees the newest
+        /// error, and the newest error wins. All managers share one error type.
+        impl<E, $($M),+> AsyncContextManager for ($($M,)+)
+        where
+            E: fmt::Display + fmt::Debug + Sync + 'static,
+            $($M: AsyncContextManager<Error = E>,)+
+        {
+            type Target<'a> = ($($M::Target<'a>,)+) where Self: 'a;
+            type Error = E;
+
+            async fn enter(self: Pin<&mut Self>) -> Result<Self::Target<'_>, E> {
+                // SAFETY: the fields are structurally pinned: they are only ever reached as
+                // `Pin<&mut _>` and never moved. Exercised by tests/tuple.rs under Miri.
+                let fields = Fields(unsafe { self.get_unchecked_mut() } as *mut Self);
+                let mut targets = ($(None::<$M::Target<'_>>,)+);
+                $(
+                    // SAFETY: field `$index` is pinned (see above) and borrowed by nothing else.
+                    let field = unsafe { Pin::new_unchecked(&mut (*fields.0).$index) };
+                    match CatchUnwind::new(field.enter()).await {
+                        Ok(Ok(target)) => targets.$index = Some(target),
+                        Ok(Err(error)) => {
+                            drop(targets);
+                            let exited = Self::exit_from(fields, $index, Exit::Err(BlockError::new(&error))).await;
+                            return Err(exited.err().unwrap_or(error));
+                        }
+                        Err(payload) => {
+                            drop(targets);
+                            let message = PanicMessage::from_payload(&*payload);
+                            let _ = Self::exit_from(fields, $index, Exit::Panic(message)).await;
+                            resume_unwind(payload);
+                        }
+                    }
+                )+
+                Ok(($(targets.$index.expect("entered"),)+))
+            }
+
+            async fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> Result<(), E> {
+                // SAFETY: structural pinning, as in `enter`; the targets are gone.
+                let fields = Fields(unsafe { self.get_unchecked_mut() } as *mut Self);
+                Self::exit_from(fields, $len, exit).await
+            }
+        }
+
+        impl<E, $($M),+> ExitFrom for ($($M,)+)
+        where
+            E: fmt::Display + fmt::Debug + Sync + 'static,
+            $($M: AsyncContextManager<Error = E>,)+
+        {
+            type Error = E;
+
+            async fn exit_from(fields: Fields<Self>, top: usize, exit: Exit<'_>) -> Result<(), E> {
+                let mut unwinding = Unwinding { error: None, panic: None };
+                for index in (0..top).rev() {
+                    let seen = unwinding.exit_for_next(exit);
+                    let exited = match index {
+                        $(
+                            // SAFETY: field `$index` is pinned and its target has been dropped.
+                            $index => CatchUnwind::new(unsafe { Pin::new_unchecked(&mut (*fields.0).$index) }.exit(seen)).await,
+                        )+
+                        _ => unreachable!(),
+                    };
+                    unwinding.record(exited);
+                }
+                unwinding.finish()
+            }
+        }
+    };
+}
+
+/// Exits the first `top` fields of a tuple of managers, right to left.
+trait ExitFrom: Sized {
+    type Error;
+    async fn exit_from(fields: Fields<Self>, top: usize, exit: Exit<'_>) -> Result<(), Self::Error>;
+}
+
+tuple_manager!(2: A 0, B 1);
+tuple_manager!(3: A 0, B 1, C 2);
+tuple_manager!(4: A 0, B 1, C 2, D 3);

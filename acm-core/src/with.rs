@@ -1,0 +1,138 @@
+//! `async_with!`: Python's `async with`, expanded inline into the caller's async code.
+
+/// Enters a manager, runs a block with its target, and always runs the manager's exit with
+/// the block's outcome.
+///
+/// ```text
+/// async_with!(MANAGER => |PATTERN| BODY)
+/// ```
+///
+/// Use it inside async code; it awaits internally (like `tokio::join!`).
+///
+/// - The block behaves like a closure body: `?` and `return` leave the block, and the exit
+///   still runs. It may borrow and move from its surroundings like a non-`move` closure.
+/// - The target cannot escape the block: it borrows the manager.
+/// - A tuple of managers enters left to right and exits right to left.
+///
+/// # The result
+/// | block value | manager error | `async_with!` gives |
+/// |---|---|---|
+/// | `Result<T, E>` | `Infallible` | `Result<T, E>` |
+/// | `Result<T, E>` | `M` | `Result<T, E>`, with `E: From<M>` |
+/// | any other `R` | `M` | `Result<R, M>` |
+///
+/// A failed enter returns its error (converted) without running the block. When both the block
+/// and the exit fail, the exit's error wins, as in Python; the manager saw the block's error
+/// through [`Exit::Err`](crate::Exit::Err) and can chain it. A panic in the block runs the exit
+/// with [`Exit::Panic`](crate::Exit::Panic), then resumes; a panic in enter or exit propagates.
+///
+/// ```
+/// use acm::{async_context_manager, async_with, Exit};
+///
+/// #[derive(Debug, PartialEq)]
+/// enum DbError { Busy, Constraint }
+///
+/// #[async_context_manager]
+/// async fn transaction(log: &mut Vec<&'static str>) -> Result<&mut Vec<&'static str>, DbError> {
+///     log.push("begin");
+///     match r#yield!(&mut *log) {
+///         Exit::Ok => log.push("commit"),
+///         _ => log.push("rollback"),
+///     }
+///     Ok(())
+/// }
+///
+/// # futures_executor::block_on(async {
+/// let mut log = Vec::new();
+/// let rows = async_with!(transaction(&mut log) => |tx| {
+///     tx.push("insert");
+///     Ok::<_, DbError>(1)
+/// });
+/// assert_eq!(rows, Ok(1));
+///
+/// let failed: Result<u32, DbError> = async_with!(transaction(&mut log) => |tx| {
+///     tx.push("insert");
+///     Err(DbError::Constraint)?;
+///     Ok(2)
+/// });
+/// assert_eq!(failed, Err(DbError::Constraint));
+/// assert_eq!(log, ["begin", "insert", "commit", "begin", "insert", "rollback"]);
+/// # let _ = DbError::Busy;
+/// # });
+/// ```
+#[macro_export]
+macro_rules! async_with {
+    ($manager:expr => |$target:pat_param| $body:expr $(,)?) => {{
+        #[allow(unused_imports)]
+        use $crate::__private::{
+            FallibleBlockKind as _, InfallibleManagerKind as _, ValueBlockKind as _,
+            ViewDebug as _, ViewFormatted as _, ViewOpaque as _, ViewShared as _,
+        };
+        let mut __acm_manager = ::core::pin::pin!($manager);
+        let __acm_state = match $crate::AsyncContextManager::enter(__acm_manager.as_mut()).await {
+            ::core::result::Result::Ok(__acm_target) => ::core::result::Result::Ok(
+                $crate::__private::CatchUnwind::new(async {
+                    let $target = __acm_target;
+                    $body
+                })
+                .await,
+            ),
+            ::core::result::Result::Err(__acm_error) => ::core::result::Result::Err(__acm_error),
+        };
+        let __acm_kind = (&&$crate::__private::Kind::of(&__acm_state)).__acm_kind();
+        match __acm_state {
+            ::core::result::Result::Err(__acm_error) => __acm_kind.enter_failed(__acm_error),
+            ::core::result::Result::Ok(__acm_outcome) => {
+                let __acm_view;
+                let __acm_exit = match __acm_kind.split(&__acm_outcome) {
+                    $crate::__private::Split::Ok => $crate::Exit::Ok,
+                    $crate::__private::Split::Err(__acm_error) => {
+                        __acm_view = (&&&$crate::__private::View(__acm_error)).__acm_view();
+                        $crate::Exit::Err(__acm_view.view())
+                    }
+                    $crate::__private::Split::Panic(__acm_payload) => {
+                        $crate::Exit::Panic($crate::PanicMessage::from_payload(&**__acm_payload))
+                    }
+                };
+                let __acm_exited =
+                    $crate::AsyncContextManager::exit(__acm_manager.as_mut(), __acm_exit).await;
+                __acm_kind.finish(__acm_outcome, __acm_exited)
+            }
+        }
+    }};
+}
+
+/// The yield point of an `#[async_context_manager]` fn: lends a value to the with-block and
+/// evaluates to the block's [`Exit`](crate::Exit).
+///
+/// The attribute rewrites it; anywhere else it is a compile error. It is spelled `r#yield!`
+/// because stable Rust rejects `yield` syntax inside any attribute's input before the
+/// attribute can rewrite it (as `try!` became `r#try!`).
+///
+/// ```
+/// use acm::{async_context_manager, async_with, Exit};
+///
+/// #[async_context_manager]
+/// async fn counter() -> u32 {
+///     let exit = r#yield!(41);
+///     assert!(matches!(exit, Exit::Ok));
+/// }
+/// # futures_executor::block_on(async {
+/// assert_eq!(async_with!(counter() => |n| n + 1), Ok(42));
+/// # });
+/// ```
+///
+/// ```compile_fail
+/// async fn not_a_manager() {
+///     acm::r#yield!(1); // error: `r#yield!` can only be used in an `#[async_context_manager]` fn
+/// }
+/// ```
+#[macro_export]
+macro_rules! r#yield {
+    ($($value:tt)*) => {
+        ::core::compile_error!(
+            "`r#yield!` can only be used in the body of an `#[async_context_manager]` async fn, \
+             outside closures, async blocks and other macros"
+        )
+    };
+}

@@ -1,0 +1,97 @@
+//! The coroutine's side of the hand-over: `r#yield!(target)` lends the target to the driver
+//! and suspends until the driver brings back the block's [`Exit`].
+
+use core::future::Future;
+use core::marker::{PhantomData, PhantomPinned};
+use core::pin::Pin;
+use core::ptr;
+use core::task::{Context, Poll};
+
+use crate::Exit;
+use crate::family::Family;
+use crate::slot::SlotRef;
+
+/// The yield handle of one generated manager, typed by its target family `Fam`.
+///
+/// `#[async_context_manager]` binds it to a hygienic local that user code cannot name, and
+/// rewrites the fn's single `r#yield!(value)` into `yielder.yield_(value).await`.
+pub struct Yielder<Fam> {
+    slot: SlotRef,
+    _family: PhantomData<Fam>,
+}
+
+// SAFETY: the slot pointer targets the `Generated` that owns the coroutine owning this
+// yielder; moving or sharing it across threads moves or shares the whole manager, whose every
+// access goes through `Pin<&mut Generated>`. Exercised by tests/send.rs (spawned on tokio).
+unsafe impl<Fam> Send for Yielder<Fam> {}
+// SAFETY: as for `Send`: the yielder has no `&self` API that touches the slot.
+unsafe impl<Fam> Sync for Yielder<Fam> {}
+
+impl<Fam> Yielder<Fam> {
+    pub(crate) fn new(slot: SlotRef) -> Self {
+        Yielder { slot, _family: PhantomData }
+    }
+
+    /// Lends `target` to the with-block and suspends until the block has ended.
+    pub fn yield_<'y, 'v>(
+        &'y mut self,
+        target: <Fam as Family<'v>>::Target,
+    ) -> YieldPoint<'y, <Fam as Family<'v>>::Target>
+    where
+        Fam: Family<'v>,
+    {
+        YieldPoint {
+            slot: self.slot,
+            target: Some(target),
+            suspended: false,
+            _exit: PhantomData,
+            _pinned: PhantomPinned,
+        }
+    }
+}
+
+/// The future `r#yield!` awaits. First poll: publish the address of the target and suspend.
+/// Next poll (driven by the manager's exit): take the [`Exit`] the driver published.
+pub struct YieldPoint<'y, T> {
+    slot: SlotRef,
+    target: Option<T>,
+    suspended: bool,
+    _exit: PhantomData<&'y mut ()>,
+    _pinned: PhantomPinned,
+}
+
+// SAFETY: see `Yielder`; the target itself is only sent or shared along with this future.
+unsafe impl<T: Send> Send for YieldPoint<'_, T> {}
+// SAFETY: see `Yielder`; `YieldPoint` has no `&self` API.
+unsafe impl<T: Sync> Sync for YieldPoint<'_, T> {}
+
+impl<'y, T> Future for YieldPoint<'y, T> {
+    type Output = Exit<'y>;
+
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Exit<'y>> {
+        // SAFETY: nothing is moved out of the pinned future; `target` is lent by address and
+        // taken by the driver in place.
+        let this = unsafe { self.get_unchecked_mut() };
+        if !this.suspended {
+            this.suspended = true;
+            // SAFETY: the slot belongs to the manager driving this coroutine, which is inside
+            // `Generated::poll_enter` right now and reads the slot before returning. The
+            // target stays at this address while the coroutine is suspended here (the
+            // coroutine is pinned in the manager). Exercised by tests/borrowed_target.rs
+            // under Miri.
+            unsafe { this.slot.publish(ptr::addr_of_mut!(this.target).cast()) };
+            return Poll::Pending;
+        }
+        // SAFETY: after the yield, the only one that polls this coroutine is the manager's
+        // exit, which publishes a pointer to its `Exit` before polling and keeps that `Exit`
+        // alive, with everything it borrows, until the coroutine completes or is dropped
+        // (`ExitFuture` drops the coroutine before its own `Exit` dies).
+        // Exercised by tests/exit.rs and tests/borrowed_target.rs under Miri.
+        let exit = unsafe { this.slot.take() };
+        if exit.is_null() {
+            return Poll::Pending;
+        }
+        // SAFETY: a non-null slot after the yield holds the driver's `*const Exit`, see above.
+        Poll::Ready(unsafe { *exit.cast::<Exit<'y>>() })
+    }
+}
