@@ -79,7 +79,7 @@ macro_rules! async_with {
             ),
             ::core::result::Result::Err(__acm_error) => ::core::result::Result::Err(__acm_error),
         };
-        let __acm_kind = (&&$crate::__private::Kind::of(&__acm_state)).__acm_kind();
+        let __acm_kind = (&&&$crate::__private::Kind::of(&__acm_state)).__acm_kind();
         match __acm_state {
             ::core::result::Result::Err(__acm_error) => __acm_kind.enter_failed(__acm_error),
             ::core::result::Result::Ok(__acm_outcome) => {
@@ -87,7 +87,7 @@ macro_rules! async_with {
                 let __acm_exit = match __acm_kind.split(&__acm_outcome) {
                     $crate::__private::Split::Ok => $crate::Exit::Ok,
                     $crate::__private::Split::Err(__acm_error) => {
-                        __acm_view = (&&&$crate::__private::View(__acm_error)).__acm_view();
+                        __acm_view = (&&&&$crate::__private::View(__acm_error)).__acm_view();
                         $crate::Exit::Err(__acm_view.view())
                     }
                     $crate::__private::Split::Panic(__acm_payload) => {

@@ -1,8 +1,28 @@
-//! The `#[async_context_manager]` attribute of acm. Use it through the `acm` crate.
+//! The `#[async_context_manager]` attribute of acm. Use it through the `acm` crate, which
+//! documents it.
+
+mod args;
+mod expand;
+mod lifetimes;
+mod parse;
+mod return_type;
+mod yield_point;
+
 use proc_macro::TokenStream;
 
-/// See `acm::async_context_manager`.
+/// Turns an `async fn` with one `r#yield!(value)` into a context manager. See `acm`.
 #[proc_macro_attribute]
-pub fn async_context_manager(_args: TokenStream, input: TokenStream) -> TokenStream {
-    input
+pub fn async_context_manager(args: TokenStream, input: TokenStream) -> TokenStream {
+    let args = proc_macro2::TokenStream::from(args);
+    let input = proc_macro2::TokenStream::from(input);
+    match parse::parse(args, input.clone()).and_then(expand::expand) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => {
+            // Keep the user's fn (as written) next to the error, so that one mistake does not
+            // cascade into "cannot find function" errors at every call site.
+            let mut tokens = error.to_compile_error();
+            tokens.extend(parse::fallback(input));
+            tokens.into()
+        }
+    }
 }

@@ -1,0 +1,54 @@
+//! Reading the attribute's input: an `async fn`, with no attribute arguments.
+
+use proc_macro2::TokenStream;
+use syn::spanned::Spanned;
+use syn::{Error, ItemFn, Result};
+
+pub fn parse(args: TokenStream, input: TokenStream) -> Result<ItemFn> {
+    if !args.is_empty() {
+        return Err(Error::new_spanned(args, "`#[async_context_manager]` takes no arguments"));
+    }
+    let function: ItemFn = syn::parse2(input).map_err(|error| {
+        Error::new(error.span(), "`#[async_context_manager]` applies to an `async fn` with a body")
+    })?;
+    let signature = &function.sig;
+    if signature.asyncness.is_none() {
+        return Err(Error::new_spanned(
+            signature.fn_token,
+            "`#[async_context_manager]` applies to an `async fn`: write `async fn`",
+        ));
+    }
+    if let Some(constness) = &signature.constness {
+        return Err(Error::new_spanned(constness, "a context manager cannot be a `const fn`"));
+    }
+    if let Some(unsafety) = &signature.unsafety {
+        return Err(Error::new_spanned(
+            unsafety,
+            "a context manager cannot be an `unsafe fn`: use `unsafe` blocks in its body",
+        ));
+    }
+    if let Some(abi) = &signature.abi {
+        return Err(Error::new_spanned(abi, "a context manager cannot have an `extern` ABI"));
+    }
+    if let Some(variadic) = &signature.variadic {
+        return Err(Error::new(variadic.span(), "a context manager cannot be variadic"));
+    }
+    Ok(function)
+}
+
+/// The user's fn without the attribute's rewriting, or nothing if it does not parse. Emitted
+/// next to an error so that callers of the fn are not flooded with unrelated errors.
+pub fn fallback(input: TokenStream) -> TokenStream {
+    match syn::parse2::<ItemFn>(input) {
+        Ok(mut function) => {
+            // A body that cannot compile as a manager is replaced, so only our error shows.
+            function.block = syn::parse_quote!({
+                ::core::panic!("this fn did not compile as an #[async_context_manager]")
+            });
+            function.sig.asyncness = None;
+            function.sig.output = syn::ReturnType::Default;
+            quote::quote!(#[allow(unused_variables, unreachable_code)] #function)
+        }
+        Err(_) => TokenStream::new(),
+    }
+}

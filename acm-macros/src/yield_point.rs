@@ -1,0 +1,230 @@
+//! Finds the body's single `r#yield!(value)` and rewrites it into an await on the manager's
+//! yield handle. Refuses a yield where the rewrite would be wrong or unsound: inside a closure,
+//! an `async` block, a loop, a nested item or another macro's input, or a second one.
+
+use proc_macro2::{Ident, Span, TokenStream, TokenTree};
+use quote::quote_spanned;
+use syn::spanned::Spanned;
+use syn::visit_mut::{self, VisitMut};
+use syn::{Block, Error, Expr, Macro, Stmt};
+
+pub struct YieldPoints {
+    pub found: usize,
+    errors: Vec<Error>,
+    context: Vec<Context>,
+    yielder: Ident,
+}
+
+#[derive(Clone, Copy)]
+enum Context {
+    Closure,
+    AsyncBlock,
+    Loop,
+    Item,
+    ConstBlock,
+}
+
+impl Context {
+    fn refusal(self) -> &'static str {
+        match self {
+            Context::Closure => {
+                "`r#yield!` cannot be used inside a closure: the yield point must be in the \
+                 manager's own body"
+            }
+            Context::AsyncBlock => {
+                "`r#yield!` cannot be used inside an `async` block: it would suspend that block, \
+                 not the manager"
+            }
+            Context::Loop => {
+                "`r#yield!` cannot be used inside a loop: a manager yields exactly once"
+            }
+            Context::Item => {
+                "`r#yield!` cannot be used inside a nested item: the yield point must be in the \
+                 manager's own body"
+            }
+            Context::ConstBlock => "`r#yield!` cannot be used inside a `const` block",
+        }
+    }
+}
+
+impl YieldPoints {
+    pub fn new(yielder: Ident) -> Self {
+        YieldPoints { found: 0, errors: Vec::new(), context: Vec::new(), yielder }
+    }
+
+    /// Rewrites the yield in `block`; every misplaced yield becomes one combined error.
+    pub fn rewrite(mut self, block: &mut Block) -> syn::Result<usize> {
+        self.visit_block_mut(block);
+        let mut errors = self.errors.into_iter();
+        match errors.next() {
+            None => Ok(self.found),
+            Some(mut first) => {
+                errors.for_each(|error| first.combine(error));
+                Err(first)
+            }
+        }
+    }
+
+    fn within(&mut self, context: Context, visit: impl FnOnce(&mut Self)) {
+        self.context.push(context);
+        visit(self);
+        self.context.pop();
+    }
+
+    /// The replacement for the yield macro `mac`, or `None` if it is not one.
+    fn yield_point(&mut self, mac: &Macro) -> Option<Expr> {
+        if !is_yield_path(&mac.path) {
+            self.refuse_hidden_yields(mac);
+            return None;
+        }
+        let span = mac.path.span();
+        if let Some(context) = self.context.last() {
+            self.errors.push(Error::new(span, context.refusal()));
+        } else if self.found > 0 {
+            self.errors.push(Error::new(
+                span,
+                "a second `r#yield!`: an `#[async_context_manager]` fn yields exactly once",
+            ));
+        }
+        self.found += 1;
+        let mut value: Expr = if mac.tokens.is_empty() {
+            syn::parse_quote_spanned!(span=> ())
+        } else {
+            match mac.parse_body() {
+                Ok(value) => value,
+                Err(error) => {
+                    self.errors.push(error);
+                    syn::parse_quote_spanned!(span=> ())
+                }
+            }
+        };
+        self.visit_expr_mut(&mut value);
+        let yielder = &self.yielder;
+        Some(syn::parse_quote_spanned!(span=> #yielder.yield_(#value).await))
+    }
+
+    /// A yield inside another macro's tokens cannot be rewritten soundly (the macro may put it
+    /// in a closure or an `async` block), so it is refused wherever it appears.
+    fn refuse_hidden_yields(&mut self, mac: &Macro) {
+        if let Some(span) = find_yield_token(mac.tokens.clone()) {
+            let name = mac.path.segments.last().map(|segment| segment.ident.to_string());
+            self.errors.push(Error::new(
+                span,
+                format!(
+                    "`r#yield!` cannot be used inside another macro (`{}!`): bind it first, as in \
+                     `let exit = r#yield!(value);`",
+                    name.unwrap_or_default()
+                ),
+            ));
+        }
+    }
+}
+
+impl VisitMut for YieldPoints {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        match expr {
+            Expr::Macro(found) => {
+                if let Some(replacement) = self.yield_point(&found.mac) {
+                    *expr = replacement;
+                }
+            }
+            Expr::Yield(found) => self.errors.push(Error::new(
+                found.yield_token.span,
+                "write the yield point as `r#yield!(value)`: stable Rust rejects `yield` syntax \
+                 in an attribute's input",
+            )),
+            Expr::Closure(_) => self.within(Context::Closure, |this| visit_mut::visit_expr_mut(this, expr)),
+            Expr::Async(_) => {
+                self.within(Context::AsyncBlock, |this| visit_mut::visit_expr_mut(this, expr))
+            }
+            Expr::Const(_) => {
+                self.within(Context::ConstBlock, |this| visit_mut::visit_expr_mut(this, expr))
+            }
+            Expr::ForLoop(for_loop) => {
+                self.visit_expr_mut(&mut for_loop.expr);
+                self.within(Context::Loop, |this| {
+                    this.visit_pat_mut(&mut for_loop.pat);
+                    this.visit_block_mut(&mut for_loop.body);
+                });
+            }
+            Expr::While(_) | Expr::Loop(_) => {
+                self.within(Context::Loop, |this| visit_mut::visit_expr_mut(this, expr))
+            }
+            _ => visit_mut::visit_expr_mut(self, expr),
+        }
+    }
+
+    fn visit_stmt_mut(&mut self, stmt: &mut Stmt) {
+        if let Stmt::Macro(found) = stmt {
+            if let Some(replacement) = self.yield_point(&found.mac) {
+                *stmt = Stmt::Expr(replacement, found.semi_token);
+            }
+            return;
+        }
+        visit_mut::visit_stmt_mut(self, stmt);
+    }
+
+    fn visit_item_mut(&mut self, item: &mut syn::Item) {
+        self.within(Context::Item, |this| visit_mut::visit_item_mut(this, item));
+    }
+
+    fn visit_macro_mut(&mut self, mac: &mut Macro) {
+        // Reached only for macros outside expression/statement position (types, patterns).
+        self.refuse_hidden_yields(mac);
+    }
+}
+
+fn is_yield_path(path: &syn::Path) -> bool {
+    path.segments.last().is_some_and(|segment| segment.ident == "r#yield" || segment.ident == "yield")
+}
+
+/// The span of `yield !` or `r#yield !` anywhere in `tokens`.
+fn find_yield_token(tokens: TokenStream) -> Option<Span> {
+    let mut previous_yield: Option<Span> = None;
+    for token in tokens {
+        match token {
+            TokenTree::Group(group) => {
+                if let Some(span) = find_yield_token(group.stream()) {
+                    return Some(span);
+                }
+                previous_yield = None;
+            }
+            TokenTree::Punct(punct) if punct.as_char() == '!' => {
+                if previous_yield.is_some() {
+                    return previous_yield;
+                }
+            }
+            TokenTree::Ident(ident) if ident == "r#yield" || ident == "yield" => {
+                previous_yield = Some(ident.span());
+            }
+            _ => previous_yield = None,
+        }
+    }
+    None
+}
+
+/// If the body ends with its yield (`..; r#yield!(x)` or `..; r#yield!(x);`), the teardown is
+/// empty: make the yield a statement and let the body evaluate to "no error".
+pub fn complete_tail_yield(block: &mut Block, fallible: bool) {
+    let Some(last) = block.stmts.last_mut() else { return };
+    let is_yield = match last {
+        Stmt::Macro(found) => is_yield_path(&found.mac.path),
+        Stmt::Expr(Expr::Macro(found), _) => is_yield_path(&found.mac.path),
+        _ => false,
+    };
+    if !is_yield {
+        return;
+    }
+    match last {
+        Stmt::Macro(found) => found.semi_token = Some(Default::default()),
+        Stmt::Expr(_, semi) => *semi = Some(Default::default()),
+        _ => {}
+    }
+    if fallible {
+        let span = last.span();
+        block.stmts.push(Stmt::Expr(
+            syn::parse2(quote_spanned!(span=> ::core::result::Result::Ok(()))).expect("an expression"),
+            None,
+        ));
+    }
+}

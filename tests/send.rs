@@ -1,0 +1,56 @@
+//! Managers are `Send` exactly when their state is: a task using one can be spawned.
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use acm::{async_context_manager, async_with, Exit};
+
+struct Pool(AtomicUsize);
+struct Transaction<'c> { pool: &'c Pool, rows: Vec<u32>, _p: PhantomData<&'c ()> }
+impl Transaction<'_> {
+    async fn commit(self) -> Result<(), String> { self.pool.0.fetch_add(self.rows.len(), Ordering::SeqCst); tokio::task::yield_now().await; Ok(()) }
+    async fn rollback(self) -> Result<(), String> { tokio::task::yield_now().await; Ok(()) }
+}
+
+#[async_context_manager]
+async fn transaction(pool: &Pool) -> Result<&mut Transaction<'static>, String> {
+    tokio::task::yield_now().await;
+    let leaked: &'static Pool = Box::leak(Box::new(Pool(AtomicUsize::new(0))));
+    let _ = pool;
+    let mut tx = Transaction { pool: leaked, rows: Vec::new(), _p: PhantomData };
+    match r#yield!(&mut tx) {
+        Exit::Ok => tx.commit().await,
+        _ => tx.rollback().await,
+    }
+}
+
+#[async_context_manager]
+async fn counting(hits: Arc<AtomicUsize>) -> Result<&mut Vec<u32>, String> {
+    let mut rows = Vec::new();
+    let exit = r#yield!(&mut rows);
+    tokio::task::yield_now().await;
+    if exit.is_ok() { hits.fetch_add(rows.len(), Ordering::SeqCst); }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawned_tasks_use_borrowed_targets() {
+    let pool: &'static Pool = Box::leak(Box::new(Pool(AtomicUsize::new(0))));
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h2 = hits.clone();
+    let task = tokio::spawn(async move {
+        let n = async_with!(transaction(pool) => |tx| {
+            tx.rows.push(1);
+            tokio::task::yield_now().await;
+            Ok::<_, String>(tx.rows.len())
+        })?;
+        let m = async_with!((counting(h2.clone()), counting(h2)) => |(a, b)| {
+            a.push(1); b.push(2); b.push(3);
+            tokio::task::yield_now().await;
+            Ok::<_, String>(a.len() + b.len())
+        })?;
+        Ok::<_, String>(n + m)
+    });
+    assert_eq!(task.await.unwrap(), Ok(4));
+    assert_eq!(hits.load(Ordering::SeqCst), 3);
+}
