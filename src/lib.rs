@@ -2,7 +2,7 @@
 #![warn(missing_docs)]
 
 pub use acm_core::{
-    AsyncContextManager, BlockError, Exit, Generated, PanicMessage, __private, async_with, r#yield,
+    __private, AsyncContextManager, BlockError, Exit, Generated, PanicMessage, async_with, r#yield,
 };
 /// Turns an `async fn` with one `r#yield!(value)` into an [`AsyncContextManager`].
 ///

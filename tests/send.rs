@@ -3,13 +3,24 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use acm::{async_context_manager, async_with, Exit};
+use acm::{Exit, async_context_manager, async_with};
 
 struct Pool(AtomicUsize);
-struct Transaction<'c> { pool: &'c Pool, rows: Vec<u32>, _p: PhantomData<&'c ()> }
+struct Transaction<'c> {
+    pool: &'c Pool,
+    rows: Vec<u32>,
+    _p: PhantomData<&'c ()>,
+}
 impl Transaction<'_> {
-    async fn commit(self) -> Result<(), String> { self.pool.0.fetch_add(self.rows.len(), Ordering::SeqCst); tokio::task::yield_now().await; Ok(()) }
-    async fn rollback(self) -> Result<(), String> { tokio::task::yield_now().await; Ok(()) }
+    async fn commit(self) -> Result<(), String> {
+        self.pool.0.fetch_add(self.rows.len(), Ordering::SeqCst);
+        tokio::task::yield_now().await;
+        Ok(())
+    }
+    async fn rollback(self) -> Result<(), String> {
+        tokio::task::yield_now().await;
+        Ok(())
+    }
 }
 
 #[async_context_manager]
@@ -17,7 +28,11 @@ async fn transaction(pool: &Pool) -> Result<&mut Transaction<'static>, String> {
     tokio::task::yield_now().await;
     let leaked: &'static Pool = Box::leak(Box::new(Pool(AtomicUsize::new(0))));
     let _ = pool;
-    let mut tx = Transaction { pool: leaked, rows: Vec::new(), _p: PhantomData };
+    let mut tx = Transaction {
+        pool: leaked,
+        rows: Vec::new(),
+        _p: PhantomData,
+    };
     match r#yield!(&mut tx) {
         Exit::Ok => tx.commit().await,
         _ => tx.rollback().await,
@@ -29,7 +44,9 @@ async fn counting(hits: Arc<AtomicUsize>) -> Result<&mut Vec<u32>, String> {
     let mut rows = Vec::new();
     let exit = r#yield!(&mut rows);
     tokio::task::yield_now().await;
-    if exit.is_ok() { hits.fetch_add(rows.len(), Ordering::SeqCst); }
+    if exit.is_ok() {
+        hits.fetch_add(rows.len(), Ordering::SeqCst);
+    }
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-use acm::{async_context_manager, async_with, Exit};
+use acm::{Exit, async_context_manager, async_with};
 use futures_executor::block_on;
 
 #[async_context_manager]
@@ -12,12 +12,16 @@ async fn counter(log: &mut Vec<String>) -> &mut u32 {
 #[derive(Debug, PartialEq)]
 struct MyError(&'static str);
 impl std::fmt::Display for MyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.0) }
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
 }
 
 #[async_context_manager]
 async fn fallible(fail_enter: bool, log: &mut Vec<String>) -> Result<String, MyError> {
-    if fail_enter { return Err(MyError("enter")); }
+    if fail_enter {
+        return Err(MyError("enter"));
+    }
     let name = String::from("tx");
     match r#yield!(name.clone()) {
         Exit::Ok => log.push("commit".into()),

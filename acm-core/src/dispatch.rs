@@ -105,7 +105,11 @@ impl<T, E> InfallibleManager<T, E> {
         split_result(outcome)
     }
     /// The block's result (its panic resumes).
-    pub fn finish(self, outcome: Result<Result<T, E>, Payload>, exit: Result<(), Infallible>) -> Result<T, E> {
+    pub fn finish(
+        self,
+        outcome: Result<Result<T, E>, Payload>,
+        exit: Result<(), Infallible>,
+    ) -> Result<T, E> {
         let Ok(()) = exit;
         outcome.unwrap_or_else(|payload| resume_unwind(payload))
     }
@@ -127,7 +131,11 @@ impl<T, E, ME> FallibleBlock<T, E, ME> {
         split_result(outcome)
     }
     /// The exit's error wins; otherwise the block's result (its panic resumes).
-    pub fn finish(self, outcome: Result<Result<T, E>, Payload>, exit: Result<(), ME>) -> Result<T, E>
+    pub fn finish(
+        self,
+        outcome: Result<Result<T, E>, Payload>,
+        exit: Result<(), ME>,
+    ) -> Result<T, E>
     where
         E: FromManagerError<ME>,
     {

@@ -164,7 +164,10 @@ where
     ///
     /// # Safety
     /// As for `state`.
-    unsafe fn poll_enter(this: *mut Self, cx: &mut Context<'_>) -> Poll<Result<*mut (), ErrorOf<B>>> {
+    unsafe fn poll_enter(
+        this: *mut Self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<*mut (), ErrorOf<B>>> {
         // SAFETY: caller, for every access to `*this` below.
         unsafe {
             match (*this).phase {
@@ -274,12 +277,19 @@ where
 
     #[allow(refining_impl_trait)]
     fn enter(self: Pin<&mut Self>) -> EnterFuture<'_, Fam, B> {
-        EnterFuture { manager: Some(self) }
+        EnterFuture {
+            manager: Some(self),
+        }
     }
 
     #[allow(refining_impl_trait)]
     fn exit<'m, 'e>(self: Pin<&'m mut Self>, exit: Exit<'e>) -> ExitFuture<'m, 'e, Fam, B> {
-        ExitFuture { manager: self, exit, started: false, finished: false }
+        ExitFuture {
+            manager: self,
+            exit,
+            started: false,
+            finished: false,
+        }
     }
 }
 
@@ -298,7 +308,10 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let manager = this.manager.as_mut().expect("acm: `enter` polled after it completed");
+        let manager = this
+            .manager
+            .as_mut()
+            .expect("acm: `enter` polled after it completed");
         // SAFETY: the manager is pinned and exclusively borrowed for 'm by this future.
         let raw: *mut Generated<Fam, B> = unsafe { manager.as_mut().get_unchecked_mut() };
         // SAFETY: `raw` is pinned, live and ours alone for the call.
@@ -315,7 +328,8 @@ where
                     // manager cannot resume or drop the body while the target borrows it.
                     // Exercised by tests/borrowed_target.rs under Miri.
                     let target = target.cast::<Option<<Fam as Family<'m>>::Target>>();
-                    unsafe { ptr::replace(target, None) }.expect("acm: yield point without a target")
+                    unsafe { ptr::replace(target, None) }
+                        .expect("acm: yield point without a target")
                 }))
             }
         }

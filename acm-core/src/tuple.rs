@@ -133,7 +133,8 @@ macro_rules! tuple_manager {
 /// Exits the first `top` fields of a tuple of managers, right to left.
 trait ExitFrom: Sized {
     type Error;
-    async fn exit_from(fields: Fields<Self>, top: usize, exit: Exit<'_>) -> Result<(), Self::Error>;
+    async fn exit_from(fields: Fields<Self>, top: usize, exit: Exit<'_>)
+    -> Result<(), Self::Error>;
 }
 
 tuple_manager!(2: A 0, B 1);

@@ -29,7 +29,10 @@ unsafe impl<Fam> Sync for Yielder<Fam> {}
 
 impl<Fam> Yielder<Fam> {
     pub(crate) fn new(slot: SlotRef) -> Self {
-        Yielder { slot, _family: PhantomData }
+        Yielder {
+            slot,
+            _family: PhantomData,
+        }
     }
 
     /// Lends `target` to the with-block and suspends until the block has ended.

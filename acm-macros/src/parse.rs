@@ -6,10 +6,16 @@ use syn::{Error, ItemFn, Result};
 
 pub fn parse(args: TokenStream, input: TokenStream) -> Result<ItemFn> {
     if !args.is_empty() {
-        return Err(Error::new_spanned(args, "`#[async_context_manager]` takes no arguments"));
+        return Err(Error::new_spanned(
+            args,
+            "`#[async_context_manager]` takes no arguments",
+        ));
     }
     let function: ItemFn = syn::parse2(input).map_err(|error| {
-        Error::new(error.span(), "`#[async_context_manager]` applies to an `async fn` with a body")
+        Error::new(
+            error.span(),
+            "`#[async_context_manager]` applies to an `async fn` with a body",
+        )
     })?;
     let signature = &function.sig;
     if signature.asyncness.is_none() {
@@ -19,7 +25,10 @@ pub fn parse(args: TokenStream, input: TokenStream) -> Result<ItemFn> {
         ));
     }
     if let Some(constness) = &signature.constness {
-        return Err(Error::new_spanned(constness, "a context manager cannot be a `const fn`"));
+        return Err(Error::new_spanned(
+            constness,
+            "a context manager cannot be a `const fn`",
+        ));
     }
     if let Some(unsafety) = &signature.unsafety {
         return Err(Error::new_spanned(
@@ -28,10 +37,16 @@ pub fn parse(args: TokenStream, input: TokenStream) -> Result<ItemFn> {
         ));
     }
     if let Some(abi) = &signature.abi {
-        return Err(Error::new_spanned(abi, "a context manager cannot have an `extern` ABI"));
+        return Err(Error::new_spanned(
+            abi,
+            "a context manager cannot have an `extern` ABI",
+        ));
     }
     if let Some(variadic) = &signature.variadic {
-        return Err(Error::new(variadic.span(), "a context manager cannot be variadic"));
+        return Err(Error::new(
+            variadic.span(),
+            "a context manager cannot be variadic",
+        ));
     }
     Ok(function)
 }

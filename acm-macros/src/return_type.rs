@@ -25,7 +25,11 @@ pub fn classify(output: &ReturnType) -> Result<ReturnShape> {
         ReturnType::Type(_, declared) => &**declared,
     };
     let shape = match split_result(declared) {
-        Some((target, output)) => ReturnShape { target, output, fallible: true },
+        Some((target, output)) => ReturnShape {
+            target,
+            output,
+            fallible: true,
+        },
         None => ReturnShape {
             target: declared.clone(),
             output: syn::parse_quote!(()),
@@ -38,7 +42,9 @@ pub fn classify(output: &ReturnType) -> Result<ReturnShape> {
 
 /// `path::Result<T, ..>` into `T` and `path::Result<(), ..>`.
 fn split_result(declared: &Type) -> Option<(Type, Type)> {
-    let Type::Path(path) = declared else { return None };
+    let Type::Path(path) = declared else {
+        return None;
+    };
     if path.qself.is_some() {
         return None;
     }
@@ -46,8 +52,12 @@ fn split_result(declared: &Type) -> Option<(Type, Type)> {
     if last.ident != "Result" {
         return None;
     }
-    let PathArguments::AngleBracketed(arguments) = &last.arguments else { return None };
-    let Some(GenericArgument::Type(target)) = arguments.args.first() else { return None };
+    let PathArguments::AngleBracketed(arguments) = &last.arguments else {
+        return None;
+    };
+    let Some(GenericArgument::Type(target)) = arguments.args.first() else {
+        return None;
+    };
     let target = target.clone();
     let mut output = path.clone();
     let last = output.path.segments.last_mut()?;

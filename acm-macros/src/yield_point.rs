@@ -49,7 +49,12 @@ impl Context {
 
 impl YieldPoints {
     pub fn new(yielder: Ident) -> Self {
-        YieldPoints { found: 0, errors: Vec::new(), context: Vec::new(), yielder }
+        YieldPoints {
+            found: 0,
+            errors: Vec::new(),
+            context: Vec::new(),
+            yielder,
+        }
     }
 
     /// Rewrites the yield in `block`; every misplaced yield becomes one combined error.
@@ -100,14 +105,24 @@ impl YieldPoints {
         };
         self.visit_expr_mut(&mut value);
         let yielder = &self.yielder;
-        Some(syn::parse_quote_spanned!(span=> #yielder.yield_(#value).await))
+        let exit = Ident::new("__acm_exit", Span::mixed_site());
+        // A block, so that the yield point (which holds the lent borrow) is dropped as soon as
+        // it resolves: `match r#yield!(&mut tx) { .. => tx.commit().await }` must compile.
+        Some(syn::parse_quote_spanned!(span=> {
+            let #exit = #yielder.yield_(#value).await;
+            #exit
+        }))
     }
 
     /// A yield inside another macro's tokens cannot be rewritten soundly (the macro may put it
     /// in a closure or an `async` block), so it is refused wherever it appears.
     fn refuse_hidden_yields(&mut self, mac: &Macro) {
         if let Some(span) = find_yield_token(mac.tokens.clone()) {
-            let name = mac.path.segments.last().map(|segment| segment.ident.to_string());
+            let name = mac
+                .path
+                .segments
+                .last()
+                .map(|segment| segment.ident.to_string());
             self.errors.push(Error::new(
                 span,
                 format!(
@@ -133,13 +148,15 @@ impl VisitMut for YieldPoints {
                 "write the yield point as `r#yield!(value)`: stable Rust rejects `yield` syntax \
                  in an attribute's input",
             )),
-            Expr::Closure(_) => self.within(Context::Closure, |this| visit_mut::visit_expr_mut(this, expr)),
-            Expr::Async(_) => {
-                self.within(Context::AsyncBlock, |this| visit_mut::visit_expr_mut(this, expr))
-            }
-            Expr::Const(_) => {
-                self.within(Context::ConstBlock, |this| visit_mut::visit_expr_mut(this, expr))
-            }
+            Expr::Closure(_) => self.within(Context::Closure, |this| {
+                visit_mut::visit_expr_mut(this, expr)
+            }),
+            Expr::Async(_) => self.within(Context::AsyncBlock, |this| {
+                visit_mut::visit_expr_mut(this, expr)
+            }),
+            Expr::Const(_) => self.within(Context::ConstBlock, |this| {
+                visit_mut::visit_expr_mut(this, expr)
+            }),
             Expr::ForLoop(for_loop) => {
                 self.visit_expr_mut(&mut for_loop.expr);
                 self.within(Context::Loop, |this| {
@@ -175,7 +192,9 @@ impl VisitMut for YieldPoints {
 }
 
 fn is_yield_path(path: &syn::Path) -> bool {
-    path.segments.last().is_some_and(|segment| segment.ident == "r#yield" || segment.ident == "yield")
+    path.segments
+        .last()
+        .is_some_and(|segment| segment.ident == "r#yield" || segment.ident == "yield")
 }
 
 /// The span of `yield !` or `r#yield !` anywhere in `tokens`.
@@ -206,7 +225,9 @@ fn find_yield_token(tokens: TokenStream) -> Option<Span> {
 /// If the body ends with its yield (`..; r#yield!(x)` or `..; r#yield!(x);`), the teardown is
 /// empty: make the yield a statement and let the body evaluate to "no error".
 pub fn complete_tail_yield(block: &mut Block, fallible: bool) {
-    let Some(last) = block.stmts.last_mut() else { return };
+    let Some(last) = block.stmts.last_mut() else {
+        return;
+    };
     let is_yield = match last {
         Stmt::Macro(found) => is_yield_path(&found.mac.path),
         Stmt::Expr(Expr::Macro(found), _) => is_yield_path(&found.mac.path),
@@ -223,7 +244,8 @@ pub fn complete_tail_yield(block: &mut Block, fallible: bool) {
     if fallible {
         let span = last.span();
         block.stmts.push(Stmt::Expr(
-            syn::parse2(quote_spanned!(span=> ::core::result::Result::Ok(()))).expect("an expression"),
+            syn::parse2(quote_spanned!(span=> ::core::result::Result::Ok(())))
+                .expect("an expression"),
             None,
         ));
     }

@@ -1,0 +1,114 @@
+//! `db_transaction(conn_string)` from the Python seed: commit when the block succeeds, roll
+//! back otherwise. Runs against SQLite through `sqlx`.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use acm::{Exit, async_context_manager};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::{Sqlite, Transaction};
+
+/// What the transaction manager did, in order: `"begin"`, `"commit"`, `"rollback (...)"`.
+#[derive(Debug, Default)]
+pub struct Journal(Mutex<Vec<String>>);
+
+impl Journal {
+    /// Records and prints one step.
+    pub fn record(&self, step: String) {
+        let event = if step == "begin" {
+            "[enter]"
+        } else {
+            "[exit] "
+        };
+        println!("  {event} {step}");
+        self.0.lock().unwrap().push(step);
+    }
+
+    /// The steps recorded so far.
+    pub fn steps(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+/// Begins a transaction on `pool` and lends the block `&mut` to it.
+///
+/// - **Yields** `&mut Transaction<'static, Sqlite>`, borrowed from the manager: the block runs
+///   its queries on it (`.execute(&mut **tx)`) but cannot commit, roll back or keep it.
+/// - **Error decision**: `Exit::Ok` commits; `Exit::Err`, `Exit::Panic` and `Exit::Cancelled`
+///   roll back, so a failed block leaves no partial writes. The block's error is returned as
+///   it was; if the commit or rollback itself fails, that error is returned instead.
+/// - Every step is recorded in `journal`.
+#[async_context_manager]
+pub async fn db_transaction(
+    pool: &SqlitePool,
+    journal: &Journal,
+) -> Result<&mut Transaction<'static, Sqlite>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    journal.record("begin".to_string());
+    match r#yield!(&mut tx) {
+        Exit::Ok => {
+            tx.commit().await?;
+            journal.record("commit".to_string());
+        }
+        other => {
+            tx.rollback().await?;
+            let why = match other {
+                Exit::Err(error) => format!("error: {error}"),
+                Exit::Panic(panic) => format!("panic: {panic}"),
+                _ => "cancelled".to_string(),
+            };
+            journal.record(format!("rollback ({why})"));
+        }
+    }
+    Ok(())
+}
+
+/// Connects to the database the examples use: `$DATABASE_URL` if it is set (it must be a
+/// `sqlite:` URL, the only driver compiled in), otherwise a SQLite file `demo.db` in `dir`
+/// (created if missing). Creates the `notes` table if it does not exist.
+pub async fn connect(dir: &Path) -> Result<SqlitePool, sqlx::Error> {
+    let pool = match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.is_empty() => SqlitePool::connect(&url).await?,
+        _ => return connect_file(&dir.join("demo.db")).await,
+    };
+    create_table(&pool).await?;
+    Ok(pool)
+}
+
+/// Connects to (creating if missing) the SQLite database file at `path`, ignoring
+/// `$DATABASE_URL`, and creates the `notes` table if it does not exist.
+pub async fn connect_file(path: &Path) -> Result<SqlitePool, sqlx::Error> {
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true);
+    let pool = SqlitePoolOptions::new().connect_with(options).await?;
+    create_table(&pool).await?;
+    Ok(pool)
+}
+
+async fn create_table(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    sqlx::query("CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Inserts one note; the helper the blocks use.
+pub async fn insert_note(
+    tx: &mut Transaction<'static, Sqlite>,
+    body: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO notes (body) VALUES (?)")
+        .bind(body)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// How many notes with this body are committed (seen from outside any transaction).
+pub async fn count_notes(pool: &SqlitePool, body: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM notes WHERE body = ?")
+        .bind(body)
+        .fetch_one(pool)
+        .await
+}

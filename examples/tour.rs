@@ -1,0 +1,323 @@
+//! The six managers of the Python seed, one after the other, on their success, error and
+//! panic paths, with a log of what happens at enter, in the block and at exit.
+//!
+//! Run with `cargo run --example tour`. Needs nothing but cargo: the files and the SQLite
+//! database live in a temporary directory, the HTTP server runs in-process on 127.0.0.1.
+//! (`DATABASE_URL`, if set to a `sqlite:` URL, replaces the temporary database.)
+//!
+//! Log format: `[enter]` / `[exit]` lines come from the managers, `[block]` lines from the
+//! with-blocks, `=>` lines show what `async_with!` returned.
+
+#[path = "managers/file.rs"]
+mod file;
+#[path = "managers/hand_written.rs"]
+mod hand_written;
+#[path = "managers/http_session.rs"]
+mod http_session;
+#[path = "managers/temp_dir.rs"]
+mod temp_dir;
+#[path = "managers/timer.rs"]
+mod timer;
+#[path = "managers/transaction.rs"]
+mod transaction;
+
+use std::future::Future;
+use std::io;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use acm::async_with;
+use futures_util::FutureExt;
+use tokio::io::AsyncWriteExt;
+
+use file::file_handler;
+use hand_written::{AppError, SimpleAsyncContextManager, create_async_context};
+use http_session::{api_session, serve_api, wait_until_no_connections};
+use temp_dir::temp_directory;
+use timer::measure_async_time;
+use transaction::{Journal, connect, count_notes, db_transaction, insert_note};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    // Panics are part of the tour: log them as block events instead of the default report.
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        println!("    [block] panic!({message:?})");
+    }));
+
+    temp_dir_tour().await?;
+    println!("\n(a working directory for the next two tours)");
+    async_with!(temp_directory("acm-tour") => |workdir| {
+        file_tour(workdir).await?;
+        transaction_tour(workdir).await?;
+        Ok::<_, BoxError>(())
+    })?;
+    hand_written_tour().await;
+    timer_tour().await;
+    http_session_tour().await?;
+    println!("\ntour finished: every exit ran");
+    Ok(())
+}
+
+fn heading(title: &str) {
+    println!("\n== {title} ==");
+}
+
+fn scenario(name: &str) {
+    println!("-- {name}");
+}
+
+/// Runs a with-block that panics; returns once the panic, resumed after the exit, is caught.
+async fn expect_panic<F: Future>(with: F) {
+    match AssertUnwindSafe(with).catch_unwind().await {
+        Ok(_) => println!("=> no panic?"),
+        Err(_) => println!("=> the panic resumed after the exit ran; caught by the tour"),
+    }
+}
+
+async fn temp_dir_tour() -> io::Result<()> {
+    heading("temp_directory() -> examples/temp_dir.rs");
+    scenario("block succeeds");
+    let dir = async_with!(temp_directory("acm-tour") => |dir| {
+        tokio::fs::write(dir.join("scratch.txt"), b"work").await?;
+        println!("    [block] wrote scratch.txt; dir exists: {}", dir.is_dir());
+        Ok::<_, io::Error>(dir.to_path_buf())
+    })?;
+    println!("=> Ok; dir still exists: {}", dir.exists());
+
+    scenario("block fails");
+    let mut seen = PathBuf::new();
+    let result = async_with!(temp_directory("acm-tour") => |dir| {
+        seen = dir.to_path_buf();
+        println!("    [block] reading a file that is not there");
+        tokio::fs::read(dir.join("missing.txt")).await
+    });
+    println!(
+        "=> Err({}); dir still exists: {}",
+        result.unwrap_err(),
+        seen.exists()
+    );
+
+    scenario("block panics");
+    expect_panic(async {
+        async_with!(temp_directory("acm-tour") => |dir| {
+            seen = dir.to_path_buf();
+            if dir.is_dir() {
+                panic!("lost track of the scratch files");
+            }
+        })
+    })
+    .await;
+    println!("   dir still exists: {}", seen.exists());
+    Ok(())
+}
+
+async fn file_tour(workdir: &Path) -> io::Result<()> {
+    heading("get_file_handler(filename) -> examples/file.rs");
+    let path = workdir.join("report.txt");
+
+    scenario("block succeeds");
+    async_with!(file_handler(&path) => |file| {
+        file.write_all(b"line 1\n").await?;
+        let on_disk = tokio::fs::read(&path).await?.len();
+        println!("    [block] wrote 7 bytes; on disk so far: {on_disk} bytes (buffered)");
+        Ok::<_, io::Error>(())
+    })?;
+    println!(
+        "=> Ok; on disk: {:?}",
+        tokio::fs::read_to_string(&path).await?
+    );
+
+    scenario("block fails after writing");
+    let result: io::Result<()> = async_with!(file_handler(&path) => |file| {
+        file.write_all(b"half a record").await?;
+        println!("    [block] wrote 13 bytes, then finds bad input");
+        Err(io::Error::new(io::ErrorKind::InvalidData, "bad input"))
+    });
+    println!(
+        "=> Err({}); on disk: {:?}",
+        result.unwrap_err(),
+        tokio::fs::read_to_string(&path).await?
+    );
+
+    scenario("block panics after writing");
+    expect_panic(async {
+        async_with!(file_handler(&path) => |file| {
+            file.write_all(b"last words").await?;
+            if !file.buffer().is_empty() {
+                panic!("formatter crashed");
+            }
+            Ok::<_, io::Error>(())
+        })
+    })
+    .await;
+    println!("   on disk: {:?}", tokio::fs::read_to_string(&path).await?);
+    Ok(())
+}
+
+async fn transaction_tour(workdir: &Path) -> Result<(), BoxError> {
+    heading("db_transaction(conn_string) -> examples/transaction.rs");
+    let pool = connect(workdir).await?;
+    let journal = Journal::default();
+
+    scenario("block succeeds");
+    async_with!(db_transaction(&pool, &journal) => |tx| {
+        insert_note(tx, "tour: committed").await?;
+        println!("    [block] inserted a note");
+        Ok::<_, sqlx::Error>(())
+    })?;
+    println!(
+        "=> Ok; committed notes: {}",
+        count_notes(&pool, "tour: committed").await?
+    );
+
+    scenario("block fails after inserting");
+    let result: Result<(), sqlx::Error> = async_with!(db_transaction(&pool, &journal) => |tx| {
+        insert_note(tx, "tour: rolled back").await?;
+        println!("    [block] inserted a note, then runs a bad query");
+        sqlx::query("UPDATE no_such_table SET x = 1").execute(&mut **tx).await?;
+        Ok(())
+    });
+    println!(
+        "=> Err({}); notes: {}",
+        result.unwrap_err(),
+        count_notes(&pool, "tour: rolled back").await?
+    );
+
+    scenario("block panics after inserting");
+    expect_panic(async {
+        async_with!(db_transaction(&pool, &journal) => |tx| {
+            insert_note(tx, "tour: rolled back").await?;
+            if count_notes(&pool, "tour: rolled back").await? == 0 {
+                panic!("invariant violated");
+            }
+            Ok::<_, sqlx::Error>(())
+        })
+    })
+    .await;
+    println!(
+        "   notes: {}",
+        count_notes(&pool, "tour: rolled back").await?
+    );
+    println!("   journal: {:?}", journal.steps());
+    pool.close().await;
+    Ok(())
+}
+
+async fn hand_written_tour() {
+    heading("SimpleAsyncContextManager / create_async_context(value) -> examples/hand_written.rs");
+    let mut manager = SimpleAsyncContextManager::new("Hello, World!");
+    let mut seen = Vec::new();
+
+    scenario("hand-written, block succeeds");
+    let result = async_with!(&mut manager => |value| {
+        println!("    [block] got {value:?}");
+        value.len()
+    });
+    println!("=> {result:?}");
+    scenario("generated, block succeeds");
+    let result = async_with!(create_async_context("Hello, World!", &mut seen) => |value| {
+        println!("    [block] got {value:?}");
+        value.len()
+    });
+    println!("=> {result:?}");
+
+    scenario("hand-written, block fails");
+    let result: Result<(), AppError> =
+        async_with!(&mut manager => |_value| Err(AppError { code: 409 }));
+    println!("=> {result:?}");
+    scenario("generated, block fails");
+    let result: Result<(), AppError> = async_with!(create_async_context("Hello, World!", &mut seen) => |_value| Err(AppError { code: 409 }));
+    println!("=> {result:?}");
+
+    scenario("hand-written, block panics");
+    expect_panic(async {
+        async_with!(&mut manager => |value| {
+            if !value.is_empty() {
+                panic!("cannot greet");
+            }
+        })
+    })
+    .await;
+    scenario("generated, block panics");
+    expect_panic(async {
+        async_with!(create_async_context("Hello, World!", &mut seen) => |value| {
+            if !value.is_empty() {
+                panic!("cannot greet");
+            }
+        })
+    })
+    .await;
+    println!("   both saw the same exits: {}", manager.seen == seen);
+}
+
+async fn timer_tour() {
+    heading("measure_async_time() -> examples/timer.rs");
+    let mut elapsed = None;
+
+    scenario("block succeeds");
+    let result = async_with!(measure_async_time("nap", &mut elapsed) => |_start| {
+        println!("    [block] sleeping 30ms");
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    });
+    println!("=> {result:?}; reported {elapsed:?}");
+
+    scenario("block fails");
+    let result: Result<(), String> = async_with!(measure_async_time("doomed nap", &mut elapsed) => |_start| {
+        println!("    [block] sleeping 10ms, then giving up");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        Err("gave up".to_string())
+    });
+    println!("=> {result:?}; reported {elapsed:?}");
+}
+
+async fn http_session_tour() -> Result<(), BoxError> {
+    heading("api_session(base_url) -> examples/http_session.rs");
+    async_with!(serve_api() => |server| {
+        scenario("block succeeds");
+        let greeting = async_with!(api_session(&server.base_url) => |session| {
+            let greeting = session.get("/hello").await?;
+            println!("    [block] GET {}/hello -> {greeting:?}", session.base_url());
+            println!(
+                "    [block] server sees {} open connection(s)",
+                server.stats.open_connections.load(Ordering::SeqCst)
+            );
+            Ok::<_, BoxError>(greeting)
+        })?;
+        let open = wait_until_no_connections(&server.stats, Duration::from_secs(5)).await;
+        println!("=> Ok({greeting:?}); server sees {open} open connection(s)");
+
+        scenario("block fails");
+        let result: Result<String, BoxError> = async_with!(api_session(&server.base_url) => |session| {
+            println!("    [block] GET /missing");
+            Ok(session.get("/missing").await?)
+        });
+        let open = wait_until_no_connections(&server.stats, Duration::from_secs(5)).await;
+        println!("=> Err({}); server sees {open} open connection(s)", result.unwrap_err());
+
+        scenario("block panics");
+        expect_panic(async {
+            async_with!(api_session(&server.base_url) => |session| {
+                let hits = session.get("/hits").await?;
+                println!("    [block] GET /hits -> {hits}");
+                if !hits.is_empty() {
+                    panic!("did not expect {hits} hits");
+                }
+                Ok::<_, BoxError>(())
+            })
+        })
+        .await;
+        let open = wait_until_no_connections(&server.stats, Duration::from_secs(5)).await;
+        println!("   server sees {open} open connection(s)");
+        Ok::<_, BoxError>(())
+    })
+}

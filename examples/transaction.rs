@@ -1,0 +1,45 @@
+//! `db_transaction(conn_string)`: commit on success, roll back on error or panic, against
+//! SQLite through `sqlx`.
+//!
+//! Run with `cargo run --example transaction`. The database is a fresh SQLite file in a
+//! temporary directory; set `DATABASE_URL` to a `sqlite:` URL (e.g.
+//! `DATABASE_URL=sqlite:demo.db?mode=rwc`) to use another one.
+
+#[path = "managers/temp_dir.rs"]
+mod temp_dir;
+#[path = "managers/transaction.rs"]
+mod transaction;
+
+use acm::async_with;
+use temp_dir::temp_directory;
+use transaction::{Journal, connect, count_notes, db_transaction, insert_note};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    async_with!(temp_directory("acm-db") => |dir| {
+        let pool = connect(dir).await?;
+        let journal = Journal::default();
+
+        println!("db_transaction, block succeeds:");
+        async_with!(db_transaction(&pool, &journal) => |tx| {
+            insert_note(tx, "kept").await?;
+            println!("    [block] inserted 'kept'");
+            Ok::<_, sqlx::Error>(())
+        })?;
+        println!("committed rows 'kept': {}", count_notes(&pool, "kept").await?);
+
+        println!("db_transaction, block fails after inserting:");
+        let failed: Result<(), BoxError> = async_with!(db_transaction(&pool, &journal) => |tx| {
+            insert_note(tx, "discarded").await?;
+            println!("    [block] inserted 'discarded', then fails");
+            Err("the order total does not match".into())
+        });
+        println!("result: {}", failed.unwrap_err());
+        println!("committed rows 'discarded': {}", count_notes(&pool, "discarded").await?);
+        println!("journal: {:?}", journal.steps());
+        pool.close().await;
+        Ok::<_, BoxError>(())
+    })
+}

@@ -1,0 +1,44 @@
+//! Shared by the integration tests: an event log that managers and blocks both write to.
+#![allow(dead_code)]
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+/// Events in order, shared between a manager, its block and the test.
+#[derive(Clone, Default)]
+pub struct Log(Arc<Mutex<Vec<String>>>);
+
+impl Log {
+    pub fn push(&self, event: impl Into<String>) {
+        self.0.lock().unwrap().push(event.into());
+    }
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+/// A block or manager error with a readable message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure(pub &'static str);
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "failure: {}", self.0)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Runs `future` to completion, catching a panic and returning its message.
+pub fn block_on_catching<F: std::future::Future>(future: F) -> Result<F::Output, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        futures_executor::block_on(future)
+    }))
+    .map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default()
+    })
+}

@@ -1,0 +1,178 @@
+//! How the manager sees the block's outcome, and the lifetime of what `Exit` borrows.
+mod common;
+
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use acm::{AsyncContextManager, BlockError, Exit, async_context_manager, async_with};
+use common::{Failure, Log};
+use futures_executor::block_on;
+
+#[async_context_manager]
+async fn observe(log: Log) -> u8 {
+    match r#yield!(1) {
+        Exit::Ok => log.push("ok"),
+        Exit::Err(error) => log.push(format!(
+            "err display=[{error}] debug=[{error:?}] type={} failure={:?}",
+            error.type_name(),
+            error.downcast_ref::<Failure>()
+        )),
+        Exit::Panic(panic) => log.push(format!("panic [{}]", panic.message())),
+        _ => log.push("cancelled"),
+    }
+}
+
+#[test]
+fn downcast_recovers_the_block_error() {
+    let log = Log::default();
+    let result: Result<u8, Failure> =
+        block_on(async { async_with!(observe(log.clone()) => |_| Err(Failure("boom"))) });
+    assert_eq!(result, Err(Failure("boom")));
+    assert_eq!(
+        log.take(),
+        [
+            "err display=[failure: boom] debug=[Failure(\"boom\")] type=exit::common::Failure failure=Some(Failure(\"boom\"))"
+        ]
+    );
+}
+
+#[test]
+fn errors_that_cannot_be_shared_are_formatted() {
+    let log = Log::default();
+    // `Box<dyn Error>` is not `Sync`: the manager sees its text. (The block names its error
+    // type: `async_with!` chooses how to show the error before the surrounding code is read.)
+    let result = block_on(async {
+        async_with!(observe(log.clone()) => |_| Err::<u8, Box<dyn std::error::Error>>("not shareable".into()))
+    });
+    assert_eq!(result.unwrap_err().to_string(), "not shareable");
+    let seen = log.take();
+    assert!(
+        seen[0].starts_with("err display=[not shareable] debug=[\"not shareable\"]"),
+        "{seen:?}"
+    );
+    assert!(seen[0].ends_with("failure=None"), "{seen:?}");
+}
+
+#[test]
+fn errors_without_display_show_through_debug_and_others_by_type_name() {
+    #[derive(Debug)]
+    struct DebugOnly(#[allow(dead_code)] u8);
+    struct Nameless;
+    let log = Log::default();
+    let _: Result<u8, DebugOnly> =
+        block_on(async { async_with!(observe(log.clone()) => |_| Err(DebugOnly(4))) });
+    let _: Result<u8, Nameless> =
+        block_on(async { async_with!(observe(log.clone()) => |_| Err(Nameless)) });
+    let seen = log.take();
+    assert!(
+        seen[0].starts_with("err display=[DebugOnly(4)] debug=[DebugOnly(4)]"),
+        "{seen:?}"
+    );
+    assert!(seen[1].starts_with("err display=[an error of type `exit::errors_without_display_show_through_debug_and_others_by_type_name::Nameless`]"), "{seen:?}");
+}
+
+#[test]
+fn panic_message_is_readable() {
+    let log = Log::default();
+    let panicked = common::block_on_catching(async {
+        async_with!(observe(log.clone()) => |n| {
+            if n == 1 {
+                panic!("the block failed with {}", n);
+            }
+            n
+        })
+    });
+    assert_eq!(panicked.unwrap_err(), "the block failed with 1");
+    assert_eq!(log.take(), ["panic [the block failed with 1]"]);
+}
+
+#[test]
+fn block_error_view_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>(_: &T) {}
+    let error = Failure("x");
+    let exit = Exit::Err(BlockError::new(&error));
+    assert_send_sync(&exit);
+    assert!(exit.error().unwrap().is::<Failure>());
+}
+
+/// A teardown that suspends (at a pending future) after reading the `Exit`, and reads it again
+/// when resumed: if it ever outlived the block error, Miri would report a use after free.
+#[async_context_manager]
+async fn slow_teardown(log: Log) -> u8 {
+    let exit = r#yield!(1);
+    std::future::pending::<()>().await;
+    log.push(format!("never: {exit:?}"));
+}
+
+struct ReadsExitOnDrop<'a, 'l>(Exit<'a>, &'l Log);
+impl Drop for ReadsExitOnDrop<'_, '_> {
+    fn drop(&mut self) {
+        self.1.push(format!(
+            "dropped with {}",
+            self.0.error().map(|e| e.to_string()).unwrap_or_default()
+        ));
+    }
+}
+
+#[async_context_manager]
+async fn holds_exit_in_a_local(log: &Log) -> u8 {
+    let exit = r#yield!(1);
+    let _guard = ReadsExitOnDrop(exit, log);
+    std::future::pending::<()>().await;
+}
+
+#[test]
+fn dropped_exit_ends_the_teardown() {
+    let log = Log::default();
+    let mut manager = pin!(holds_exit_in_a_local(&log));
+    let mut cx = Context::from_waker(Waker::noop());
+    let entered = pin!(manager.as_mut().enter()).poll(&mut cx);
+    assert!(matches!(entered, Poll::Ready(Ok(1))));
+    {
+        let error = Failure("gone soon");
+        let mut exit = Box::pin(manager.as_mut().exit(Exit::Err(BlockError::new(&error))));
+        assert!(exit.as_mut().poll(&mut cx).is_pending());
+        drop(exit); // the teardown's locals drop here, while `error` is alive
+        assert_eq!(log.take(), ["dropped with failure: gone soon"]);
+    }
+    drop(manager);
+    assert!(log.take().is_empty());
+}
+
+#[test]
+fn forgotten_exit_leaks_the_teardown() {
+    let log = Log::default();
+    let mut manager = pin!(holds_exit_in_a_local(&log));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(pin!(manager.as_mut().enter()).poll(&mut cx).is_ready());
+    {
+        let error = Failure("freed");
+        let mut exit =
+            std::mem::ManuallyDrop::new(manager.as_mut().exit(Exit::Err(BlockError::new(&error))));
+        assert!(std::pin::Pin::new(&mut *exit).poll(&mut cx).is_pending());
+        // Forgetting the exit future (never dropping it) must not let the teardown outlive
+        // `error`: the manager refuses to run the teardown's destructors later (they leak).
+    }
+    drop(manager);
+    assert!(log.take().is_empty());
+}
+
+#[test]
+fn slow_teardown_is_dropped_in_place_when_the_exit_is_dropped() {
+    let log = Log::default();
+    let mut manager = pin!(slow_teardown(log.clone()));
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(pin!(manager.as_mut().enter()).poll(&mut cx).is_ready());
+    let error = Failure("x");
+    let mut exit = Box::pin(manager.as_mut().exit(Exit::Err(BlockError::new(&error))));
+    assert!(exit.as_mut().poll(&mut cx).is_pending());
+    drop(exit);
+    // A second exit is refused rather than resuming a teardown that was given another Exit.
+    let again = common::block_on_catching(manager.as_mut().exit(Exit::Ok));
+    assert!(
+        again
+            .unwrap_err()
+            .contains("without a successful enter, or twice")
+    );
+    assert!(log.take().is_empty());
+}
