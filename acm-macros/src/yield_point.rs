@@ -85,13 +85,15 @@ impl YieldPoints {
         let span = mac.path.span();
         if let Some(context) = self.context.last() {
             self.errors.push(Error::new(span, context.refusal()));
-        } else if self.found > 0 {
-            self.errors.push(Error::new(
-                span,
-                "a second `r#yield!`: an `#[async_context_manager]` fn yields exactly once",
-            ));
+        } else {
+            if self.found > 0 {
+                self.errors.push(Error::new(
+                    span,
+                    "a second `r#yield!`: an `#[async_context_manager]` fn yields exactly once",
+                ));
+            }
+            self.found += 1;
         }
-        self.found += 1;
         let mut value: Expr = if mac.tokens.is_empty() {
             syn::parse_quote_spanned!(span=> ())
         } else {

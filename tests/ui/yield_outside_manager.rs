@@ -1,0 +1,8 @@
+async fn plain() -> u32 {
+    acm::r#yield!(1);
+    1
+}
+
+fn main() {
+    let _ = plain();
+}
