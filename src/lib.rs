@@ -2,7 +2,8 @@
 #![warn(missing_docs)]
 
 pub use acm_core::{
-    __private, AsyncContextManager, BlockError, Exit, Generated, PanicMessage, async_with, r#yield,
+    __private, AsyncContextManager, BlockError, Exit, Generated, PanicMessage, TeardownHook,
+    TeardownOutcome, TeardownReport, async_with, set_teardown_hook, testing, r#yield,
 };
 /// Turns an `async fn` with one `r#yield!(value)` into an [`AsyncContextManager`].
 ///

@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use acm::{Exit, async_context_manager, async_with};
 
 struct Pool(AtomicUsize);
+
+static COMMITTED: Pool = Pool(AtomicUsize::new(0));
 struct Transaction<'c> {
     pool: &'c Pool,
     rows: Vec<u32>,
@@ -26,10 +28,9 @@ impl Transaction<'_> {
 #[async_context_manager]
 async fn transaction(pool: &Pool) -> Result<&mut Transaction<'static>, String> {
     tokio::task::yield_now().await;
-    let leaked: &'static Pool = Box::leak(Box::new(Pool(AtomicUsize::new(0))));
     let _ = pool;
     let mut tx = Transaction {
-        pool: leaked,
+        pool: &COMMITTED,
         rows: Vec::new(),
         _p: PhantomData,
     };
@@ -52,7 +53,8 @@ async fn counting(hits: Arc<AtomicUsize>) -> Result<&mut Vec<u32>, String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spawned_tasks_use_borrowed_targets() {
-    let pool: &'static Pool = Box::leak(Box::new(Pool(AtomicUsize::new(0))));
+    static POOL: Pool = Pool(AtomicUsize::new(0));
+    let pool: &'static Pool = &POOL;
     let hits = Arc::new(AtomicUsize::new(0));
     let h2 = hits.clone();
     let task = tokio::spawn(async move {
@@ -70,4 +72,5 @@ async fn spawned_tasks_use_borrowed_targets() {
     });
     assert_eq!(task.await.unwrap(), Ok(4));
     assert_eq!(hits.load(Ordering::SeqCst), 3);
+    assert_eq!(COMMITTED.0.load(Ordering::SeqCst), 1);
 }

@@ -291,6 +291,10 @@ where
             finished: false,
         }
     }
+
+    fn name(&self) -> &'static str {
+        B::name()
+    }
 }
 
 /// The future of a generated manager's `enter`.

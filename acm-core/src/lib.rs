@@ -9,9 +9,12 @@ mod dispatch;
 mod exit;
 mod family;
 mod generated;
+mod guard;
 mod manager;
 mod output;
 mod slot;
+mod teardown;
+pub mod testing;
 mod tuple;
 mod with;
 mod yield_point;
@@ -19,6 +22,7 @@ mod yield_point;
 pub use exit::{BlockError, Exit, PanicMessage};
 pub use generated::Generated;
 pub use manager::AsyncContextManager;
+pub use teardown::{TeardownHook, TeardownOutcome, TeardownReport, set_teardown_hook};
 
 /// Not public API: what `async_with!` and `#[async_context_manager]` expand to.
 #[doc(hidden)]
@@ -31,6 +35,7 @@ pub mod __private {
     };
     pub use crate::family::Family;
     pub use crate::generated::{Body, EnterFuture, ExitFuture, Generated, Start};
+    pub use crate::guard::{ArmOnSuccess, Finishing, Guard, Teardown};
     pub use crate::output::BodyOutput;
     pub use crate::slot::SlotRef;
     pub use crate::yield_point::{YieldPoint, Yielder};

@@ -76,6 +76,50 @@ pub trait AsyncContextManager {
 
     /// Tears down, knowing how the block ended. (`__aexit__`.)
     fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> impl Future<Output = Result<(), Self::Error>>;
+
+    /// Runs the teardown of a cancelled block: `async_with!` calls it, exactly once, when the
+    /// future running the block is dropped between a successful `enter` and the `exit`.
+    /// It runs in `Drop`, so it must not block.
+    ///
+    /// The default runs `exit(Exit::Cancelled)` in place, polling it until it completes or is
+    /// evidently waiting (on I/O, a timer); a teardown that fails or cannot finish that way is
+    /// reported to the [teardown hook](crate::set_teardown_hook). Override it to hand the
+    /// teardown to something that can await it, as `acm::tokio::detach_on_cancel` does.
+    ///
+    /// ```
+    /// use std::pin::pin;
+    /// use acm::{async_context_manager, AsyncContextManager, Exit};
+    ///
+    /// #[async_context_manager]
+    /// async fn note(seen: &mut Vec<String>) -> u8 {
+    ///     let exit = r#yield!(1);
+    ///     seen.push(format!("{exit:?}"));
+    /// }
+    ///
+    /// let mut seen = Vec::new();
+    /// {
+    ///     let mut manager = pin!(note(&mut seen));
+    ///     futures_executor::block_on(manager.as_mut().enter()).unwrap();
+    ///     manager.as_mut().cancel(); // what `async_with!` does when its future is dropped
+    /// }
+    /// assert_eq!(seen, ["Cancelled"]);
+    /// ```
+    fn cancel(self: Pin<&mut Self>) {
+        let name = self.name();
+        crate::teardown::finish_in_place(self.exit(Exit::Cancelled), name);
+    }
+
+    /// A name for this manager in teardown reports. The default is its type's name.
+    ///
+    /// ```
+    /// use acm::AsyncContextManager;
+    /// #[acm::async_context_manager]
+    /// async fn connection() -> u8 { r#yield!(1); }
+    /// assert!(connection().name().ends_with("connection"));
+    /// ```
+    fn name(&self) -> &'static str {
+        core::any::type_name::<Self>()
+    }
 }
 
 impl<M: AsyncContextManager + Unpin + ?Sized> AsyncContextManager for &mut M {
@@ -92,6 +136,14 @@ impl<M: AsyncContextManager + Unpin + ?Sized> AsyncContextManager for &mut M {
     fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> impl Future<Output = Result<(), Self::Error>> {
         Pin::new(&mut **self.get_mut()).exit(exit)
     }
+
+    fn cancel(self: Pin<&mut Self>) {
+        Pin::new(&mut **self.get_mut()).cancel()
+    }
+
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
 }
 
 impl<M: AsyncContextManager + ?Sized> AsyncContextManager for Pin<&mut M> {
@@ -107,5 +159,13 @@ impl<M: AsyncContextManager + ?Sized> AsyncContextManager for Pin<&mut M> {
 
     fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> impl Future<Output = Result<(), Self::Error>> {
         self.get_mut().as_mut().exit(exit)
+    }
+
+    fn cancel(self: Pin<&mut Self>) {
+        self.get_mut().as_mut().cancel()
+    }
+
+    fn name(&self) -> &'static str {
+        (**self).name()
     }
 }

@@ -75,18 +75,26 @@ macro_rules! tuple_manager {
                 // SAFETY: the fields are structurally pinned: they are only ever reached as
                 // `Pin<&mut _>` and never moved. Exercised by tests/tuple.rs under Miri.
                 let fields = Fields(unsafe { self.get_unchecked_mut() } as *mut Self);
+                // Declared before the targets, so dropped after them: if this enter is
+                // cancelled midway, the managers already entered are cancelled (exited).
+                let mut entered = Entered { fields, count: 0 };
                 let mut targets = ($(None::<$M::Target<'_>>,)+);
                 $(
                     // SAFETY: field `$index` is pinned (see above) and borrowed by nothing else.
                     let field = unsafe { Pin::new_unchecked(&mut (*fields.0).$index) };
                     match CatchUnwind::new(field.enter()).await {
-                        Ok(Ok(target)) => targets.$index = Some(target),
+                        Ok(Ok(target)) => {
+                            targets.$index = Some(target);
+                            entered.count = $index + 1;
+                        }
                         Ok(Err(error)) => {
+                            entered.count = 0;
                             drop(targets);
                             let exited = Self::exit_from(fields, $index, Exit::Err(BlockError::new(&error))).await;
                             return Err(exited.err().unwrap_or(error));
                         }
                         Err(payload) => {
+                            entered.count = 0;
                             drop(targets);
                             let message = PanicMessage::from_payload(&*payload);
                             let _ = Self::exit_from(fields, $index, Exit::Panic(message)).await;
@@ -94,6 +102,7 @@ macro_rules! tuple_manager {
                         }
                     }
                 )+
+                entered.count = 0;
                 Ok(($(targets.$index.expect("entered"),)+))
             }
 
@@ -101,6 +110,12 @@ macro_rules! tuple_manager {
                 // SAFETY: structural pinning, as in `enter`; the targets are gone.
                 let fields = Fields(unsafe { self.get_unchecked_mut() } as *mut Self);
                 Self::exit_from(fields, $len, exit).await
+            }
+
+            fn cancel(self: Pin<&mut Self>) {
+                // SAFETY: structural pinning, as in `enter`; the targets are gone.
+                let fields = Fields(unsafe { self.get_unchecked_mut() } as *mut Self);
+                Self::cancel_from(fields, $len);
             }
         }
 
@@ -126,8 +141,40 @@ macro_rules! tuple_manager {
                 }
                 unwinding.finish()
             }
+
+            fn cancel_from(fields: Fields<Self>, top: usize) {
+                let mut panic = None;
+                for index in (0..top).rev() {
+                    let cancelled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match index {
+                        $(
+                            // SAFETY: field `$index` is pinned and its target has been dropped.
+                            $index => unsafe { Pin::new_unchecked(&mut (*fields.0).$index) }.cancel(),
+                        )+
+                        _ => unreachable!(),
+                    }));
+                    if let Err(payload) = cancelled {
+                        panic.get_or_insert(payload);
+                    }
+                }
+                if let Some(payload) = panic {
+                    resume_unwind(payload);
+                }
+            }
         }
     };
+}
+
+/// The managers of a tuple entered so far, cancelled (right to left) if the tuple's enter is
+/// dropped before it completes.
+struct Entered<T: ExitFrom> {
+    fields: Fields<T>,
+    count: usize,
+}
+
+impl<T: ExitFrom> Drop for Entered<T> {
+    fn drop(&mut self) {
+        T::cancel_from(self.fields, self.count);
+    }
 }
 
 /// Exits the first `top` fields of a tuple of managers, right to left.
@@ -135,6 +182,8 @@ trait ExitFrom: Sized {
     type Error;
     async fn exit_from(fields: Fields<Self>, top: usize, exit: Exit<'_>)
     -> Result<(), Self::Error>;
+    /// Cancels the first `top` fields, right to left; every one is cancelled even if one panics.
+    fn cancel_from(fields: Fields<Self>, top: usize);
 }
 
 tuple_manager!(2: A 0, B 1);

@@ -62,44 +62,69 @@
 /// ```
 #[macro_export]
 macro_rules! async_with {
-    ($manager:expr => |$target:pat_param| $body:expr $(,)?) => {{
-        #[allow(unused_imports)]
-        use $crate::__private::{
-            FallibleBlockKind as _, InfallibleManagerKind as _, ValueBlockKind as _,
-            ViewDebug as _, ViewFormatted as _, ViewOpaque as _, ViewShared as _,
-        };
-        let mut __acm_manager = ::core::pin::pin!($manager);
-        let __acm_state = match $crate::AsyncContextManager::enter(__acm_manager.as_mut()).await {
-            ::core::result::Result::Ok(__acm_target) => ::core::result::Result::Ok(
-                $crate::__private::CatchUnwind::new(async {
-                    let $target = __acm_target;
-                    $body
+    ($manager:expr => |$target:pat_param| $body:expr $(,)?) => {
+        // A `match` keeps the temporaries of the manager expression alive for the whole block.
+        match $manager {
+            __acm_manager => {
+                #[allow(unused_imports)]
+                use $crate::__private::{
+                    FallibleBlockKind as _, InfallibleManagerKind as _, ValueBlockKind as _,
+                    ViewDebug as _, ViewFormatted as _, ViewOpaque as _, ViewShared as _,
+                };
+                let mut __acm_manager = ::core::pin::pin!(__acm_manager);
+                // Declared before the block's future: if this future is dropped mid-block, the
+                // block (and the target) is dropped first, then the guard runs the teardown.
+                let mut __acm_guard = $crate::__private::Guard::new(__acm_manager.as_mut());
+                let __acm_entered = $crate::__private::ArmOnSuccess::new({
+                    let (__acm_pinned, __acm_armed) = __acm_guard.entering();
+                    (
+                        $crate::AsyncContextManager::enter(__acm_pinned),
+                        __acm_armed,
+                    )
                 })
-                .await,
-            ),
-            ::core::result::Result::Err(__acm_error) => ::core::result::Result::Err(__acm_error),
-        };
-        let __acm_kind = (&&&$crate::__private::Kind::of(&__acm_state)).__acm_kind();
-        match __acm_state {
-            ::core::result::Result::Err(__acm_error) => __acm_kind.enter_failed(__acm_error),
-            ::core::result::Result::Ok(__acm_outcome) => {
-                let __acm_view;
-                let __acm_exit = match __acm_kind.split(&__acm_outcome) {
-                    $crate::__private::Split::Ok => $crate::Exit::Ok,
-                    $crate::__private::Split::Err(__acm_error) => {
-                        __acm_view = (&&&&$crate::__private::View(__acm_error)).__acm_view();
-                        $crate::Exit::Err(__acm_view.view())
-                    }
-                    $crate::__private::Split::Panic(__acm_payload) => {
-                        $crate::Exit::Panic($crate::PanicMessage::from_payload(&**__acm_payload))
+                .await;
+                let __acm_state = match __acm_entered {
+                    ::core::result::Result::Ok(__acm_target) => ::core::result::Result::Ok(
+                        $crate::__private::CatchUnwind::new(async {
+                            let $target = __acm_target;
+                            $body
+                        })
+                        .await,
+                    ),
+                    ::core::result::Result::Err(__acm_error) => {
+                        ::core::result::Result::Err(__acm_error)
                     }
                 };
-                let __acm_exited =
-                    $crate::AsyncContextManager::exit(__acm_manager.as_mut(), __acm_exit).await;
-                __acm_kind.finish(__acm_outcome, __acm_exited)
+                let __acm_kind = (&&&$crate::__private::Kind::of(&__acm_state)).__acm_kind();
+                match __acm_state {
+                    ::core::result::Result::Err(__acm_error) => {
+                        __acm_kind.enter_failed(__acm_error)
+                    }
+                    ::core::result::Result::Ok(__acm_outcome) => {
+                        let __acm_view;
+                        let __acm_exit = match __acm_kind.split(&__acm_outcome) {
+                            $crate::__private::Split::Ok => $crate::Exit::Ok,
+                            $crate::__private::Split::Err(__acm_error) => {
+                                __acm_view =
+                                    (&&&&$crate::__private::View(__acm_error)).__acm_view();
+                                $crate::Exit::Err(__acm_view.view())
+                            }
+                            $crate::__private::Split::Panic(__acm_payload) => $crate::Exit::Panic(
+                                $crate::PanicMessage::from_payload(&**__acm_payload),
+                            ),
+                        };
+                        let (__acm_pinned, __acm_name) = __acm_guard.exiting();
+                        let __acm_exited = $crate::__private::Finishing::new(
+                            $crate::AsyncContextManager::exit(__acm_pinned, __acm_exit),
+                            __acm_name,
+                        )
+                        .await;
+                        __acm_kind.finish(__acm_outcome, __acm_exited)
+                    }
+                }
             }
         }
-    }};
+    };
 }
 
 /// The yield point of an `#[async_context_manager]` fn: lends a value to the with-block and

@@ -50,6 +50,7 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
     let signature = &function.sig;
     Ok(quote! {
         #(#attributes)*
+        #[allow(clippy::type_complexity)]
         #visibility #signature {
             #covariance_check
             ::acm::Generated::new(move |mut #yielder: ::acm::__private::Yielder<#family>| {

@@ -1,0 +1,152 @@
+//! What `async_with!` holds while a manager is entered: on drop, it makes sure the teardown
+//! runs exactly once even if the future running `async_with!` is dropped (cancelled).
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::AsyncContextManager;
+use crate::teardown::{TeardownOutcome, TeardownReport, poll_in_place, report};
+
+/// A pinned manager and whether it owes an exit.
+pub struct Guard<'m, M: AsyncContextManager + ?Sized> {
+    manager: Pin<&'m mut M>,
+    armed: bool,
+}
+
+impl<'m, M: AsyncContextManager + ?Sized> Guard<'m, M> {
+    /// Guards `manager`, which is not entered yet.
+    pub fn new(manager: Pin<&'m mut M>) -> Self {
+        Guard {
+            manager,
+            armed: false,
+        }
+    }
+
+    /// The manager to enter, and the flag [`ArmOnSuccess`] sets once it is entered.
+    ///
+    /// (Concrete future types, not `async fn`s, keep the caller's future provably `Send`: an
+    /// opaque future mentioning the target's lifetime is not.)
+    pub fn entering(&mut self) -> (Pin<&mut M>, &mut bool) {
+        (self.manager.as_mut(), &mut self.armed)
+    }
+
+    /// The manager to exit, and its name. From here on the exit future owns the teardown:
+    /// wrapped in [`Finishing`], it finishes the teardown in place if dropped early.
+    pub fn exiting(&mut self) -> (Pin<&mut M>, &'static str) {
+        self.armed = false;
+        let name = self.manager.name();
+        (self.manager.as_mut(), name)
+    }
+}
+
+/// An enter future that marks its guard as owing an exit once the enter succeeds.
+pub struct ArmOnSuccess<'g, F> {
+    enter: F,
+    armed: &'g mut bool,
+}
+
+impl<'g, F> ArmOnSuccess<'g, F> {
+    /// Wraps `enter`.
+    pub fn new((enter, armed): (F, &'g mut bool)) -> Self {
+        ArmOnSuccess { enter, armed }
+    }
+}
+
+impl<F: Future<Output = Result<T, E>>, T, E> Future for ArmOnSuccess<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `enter` is structurally pinned; `armed` is not pinned and only written.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: as above.
+        let polled = unsafe { Pin::new_unchecked(&mut this.enter) }.poll(cx);
+        if let Poll::Ready(Ok(_)) = &polled {
+            *this.armed = true;
+        }
+        polled
+    }
+}
+
+impl<M: AsyncContextManager + ?Sized> Drop for Guard<'_, M> {
+    fn drop(&mut self) {
+        if self.armed {
+            // Dropped between a successful enter and the exit: the block was cancelled.
+            self.armed = false;
+            let manager = self.manager.as_mut();
+            let name = manager.name();
+            // A panicking teardown must not abort the process if this drop runs during unwinding.
+            let cancelled = catch_unwind(AssertUnwindSafe(|| manager.cancel()));
+            if cancelled.is_err() {
+                report(TeardownReport {
+                    manager: name,
+                    outcome: TeardownOutcome::Panicked,
+                });
+            }
+        }
+    }
+}
+
+/// A future that ends a teardown: `Result<(), Error>`.
+pub trait Teardown: Future<Output = Result<(), Self::Error>> {
+    /// The manager's error.
+    type Error;
+}
+
+impl<F: Future<Output = Result<(), E>>, E> Teardown for F {
+    type Error = E;
+}
+
+/// An exit future that, dropped before completion, finishes its teardown in place.
+pub struct Finishing<F: Teardown> {
+    teardown: F,
+    done: bool,
+    manager: &'static str,
+}
+
+impl<F: Teardown> Finishing<F> {
+    /// Wraps the exit future of the manager named `manager`.
+    pub fn new(teardown: F, manager: &'static str) -> Self {
+        Finishing {
+            teardown,
+            done: false,
+            manager,
+        }
+    }
+}
+
+impl<F: Teardown> Future for Finishing<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `teardown` is structurally pinned: never moved, dropped in place.
+        let this = unsafe { self.get_unchecked_mut() };
+        // A teardown that panics is over: its panic propagates, and it is not resumed.
+        this.done = true;
+        // SAFETY: as above.
+        let polled = unsafe { Pin::new_unchecked(&mut this.teardown) }.poll(cx);
+        this.done = polled.is_ready();
+        polled
+    }
+}
+
+impl<F: Teardown> Drop for Finishing<F> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        // SAFETY: `Finishing` is only used pinned (it is a future), so its `teardown` is pinned
+        // until dropped right after this. Exercised by tests/cancellation.rs under Miri.
+        let teardown = unsafe { Pin::new_unchecked(&mut self.teardown) };
+        let outcome = catch_unwind(AssertUnwindSafe(|| poll_in_place(teardown)))
+            .unwrap_or(Some(TeardownOutcome::Panicked));
+        if let Some(outcome) = outcome {
+            report(TeardownReport {
+                manager: self.manager,
+                outcome,
+            });
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! A harness for cancellation: drop a future after every possible number of polls, and check
+//! what its managers did each time.
+
+use core::future::Future;
+use core::pin::pin;
+use core::task::{Context, Poll, Waker};
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::Wake;
+use std::time::Duration;
+
+/// What became of one run of the scenario.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Run<T> {
+    /// The future was dropped after this many polls, before completing.
+    Dropped {
+        /// How many times it was polled.
+        polls: usize,
+    },
+    /// The future completed on poll number `polls`.
+    Completed {
+        /// How many times it was polled.
+        polls: usize,
+        /// Its output.
+        output: T,
+    },
+}
+
+/// Runs `scenario` once for every `k` from 0 up: polls the future it makes `k` times, then
+/// drops it, and hands `check` the [`Run`]. Stops after the first run in which the future
+/// completes; returns how many polls that took.
+///
+/// Polling uses a manual waker and no runtime. Between polls it waits (up to 10 seconds) for
+/// the future to wake it, so futures whose I/O completes on other threads work too (enter a
+/// runtime context first if they need one, e.g. `let _guard = runtime.enter();`). A future
+/// that suspends without arranging a wake-up stalls the harness, which then panics.
+///
+/// ```
+/// use acm::testing::{cancel_at_every_poll, Run};
+/// use acm::{async_context_manager, async_with, Exit};
+/// use std::sync::Mutex;
+///
+/// #[async_context_manager]
+/// async fn noted(log: &Mutex<Vec<String>>) -> u8 {
+///     let exit = r#yield!(1);
+///     log.lock().unwrap().push(format!("{exit:?}"));
+/// }
+///
+/// let log = Mutex::new(Vec::new());
+/// cancel_at_every_poll(
+///     || async {
+///         async_with!(noted(&log) => |n| {
+///             acm::testing::yield_now().await; // the block suspends once
+///             n
+///         })
+///     },
+///     |run| {
+///         let exits = std::mem::take(&mut *log.lock().unwrap());
+///         match run {
+///             Run::Dropped { polls: 0 } => assert!(exits.is_empty()), // never entered
+///             Run::Dropped { .. } => assert_eq!(exits, ["Cancelled"]),
+///             Run::Completed { output, .. } => {
+///                 assert_eq!(output, Ok(1));
+///                 assert_eq!(exits, ["Ok"]);
+///             }
+///         }
+///     },
+/// );
+/// ```
+pub fn cancel_at_every_poll<F: Future>(
+    mut scenario: impl FnMut() -> F,
+    mut check: impl FnMut(Run<F::Output>),
+) -> usize {
+    for limit in 0.. {
+        let signal = Arc::new(Signal::default());
+        let waker = Waker::from(signal.clone());
+        let mut cx = Context::from_waker(&waker);
+        let completed = {
+            let mut future = pin!(scenario());
+            let mut completed = None;
+            for poll in 1..=limit {
+                if poll > 1 {
+                    signal.wait_for_wake(Duration::from_secs(10));
+                }
+                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                    completed = Some(Run::Completed {
+                        polls: poll,
+                        output,
+                    });
+                    break;
+                }
+            }
+            completed
+        }; // the future is dropped here, before `check` looks
+        match completed {
+            Some(run) => {
+                check(run);
+                return limit;
+            }
+            None => check(Run::Dropped { polls: limit }),
+        }
+    }
+    unreachable!("the loop returns once the future completes")
+}
+
+/// A future that suspends once, waking itself at once: a runtime-free `yield_now`.
+pub fn yield_now() -> impl Future<Output = ()> {
+    let mut yielded = false;
+    core::future::poll_fn(move |cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+}
+
+#[derive(Default)]
+struct Signal {
+    woken: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl Signal {
+    fn wait_for_wake(&self, timeout: Duration) {
+        let woken = self
+            .woken
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (mut woken, wait) = self
+            .changed
+            .wait_timeout_while(woken, timeout, |woken| !*woken)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        assert!(
+            !wait.timed_out(),
+            "acm::testing: the future suspended and was not woken within {timeout:?}"
+        );
+        *woken = false;
+    }
+}
+
+impl Wake for Signal {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        *self
+            .woken
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = true;
+        self.changed.notify_all();
+    }
+}
