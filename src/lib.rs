@@ -1,10 +1,8 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
-pub use acm_core::{
-    __private, AsyncContextManager, BlockError, Exit, Generated, PanicMessage, TeardownHook,
-    TeardownOutcome, TeardownReport, async_with, set_teardown_hook, testing, r#yield,
-};
+// A glob, so that `acm::tokio` is there exactly when acm-core was built with it.
+pub use acm_core::*;
 /// Turns an `async fn` with one `r#yield!(value)` into an [`AsyncContextManager`].
 ///
 /// The part before the yield is the setup (run by `enter`; `?` there fails the enter), the

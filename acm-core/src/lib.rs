@@ -15,6 +15,8 @@ mod output;
 mod slot;
 mod teardown;
 pub mod testing;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 mod tuple;
 mod with;
 mod yield_point;

@@ -1,0 +1,227 @@
+//! Guaranteed teardown for cancelled blocks on tokio (feature `tokio`).
+//!
+//! A teardown that awaits real I/O cannot finish inside `Drop`. [`detach_on_cancel`] moves the
+//! manager to the heap when it is entered, so that if the block is cancelled — a `timeout`
+//! expiring, a `select!` branch losing, `JoinHandle::abort`, runtime shutdown — the manager can
+//! be handed, whole, to a runtime that awaits its `exit(Exit::Cancelled)` to the end.
+//!
+//! That runtime is acm's own: one background thread, started the first time a teardown is
+//! detached, running a current-thread tokio runtime. Not the caller's runtime, because a
+//! runtime that is shutting down drops new tasks unpolled — exactly when teardowns are needed.
+//! Teardowns may still use resources of the caller's runtime while it runs (tokio I/O works
+//! across runtimes while the runtime that owns the resource is alive).
+//!
+//! Before the process exits, call [`wait_for_teardowns`] so that detached teardowns can end.
+
+use core::future::Future;
+use core::pin::Pin;
+use std::sync::{Condvar, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use crate::teardown::{TeardownOutcome, TeardownReport, report};
+use crate::{AsyncContextManager, Exit};
+
+/// Wraps `manager` so that, if its block is cancelled, its teardown is awaited to completion on
+/// acm's teardown runtime instead of being finished in place.
+///
+/// The manager must be `Send + 'static`: it outlives the future that was dropped. Pass owned
+/// handles (an `Arc`, a cloned `sqlx::Pool`) instead of borrows; a borrowing manager is a
+/// compile error here, never a silently skipped teardown. Costs one allocation per use.
+///
+/// ```
+/// use std::time::Duration;
+/// use acm::{async_context_manager, async_with, Exit};
+/// use acm::tokio::{detach_on_cancel, wait_for_teardowns};
+///
+/// #[async_context_manager]
+/// async fn slow_cleanup(done: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u8 {
+///     let exit = r#yield!(1);
+///     tokio::time::sleep(Duration::from_millis(20)).await; // real waiting in the teardown
+///     assert!(matches!(exit, Exit::Cancelled));
+///     done.store(true, std::sync::atomic::Ordering::SeqCst);
+/// }
+///
+/// let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+/// let runtime = tokio::runtime::Runtime::new().unwrap();
+/// let timed_out = runtime.block_on(async {
+///     let block = async {
+///         async_with!(detach_on_cancel(slow_cleanup(done.clone())) => |_| {
+///             tokio::time::sleep(Duration::from_secs(60)).await; // cancelled by the timeout
+///         })
+///     };
+///     tokio::time::timeout(Duration::from_millis(10), block).await
+/// });
+/// assert!(timed_out.is_err());
+/// assert!(wait_for_teardowns(Duration::from_secs(5)));
+/// assert!(done.load(std::sync::atomic::Ordering::SeqCst));
+/// ```
+pub fn detach_on_cancel<M>(manager: M) -> Detached<M>
+where
+    M: AsyncContextManager + Send + 'static,
+{
+    Detached {
+        manager: Some(Box::pin(manager)),
+    }
+}
+
+/// A manager whose cancelled teardown is completed by acm's teardown runtime. See
+/// [`detach_on_cancel`].
+pub struct Detached<M> {
+    manager: Option<Pin<Box<M>>>,
+}
+
+impl<M> Detached<M> {
+    fn manager(self: Pin<&mut Self>) -> Pin<&mut M> {
+        self.get_mut()
+            .manager
+            .as_mut()
+            .expect("acm: a detached manager was used after its teardown was handed off")
+            .as_mut()
+    }
+}
+
+impl<M: AsyncContextManager + Send + 'static> AsyncContextManager for Detached<M> {
+    type Target<'a>
+        = M::Target<'a>
+    where
+        Self: 'a;
+    type Error = M::Error;
+
+    fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<Self::Target<'_>, Self::Error>> {
+        self.manager().enter()
+    }
+
+    fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> impl Future<Output = Result<(), Self::Error>> {
+        self.manager().exit(exit)
+    }
+
+    fn cancel(self: Pin<&mut Self>) {
+        let Some(manager) = self.get_mut().manager.take() else {
+            return;
+        };
+        let name = manager.name();
+        detach(Box::new(move || {
+            Box::pin(async move {
+                let mut manager = manager;
+                if manager.as_mut().exit(Exit::Cancelled).await.is_err() {
+                    report(TeardownReport {
+                        manager: name,
+                        outcome: TeardownOutcome::Failed,
+                    });
+                }
+            })
+        }));
+    }
+
+    fn name(&self) -> &'static str {
+        self.manager
+            .as_ref()
+            .map_or(core::any::type_name::<M>(), |manager| manager.name())
+    }
+}
+
+/// Makes a teardown on the teardown thread (its future need not be `Send`).
+type Job = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()>>> + Send>;
+
+struct Teardowns {
+    jobs: tokio::sync::mpsc::UnboundedSender<Job>,
+    pending: Mutex<usize>,
+    changed: Condvar,
+}
+
+fn teardowns() -> &'static Teardowns {
+    static TEARDOWNS: OnceLock<Teardowns> = OnceLock::new();
+    TEARDOWNS.get_or_init(|| {
+        let (jobs, receiver) = tokio::sync::mpsc::unbounded_channel();
+        std::thread::Builder::new()
+            .name("acm-teardowns".into())
+            .spawn(move || run_teardowns(receiver))
+            .expect("acm: cannot start the teardown thread");
+        Teardowns {
+            jobs,
+            pending: Mutex::new(0),
+            changed: Condvar::new(),
+        }
+    })
+}
+
+fn run_teardowns(mut receiver: tokio::sync::mpsc::UnboundedReceiver<Job>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("acm: cannot build the teardown runtime");
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, async move {
+        while let Some(job) = receiver.recv().await {
+            tokio::task::spawn_local(async move {
+                // Counted done even if the teardown panics (the panic is reported by tokio).
+                let _done = Done;
+                job().await;
+            });
+        }
+    });
+}
+
+struct Done;
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        let teardowns = teardowns();
+        *teardowns
+            .pending
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) -= 1;
+        teardowns.changed.notify_all();
+    }
+}
+
+fn detach(job: Job) {
+    let teardowns = teardowns();
+    *teardowns
+        .pending
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
+    if teardowns.jobs.send(job).is_err() {
+        unreachable!("acm: the teardown thread never stops");
+    }
+}
+
+/// How many detached teardowns have not finished yet.
+///
+/// ```
+/// assert_eq!(acm::tokio::pending_teardowns(), 0);
+/// ```
+pub fn pending_teardowns() -> usize {
+    *teardowns()
+        .pending
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Blocks until every detached teardown has finished, or `timeout` passes; `true` if they all
+/// finished. Call it where blocking is fine: at the end of `main` (after the runtime is shut
+/// down), or in tests.
+///
+/// ```
+/// assert!(acm::tokio::wait_for_teardowns(std::time::Duration::from_secs(1)));
+/// ```
+pub fn wait_for_teardowns(timeout: Duration) -> bool {
+    let teardowns = teardowns();
+    let deadline = Instant::now() + timeout;
+    let mut pending = teardowns
+        .pending
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    while *pending > 0 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return false;
+        }
+        pending = teardowns
+            .changed
+            .wait_timeout(pending, left)
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .0;
+    }
+    true
+}

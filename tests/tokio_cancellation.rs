@@ -1,0 +1,115 @@
+//! On a real tokio runtime, every way a block gets cancelled still completes a teardown that
+//! awaits real work (a timer, then a file write), through `acm::tokio::detach_on_cancel`.
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use acm::tokio::{detach_on_cancel, wait_for_teardowns};
+use acm::{Exit, async_context_manager, async_with};
+
+/// Writes how the block ended into `record`, after awaiting a timer: a teardown that cannot
+/// finish inside `Drop`.
+#[async_context_manager]
+async fn recorded(
+    record: PathBuf,
+    entered: Option<tokio::sync::mpsc::Sender<()>>,
+) -> std::io::Result<()> {
+    if let Some(entered) = entered {
+        let _ = entered.send(()).await;
+    }
+    let exit = r#yield!(());
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let outcome = match exit {
+        Exit::Ok => "ok",
+        Exit::Cancelled => "cancelled",
+        _ => "failed",
+    };
+    tokio::fs::write(&record, outcome).await
+}
+
+fn record_path(test: &str) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!("acm-tokio-cancellation-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(format!("{test}-{}", NEXT.fetch_add(1, Ordering::SeqCst)))
+}
+
+fn assert_torn_down(record: &Path, expected: &str) {
+    assert!(
+        wait_for_teardowns(Duration::from_secs(10)),
+        "teardowns did not finish"
+    );
+    assert_eq!(std::fs::read_to_string(record).unwrap(), expected);
+}
+
+async fn block_forever(record: PathBuf, entered: Option<tokio::sync::mpsc::Sender<()>>) {
+    let _ = async_with!(detach_on_cancel(recorded(record, entered)) => |()| {
+        std::future::pending::<()>().await;
+    });
+    unreachable!("the block never ends");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_expiring_inside_the_block() {
+    let record = record_path("timeout");
+    let result = tokio::time::timeout(
+        Duration::from_millis(20),
+        block_forever(record.clone(), None),
+    )
+    .await;
+    assert!(result.is_err());
+    assert_torn_down(&record, "cancelled");
+}
+
+#[tokio::test]
+async fn losing_branch_of_select() {
+    let record = record_path("select");
+    tokio::select! {
+        _ = block_forever(record.clone(), None) => unreachable!(),
+        _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+    }
+    assert_torn_down(&record, "cancelled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abort_of_a_spawned_task() {
+    let record = record_path("abort");
+    let (entered, mut on_entered) = tokio::sync::mpsc::channel(1);
+    let task = tokio::spawn(block_forever(record.clone(), Some(entered)));
+    on_entered.recv().await.unwrap();
+    task.abort();
+    assert!(task.await.unwrap_err().is_cancelled());
+    assert_torn_down(&record, "cancelled");
+}
+
+#[test]
+fn runtime_shutdown_with_tasks_in_the_block() {
+    let records: Vec<_> = (0..3).map(|_| record_path("shutdown")).collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (entered, mut on_entered) = tokio::sync::mpsc::channel(3);
+        for record in &records {
+            tokio::spawn(block_forever(record.clone(), Some(entered.clone())));
+        }
+        for _ in &records {
+            on_entered.recv().await.unwrap();
+        }
+    });
+    drop(runtime); // drops the three tasks mid-block
+    for record in &records {
+        assert_torn_down(record, "cancelled");
+    }
+}
+
+#[tokio::test]
+async fn a_detached_manager_that_is_not_cancelled_exits_in_place() {
+    let record = record_path("completed");
+    let result = async_with!(detach_on_cancel(recorded(record.clone(), None)) => |()| 5);
+    assert_eq!(result.unwrap(), 5);
+    // The exit ran inline: the record is there without waiting for detached teardowns.
+    assert_eq!(std::fs::read_to_string(&record).unwrap(), "ok");
+}
