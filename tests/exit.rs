@@ -124,7 +124,7 @@ async fn holds_exit_in_a_local(log: &Log) -> u8 {
 #[test]
 fn dropped_exit_ends_the_teardown() {
     let log = Log::default();
-    let mut manager = pin!(holds_exit_in_a_local(&log));
+    let mut manager = Box::pin(holds_exit_in_a_local(&log));
     let mut cx = Context::from_waker(Waker::noop());
     let entered = pin!(manager.as_mut().enter()).poll(&mut cx);
     assert!(matches!(entered, Poll::Ready(Ok(1))));
@@ -142,7 +142,7 @@ fn dropped_exit_ends_the_teardown() {
 #[test]
 fn forgotten_exit_leaks_the_teardown() {
     let log = Log::default();
-    let mut manager = pin!(holds_exit_in_a_local(&log));
+    let mut manager = Box::pin(holds_exit_in_a_local(&log));
     let mut cx = Context::from_waker(Waker::noop());
     assert!(pin!(manager.as_mut().enter()).poll(&mut cx).is_ready());
     {

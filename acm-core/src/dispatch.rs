@@ -116,6 +116,7 @@ impl<T, E> InfallibleManager<T, E> {
 }
 
 /// Dispatcher: block `Result<T, E>`, manager error `ME`.
+#[allow(clippy::type_complexity)]
 pub struct FallibleBlock<T, E, ME>(PhantomData<fn() -> (T, E, ME)>);
 
 impl<T, E, ME> FallibleBlock<T, E, ME> {

@@ -78,6 +78,27 @@ impl<'a> Exit<'a> {
 /// recovers the concrete error. In `async_with!`, a block error that is `Display + Debug + Sync`
 /// is viewed in place (its type must then be `'static`); one that is not `Sync` (such as
 /// `Box<dyn Error>`) is formatted once, and one that is not even `Debug` shows its type name.
+///
+/// ```
+/// use acm::{async_context_manager, async_with, Exit};
+///
+/// #[async_context_manager]
+/// async fn rollback_on_error(seen: &mut Option<String>) -> u8 {
+///     if let Exit::Err(error) = r#yield!(1) {
+///         let kind = error.downcast_ref::<std::io::Error>().map(|e| e.kind());
+///         *seen = Some(format!("{error} ({kind:?})"));
+///     }
+/// }
+///
+/// # futures_executor::block_on(async {
+/// let mut seen = None;
+/// let result: std::io::Result<()> = async_with!(rollback_on_error(&mut seen) => |_| {
+///     Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no such row"))
+/// });
+/// assert!(result.is_err());
+/// assert_eq!(seen.unwrap(), "no such row (Some(NotFound))");
+/// # });
+/// ```
 #[derive(Clone, Copy)]
 pub struct BlockError<'a> {
     inner: &'a (dyn ErasedError + Sync + 'a),

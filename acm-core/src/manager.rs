@@ -71,10 +71,32 @@ pub trait AsyncContextManager {
     /// cannot fail.
     type Error;
 
-    /// Sets up; on success, hands out the target. (`__aenter__`.)
+    /// Sets up; on success, hands out the target. (`__aenter__`.) `async_with!` calls it;
+    /// you can too, on a pinned manager:
+    ///
+    /// ```
+    /// use std::pin::pin;
+    /// use acm::{async_context_manager, AsyncContextManager, Exit};
+    ///
+    /// #[async_context_manager]
+    /// async fn lend() -> &mut Vec<u8> {
+    ///     let mut buffer = vec![1];
+    ///     r#yield!(&mut buffer);
+    ///     assert_eq!(buffer, [1, 2]);
+    /// }
+    ///
+    /// # futures_executor::block_on(async {
+    /// let mut manager = pin!(lend());
+    /// let buffer = manager.as_mut().enter().await.unwrap();
+    /// buffer.push(2);
+    /// manager.as_mut().exit(Exit::Ok).await.unwrap();
+    /// # });
+    /// ```
     fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<Self::Target<'_>, Self::Error>>;
 
-    /// Tears down, knowing how the block ended. (`__aexit__`.)
+    /// Tears down, knowing how the block ended. (`__aexit__`.) Its error is what
+    /// `async_with!` returns, even if the block failed too (the block's error was visible
+    /// through `exit`). See [`enter`](Self::enter) for an example of calling it directly.
     fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> impl Future<Output = Result<(), Self::Error>>;
 
     /// Runs the teardown of a cancelled block: `async_with!` calls it, exactly once, when the

@@ -13,6 +13,12 @@ const POLLS_IN_PLACE: usize = 64;
 
 /// What became of a teardown that had to be finished in place (see the crate's
 /// "Cancellation" documentation), as told to the [teardown hook](set_teardown_hook).
+///
+/// ```
+/// use acm::{TeardownOutcome, TeardownReport};
+/// let report = TeardownReport { manager: "app::transaction", outcome: TeardownOutcome::Failed };
+/// assert!(report.to_string().contains("failed after its block was cancelled"));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TeardownOutcome {
@@ -26,7 +32,14 @@ pub enum TeardownOutcome {
     Panicked,
 }
 
-/// A teardown that did not finish cleanly after its future was dropped.
+/// A teardown that did not finish cleanly after its future was dropped. It displays as a
+/// one-line explanation.
+///
+/// ```
+/// use acm::{TeardownOutcome, TeardownReport};
+/// let report = TeardownReport { manager: "app::upload", outcome: TeardownOutcome::Unfinished };
+/// assert!(report.to_string().starts_with("acm: the teardown of `app::upload` was still waiting"));
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct TeardownReport {
     /// The manager's type, as `core::any::type_name` spells it.
@@ -59,7 +72,13 @@ impl fmt::Display for TeardownReport {
     }
 }
 
-/// Receives every [`TeardownReport`].
+/// Receives every [`TeardownReport`]; set it with [`set_teardown_hook`].
+///
+/// ```
+/// let hook: acm::TeardownHook = |report| eprintln!("{report}");
+/// let previous = acm::set_teardown_hook(hook);
+/// acm::set_teardown_hook(previous);
+/// ```
 pub type TeardownHook = fn(&TeardownReport);
 
 static HOOK: Mutex<TeardownHook> = Mutex::new(print_report);

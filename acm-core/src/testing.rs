@@ -8,7 +8,14 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::task::Wake;
 use std::time::Duration;
 
-/// What became of one run of the scenario.
+/// What became of one run of the scenario given to [`cancel_at_every_poll`].
+///
+/// ```
+/// use acm::testing::{cancel_at_every_poll, yield_now, Run};
+/// let mut runs = Vec::new();
+/// cancel_at_every_poll(|| async { yield_now().await; 7 }, |run| runs.push(run));
+/// assert_eq!(runs, [Run::Dropped { polls: 0 }, Run::Dropped { polls: 1 }, Run::Completed { polls: 2, output: 7 }]);
+/// ```
 #[derive(Debug, PartialEq, Eq)]
 pub enum Run<T> {
     /// The future was dropped after this many polls, before completing.
@@ -103,6 +110,12 @@ pub fn cancel_at_every_poll<F: Future>(
 }
 
 /// A future that suspends once, waking itself at once: a runtime-free `yield_now`.
+///
+/// ```
+/// # futures_executor::block_on(async {
+/// acm::testing::yield_now().await; // returns on the next poll
+/// # });
+/// ```
 pub fn yield_now() -> impl Future<Output = ()> {
     let mut yielded = false;
     core::future::poll_fn(move |cx| {

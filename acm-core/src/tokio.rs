@@ -65,7 +65,20 @@ where
 }
 
 /// A manager whose cancelled teardown is completed by acm's teardown runtime. See
-/// [`detach_on_cancel`].
+/// [`detach_on_cancel`], which makes one.
+///
+/// ```
+/// use acm::{async_context_manager, async_with, AsyncContextManager};
+///
+/// #[async_context_manager]
+/// async fn owned(name: String) -> usize { r#yield!(name.len()); }
+///
+/// let manager: acm::tokio::Detached<_> = acm::tokio::detach_on_cancel(owned("pool".into()));
+/// assert!(manager.name().ends_with("owned"));
+/// # futures_executor::block_on(async {
+/// assert_eq!(async_with!(manager => |n| n), Ok(4)); // not cancelled: it exits in place
+/// # });
+/// ```
 pub struct Detached<M> {
     manager: Option<Pin<Box<M>>>,
 }
