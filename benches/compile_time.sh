@@ -12,6 +12,7 @@
 #
 # Usage: benches/compile_time.sh            (N=300, REPS=3, PROFILE=dev)
 #        N=300 REPS=5 PROFILE=release benches/compile_time.sh
+#        KEEP=1 benches/compile_time.sh   (keeps the generated workspace, for inspection)
 # Needs only cargo and python3 (for the arithmetic). Run it on an idle machine: another
 # build running at the same time skews both crates, though not necessarily equally.
 set -euo pipefail
@@ -21,7 +22,7 @@ N="${N:-300}"
 REPS="${REPS:-3}"
 PROFILE="${PROFILE:-dev}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/acm-compile-time.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+if [[ -z "${KEEP:-}" ]]; then trap 'rm -rf "$WORK"' EXIT; fi
 
 mkdir -p "$WORK/generated/src" "$WORK/hand/src"
 cat >"$WORK/Cargo.toml" <<TOML
@@ -131,8 +132,9 @@ for ((rep = 0; rep < REPS; rep++)); do
     start=$(date +%s.%N)
     cargo build --quiet --offline --profile "$PROFILE" -p "acm-compile-time-$crate"
     end=$(date +%s.%N)
-    times[$crate]+="$(python3 -c "print(f'{$end - $start:.3f}')") "
-    echo "  run $((rep + 1)): $crate ${times[$crate]##* }" >&2
+    elapsed="$(python3 -c "print(f'{$end - $start:.3f}')")"
+    times[$crate]+="$elapsed "
+    echo "  run $((rep + 1)): $crate ${elapsed}s" >&2
   done
 done
 

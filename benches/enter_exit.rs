@@ -16,14 +16,14 @@ fn main() {
 
 macro_rules! variant {
     ($name:ident, $runner:path) => {
-        #[divan::bench(sample_count = 200, sample_size = 2000)]
+        #[divan::bench(sample_count = 1000, sample_size = 1000)]
         fn $name(bencher: divan::Bencher) {
             let mut counters = Counters::default();
             bencher.bench_local(|| $runner(&mut counters));
         }
     };
     ($name:ident, $runner:path, slow) => {
-        #[divan::bench(sample_count = 100, sample_size = 50)]
+        #[divan::bench(sample_count = 200, sample_size = 20)]
         fn $name(bencher: divan::Bencher) {
             let mut counters = Counters::default();
             bencher.bench_local(|| $runner(&mut counters));

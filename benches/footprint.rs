@@ -64,50 +64,32 @@ fn main() {
 
     // Sizes of the managers themselves (what `async_with!` pins on the stack), and of the whole
     // future running one `async_with!` with that manager (manager + enter/exit futures + block).
-    let sizes: Vec<(&str, usize, usize)> = vec![
-        (
-            "a",
-            size_of_val(&hand(a, 1)),
-            future_size(async { async_with!(hand(a, 1) => |v| v + 1) }),
-        ),
-        (
-            "a-ref",
-            size_of_val(&hand_ref(a, 1)),
-            future_size(async { async_with!(hand_ref(a, 1) => |v| *v + 1) }),
-        ),
-        (
-            "b",
-            size_of_val(&generated(a, 1)),
-            future_size(async { async_with!(generated(a, 1) => |v| v + 1) }),
-        ),
-        (
-            "c",
-            size_of_val(&generated_ref(a, 1)),
-            future_size(async { async_with!(generated_ref(a, 1) => |v| *v + 1) }),
-        ),
-        (
-            "d",
-            future_size(with_value(a, 1, async |v: &mut u32| *v + 1)),
-            future_size(with_value(a, 1, async |v: &mut u32| *v + 1)),
-        ),
-        (
-            "e",
-            size_of_val(&naive(a, 1)),
-            future_size(async { async_with!(naive(a, 1) => |v| v + 1) }),
-        ),
-        (
-            "f",
-            size_of_val(&(generated(a, 1), generated(b, 1))),
-            future_size(async {
-                async_with!((generated(a, 1), generated(b, 1)) => |(x, y)| x + y)
-            }),
-        ),
-        (
-            "f-hand",
-            size_of_val(&(hand(a, 1), hand(b, 1))),
-            future_size(async { async_with!((hand(a, 1), hand(b, 1)) => |(x, y)| x + y) }),
-        ),
-    ];
+    // One statement each: the managers borrow the counters until the end of the statement.
+    let mut sizes: Vec<(&str, usize, usize)> = Vec::new();
+    let manager = size_of_val(&hand(a, 1));
+    let future = future_size(async { async_with!(hand(a, 1) => |v| v + 1) });
+    sizes.push(("a", manager, future));
+    let manager = size_of_val(&hand_ref(a, 1));
+    let future = future_size(async { async_with!(hand_ref(a, 1) => |v| *v + 1) });
+    sizes.push(("a-ref", manager, future));
+    let manager = size_of_val(&generated(a, 1));
+    let future = future_size(async { async_with!(generated(a, 1) => |v| v + 1) });
+    sizes.push(("b", manager, future));
+    let manager = size_of_val(&generated_ref(a, 1));
+    let future = future_size(async { async_with!(generated_ref(a, 1) => |v| *v + 1) });
+    sizes.push(("c", manager, future));
+    let future = future_size(with_value(a, 1, async |v: &mut u32| *v + 1));
+    sizes.push(("d", future, future));
+    let manager = size_of_val(&naive(a, 1));
+    let future = future_size(async { async_with!(naive(a, 1) => |v| v + 1) });
+    sizes.push(("e", manager, future));
+    let manager = size_of_val(&(generated(a, 1), generated(b, 1)));
+    let future =
+        future_size(async { async_with!((generated(a, 1), generated(b, 1)) => |(x, y)| x + y) });
+    sizes.push(("f", manager, future));
+    let manager = size_of_val(&(hand(a, 1), hand(b, 1)));
+    let future = future_size(async { async_with!((hand(a, 1), hand(b, 1)) => |(x, y)| x + y) });
+    sizes.push(("f-hand", manager, future));
 
     let runners: [(&str, fn(&mut Counters) -> u32); 12] = [
         ("a", a_hand),

@@ -25,6 +25,7 @@ use std::future::Future;
 use std::io;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -167,10 +168,10 @@ async fn file_tour(workdir: &Path) -> io::Result<()> {
 async fn transaction_tour(workdir: &Path) -> Result<(), BoxError> {
     heading("db_transaction(conn_string) -> examples/transaction.rs");
     let pool = connect(workdir).await?;
-    let journal = Journal::default();
+    let journal = Arc::new(Journal::default());
 
     scenario("block succeeds");
-    async_with!(db_transaction(&pool, &journal) => |tx| {
+    async_with!(db_transaction(pool.clone(), journal.clone()) => |tx| {
         insert_note(tx, "tour: committed").await?;
         println!("    [block] inserted a note");
         Ok::<_, sqlx::Error>(())
@@ -181,7 +182,7 @@ async fn transaction_tour(workdir: &Path) -> Result<(), BoxError> {
     );
 
     scenario("block fails after inserting");
-    let result: Result<(), sqlx::Error> = async_with!(db_transaction(&pool, &journal) => |tx| {
+    let result: Result<(), sqlx::Error> = async_with!(db_transaction(pool.clone(), journal.clone()) => |tx| {
         insert_note(tx, "tour: rolled back").await?;
         println!("    [block] inserted a note, then runs a bad query");
         sqlx::query("UPDATE no_such_table SET x = 1").execute(&mut **tx).await?;
@@ -195,7 +196,7 @@ async fn transaction_tour(workdir: &Path) -> Result<(), BoxError> {
 
     scenario("block panics after inserting");
     expect_panic(async {
-        async_with!(db_transaction(&pool, &journal) => |tx| {
+        async_with!(db_transaction(pool.clone(), journal.clone()) => |tx| {
             insert_note(tx, "tour: rolled back").await?;
             if count_notes(&pool, "tour: rolled back").await? == 0 {
                 panic!("invariant violated");

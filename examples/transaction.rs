@@ -10,6 +10,8 @@ mod temp_dir;
 #[path = "managers/transaction.rs"]
 mod transaction;
 
+use std::sync::Arc;
+
 use acm::async_with;
 use temp_dir::temp_directory;
 use transaction::{Journal, connect, count_notes, db_transaction, insert_note};
@@ -20,10 +22,10 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 async fn main() -> Result<(), BoxError> {
     async_with!(temp_directory("acm-db") => |dir| {
         let pool = connect(dir).await?;
-        let journal = Journal::default();
+        let journal = Arc::new(Journal::default());
 
         println!("db_transaction, block succeeds:");
-        async_with!(db_transaction(&pool, &journal) => |tx| {
+        async_with!(db_transaction(pool.clone(), journal.clone()) => |tx| {
             insert_note(tx, "kept").await?;
             println!("    [block] inserted 'kept'");
             Ok::<_, sqlx::Error>(())
@@ -31,7 +33,7 @@ async fn main() -> Result<(), BoxError> {
         println!("committed rows 'kept': {}", count_notes(&pool, "kept").await?);
 
         println!("db_transaction, block fails after inserting:");
-        let failed: Result<(), BoxError> = async_with!(db_transaction(&pool, &journal) => |tx| {
+        let failed: Result<(), BoxError> = async_with!(db_transaction(pool.clone(), journal.clone()) => |tx| {
             insert_note(tx, "discarded").await?;
             println!("    [block] inserted 'discarded', then fails");
             Err("the order total does not match".into())

@@ -9,6 +9,7 @@ mod transaction;
 
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use acm::async_with;
 use futures_util::FutureExt;
@@ -39,9 +40,9 @@ impl Db {
 #[tokio::test]
 async fn commits_when_the_block_succeeds() {
     let db = Db::new("ok").await;
-    let journal = Journal::default();
+    let journal = Arc::new(Journal::default());
     let pool = &db.pool;
-    let inserted = async_with!(db_transaction(pool, &journal) => |tx| {
+    let inserted = async_with!(db_transaction(pool.clone(), journal.clone()) => |tx| {
         insert_note(tx, "a").await?;
         insert_note(tx, "a").await?;
         // Not committed yet: another connection does not see the rows.
@@ -57,9 +58,9 @@ async fn commits_when_the_block_succeeds() {
 #[tokio::test]
 async fn rolls_back_when_the_block_fails() {
     let db = Db::new("err").await;
-    let journal = Journal::default();
+    let journal = Arc::new(Journal::default());
     let pool = &db.pool;
-    let result: Result<(), sqlx::Error> = async_with!(db_transaction(pool, &journal) => |tx| {
+    let result: Result<(), sqlx::Error> = async_with!(db_transaction(pool.clone(), journal.clone()) => |tx| {
         insert_note(tx, "b").await?;
         // A real database error: the table does not exist.
         sqlx::query("INSERT INTO no_such_table VALUES (1)").execute(&mut **tx).await?;
@@ -78,10 +79,10 @@ async fn rolls_back_when_the_block_fails() {
 #[tokio::test]
 async fn rolls_back_when_the_block_panics() {
     let db = Db::new("panic").await;
-    let journal = Journal::default();
+    let journal = Arc::new(Journal::default());
     let pool = &db.pool;
     let caught = AssertUnwindSafe(async {
-        async_with!(db_transaction(pool, &journal) => |tx| {
+        async_with!(db_transaction(pool.clone(), journal.clone()) => |tx| {
             insert_note(tx, "c").await?;
             if count_notes(pool, "c").await? == 0 {
                 panic!("invariant violated");
@@ -106,10 +107,10 @@ async fn rolls_back_when_the_block_panics() {
 #[tokio::test]
 async fn a_failed_begin_does_not_run_the_block() {
     let db = Db::new("closed").await;
-    let journal = Journal::default();
+    let journal = Arc::new(Journal::default());
     db.pool.close().await;
     let mut ran = false;
-    let result = async_with!(db_transaction(&db.pool, &journal) => |_tx| {
+    let result = async_with!(db_transaction(db.pool.clone(), journal.clone()) => |_tx| {
         ran = true;
     });
     assert!(matches!(result, Err(sqlx::Error::PoolClosed)), "{result:?}");

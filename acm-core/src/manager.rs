@@ -9,7 +9,7 @@ use crate::Exit;
 /// teardown that learns how the block ended.
 ///
 /// This is Python's `__aenter__` / `__aexit__`. `#[async_context_manager]` implements it for
-/// you from one `async fn`; implementing it by hand is just as easy, and [`async_with!`]
+/// you from one `async fn`; implementing it by hand is just as easy, and [`async_with!`](crate::async_with)
 /// treats both kinds alike.
 ///
 /// # The contract

@@ -61,6 +61,9 @@ impl std::error::Error for AppError {}
 /// out the value), `exit` is `__aexit__` (it learns how the block ended).
 ///
 /// Pass it as `&mut manager` to `async_with!` to read [`seen`](Self::seen) afterwards.
+///
+/// Its exit never waits, so a cancelled block (the future running it dropped) still has its
+/// exit run in place, at once, with `Exit::Cancelled`, recorded as [`Seen::Cancelled`].
 pub struct SimpleAsyncContextManager<T> {
     value: T,
     /// The exits this manager has seen, oldest first.
@@ -103,7 +106,8 @@ impl<T: fmt::Debug + Unpin> AsyncContextManager for SimpleAsyncContextManager<T>
 
 /// The seed's `create_async_context(value)`: the same manager as
 /// [`SimpleAsyncContextManager`], generated from one `async fn`. The block gets `value`
-/// (owned); what the exit saw is pushed onto `seen`.
+/// (owned); what the exit saw is pushed onto `seen`. Like the hand-written one, its teardown
+/// never waits, so it also runs in place, at once, when the block is cancelled.
 #[async_context_manager]
 pub async fn create_async_context<T: fmt::Debug + Clone>(value: T, seen: &mut Vec<Seen>) -> T {
     println!("  [enter] create_async_context lends {value:?}");

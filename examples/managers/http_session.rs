@@ -47,6 +47,9 @@ impl ApiSession {
 ///   dropped, which closes the idle keep-alive connections to the server.
 /// - **Error decision**: nothing to undo for a failed block, so its error is just logged and
 ///   returned unchanged.
+/// - **Cancellation**: closing is dropping, which never waits, so a cancelled block (a
+///   `timeout` cutting a slow request, a lost `select!`) still gets its session closed in
+///   place, at once; a request in flight is abandoned with it. No wrapper needed.
 // The attribute's expansion trips clippy's `type_complexity` here (not the code as written).
 #[allow(clippy::type_complexity)]
 #[async_context_manager]
@@ -86,6 +89,11 @@ pub struct ApiServer {
 /// Starts an axum server on `127.0.0.1` (port chosen by the OS) with `GET /hello` and
 /// `GET /hits`, lends the block its address and counters, and shuts it down at exit
 /// (gracefully: open connections are allowed to finish).
+///
+/// **Cancellation**: the shutdown awaits the server task, which a teardown run in `Drop`
+/// cannot wait for: the server is told to stop, but its end is not awaited (and the teardown
+/// is reported as unfinished). `detach_on_cancel(serve_api())` (it owns everything it needs)
+/// has acm's teardown runtime await the shutdown to the end.
 #[async_context_manager]
 pub async fn serve_api() -> io::Result<&ApiServer> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;

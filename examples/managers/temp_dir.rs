@@ -16,6 +16,11 @@ use acm::{Exit, async_context_manager};
 /// - **Setup** fails (and the block does not run) when no directory can be created.
 /// - **Teardown** always removes the directory: on `Exit::Ok`, `Exit::Err`, `Exit::Panic`
 ///   and `Exit::Cancelled` alike. Failing to remove it is the exit's error.
+/// - **Cancellation**: removing a directory awaits tokio's blocking pool, which a teardown run
+///   in `Drop` cannot wait for, so a cancelled block (a `timeout`, a lost `select!`) would
+///   leave the directory behind (reported to the teardown hook). For the guarantee, wrap it:
+///   `detach_on_cancel(temp_directory("prefix"))` — it is `Send + 'static` with a literal (or
+///   any `&'static str`) prefix, and acm's teardown runtime then removes the directory.
 #[async_context_manager]
 pub async fn temp_directory(prefix: &str) -> io::Result<&Path> {
     let dir = create_unique_dir(prefix).await?;

@@ -12,6 +12,10 @@ use tokio::time::Instant;
 /// - **Teardown** reports on every exit: a failed or panicking block was still slow, and
 ///   that is worth knowing. It cannot fail (`-> Instant`, not `-> Result`), so `async_with!`
 ///   returns the block's own result.
+/// - **Cancellation**: the teardown only reads the clock and never waits, so even when the
+///   future running the block is dropped (a `timeout`, a lost `select!`), it runs in place,
+///   at once, with `Exit::Cancelled`, and `elapsed` is filled in. No wrapper needed, which is
+///   why the label and the output slot can stay borrowed.
 #[async_context_manager]
 pub async fn measure_async_time(label: &str, elapsed: &mut Option<Duration>) -> Instant {
     let start = Instant::now();
