@@ -125,3 +125,31 @@ fn the_lent_borrow_survives_many_suspensions() {
         assert_eq!(written, Ok(10));
     });
 }
+
+/// A target that is a struct with an elided lifetime: `Rows<'_>` borrows the manager's local.
+struct Rows<'a> {
+    rows: &'a [u32],
+}
+
+impl Rows<'_> {
+    fn total(&self) -> u32 {
+        self.rows.iter().sum()
+    }
+}
+
+#[async_context_manager]
+async fn snapshot(source: Vec<u32>) -> Rows<'_> {
+    let copy = source.clone();
+    r#yield!(Rows { rows: &copy });
+    drop(copy);
+}
+
+#[test]
+fn struct_target_with_an_elided_lifetime() {
+    block_on(async {
+        assert_eq!(
+            async_with!(snapshot(vec![1, 2, 3]) => |rows| rows.total()),
+            Ok(6)
+        );
+    });
+}

@@ -74,3 +74,23 @@ async fn spawned_tasks_use_borrowed_targets() {
     assert_eq!(hits.load(Ordering::SeqCst), 3);
     assert_eq!(COMMITTED.0.load(Ordering::SeqCst), 1);
 }
+
+fn assert_send_sync<T: Send + Sync>(_: &T) {}
+fn assert_send<T: Send>(_: &T) {}
+
+#[async_context_manager]
+async fn with_cell(start: u32) -> u32 {
+    let cell = std::cell::Cell::new(start); // `Send` but not `Sync`, held across the yield
+    r#yield!(cell.get());
+    cell.set(0);
+}
+
+#[test]
+fn managers_are_send_and_sync_exactly_when_their_state_is() {
+    assert_send_sync(&counting(Arc::new(AtomicUsize::new(0))));
+    assert_send_sync(&transaction(&POOL_FOR_TRAITS));
+    assert_send(&with_cell(1));
+    // `with_cell(1)` is not `Sync`: `tests/ui/cell_across_yield_not_sync.rs` proves it.
+}
+
+static POOL_FOR_TRAITS: Pool = Pool(AtomicUsize::new(0));
