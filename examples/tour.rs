@@ -5,6 +5,9 @@
 //! database live in a temporary directory, the HTTP server runs in-process on 127.0.0.1.
 //! (`DATABASE_URL`, if set to a `sqlite:` URL, replaces the temporary database.)
 //!
+//! The last chapter cancels a block: a `tokio::time::timeout` expires inside a transaction,
+//! and the rollback is run to completion by acm's teardown runtime (`detach_on_cancel`).
+//!
 //! Log format: `[enter]` / `[exit]` lines come from the managers, `[block]` lines from the
 //! with-blocks, `=>` lines show what `async_with!` returned.
 
@@ -30,6 +33,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use acm::async_with;
+use acm::tokio::{detach_on_cancel, wait_for_teardowns};
 use futures_util::FutureExt;
 use tokio::io::AsyncWriteExt;
 
@@ -65,6 +69,7 @@ async fn main() -> Result<(), BoxError> {
     hand_written_tour().await;
     timer_tour().await;
     http_session_tour().await?;
+    cancellation_tour().await?;
     println!("\ntour finished: every exit ran");
     Ok(())
 }
@@ -319,6 +324,42 @@ async fn http_session_tour() -> Result<(), BoxError> {
         .await;
         let open = wait_until_no_connections(&server.stats, Duration::from_secs(5)).await;
         println!("   server sees {open} open connection(s)");
+        Ok::<_, BoxError>(())
+    })
+}
+
+async fn cancellation_tour() -> Result<(), BoxError> {
+    heading("cancellation: a transaction block cut by tokio::time::timeout");
+    async_with!(temp_directory("acm-tour") => |workdir| {
+        let pool = connect(workdir).await?;
+        let journal = Arc::new(Journal::default());
+
+        scenario("the timeout (50ms) expires while the block waits, after it inserted a note");
+        // `detach_on_cancel`: if the block is cancelled, the rollback (which awaits SQLite) is
+        // run to the end by acm's teardown runtime instead of being dropped unfinished.
+        let manager = detach_on_cancel(db_transaction(pool.clone(), journal.clone()));
+        let result = tokio::time::timeout(Duration::from_millis(50), async {
+            async_with!(manager => |tx| {
+                insert_note(tx, "tour: cut short").await?;
+                println!("    [block] inserted a note; now waiting on a slow service");
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                Ok::<_, sqlx::Error>(())
+            })
+        })
+        .await;
+        // The teardown runs on acm's own thread; wait for it (a blocking call: off the runtime).
+        let finished =
+            tokio::task::spawn_blocking(|| wait_for_teardowns(Duration::from_secs(5))).await?;
+        match result {
+            Err(elapsed) => println!("=> timeout: {elapsed}; detached teardowns finished: {finished}"),
+            Ok(outcome) => println!("=> not cut short? {outcome:?}"),
+        }
+        println!(
+            "   notes: {}",
+            count_notes(&pool, "tour: cut short").await?
+        );
+        println!("   journal: {:?}", journal.steps());
+        pool.close().await;
         Ok::<_, BoxError>(())
     })
 }

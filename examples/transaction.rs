@@ -1,5 +1,5 @@
-//! `db_transaction(conn_string)`: commit on success, roll back on error or panic, against
-//! SQLite through `sqlx`.
+//! `db_transaction(conn_string)`: commit on success, roll back on error, panic or
+//! cancellation (a `tokio::time::timeout` cutting the block), against SQLite through `sqlx`.
 //!
 //! Run with `cargo run --example transaction`. The database is a fresh SQLite file in a
 //! temporary directory; set `DATABASE_URL` to a `sqlite:` URL (e.g.
@@ -11,8 +11,10 @@ mod temp_dir;
 mod transaction;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use acm::async_with;
+use acm::tokio::{detach_on_cancel, wait_for_teardowns};
 use temp_dir::temp_directory;
 use transaction::{Journal, connect, count_notes, db_transaction, insert_note};
 
@@ -40,6 +42,23 @@ async fn main() -> Result<(), BoxError> {
         });
         println!("result: {}", failed.unwrap_err());
         println!("committed rows 'discarded': {}", count_notes(&pool, "discarded").await?);
+
+        println!("db_transaction, block cut by a timeout after inserting:");
+        // Wrapped so that the rollback of a cancelled block is awaited to the end (on acm's
+        // teardown runtime) rather than dropped unfinished.
+        let cut = tokio::time::timeout(Duration::from_millis(50), async {
+            async_with!(detach_on_cancel(db_transaction(pool.clone(), journal.clone())) => |tx| {
+                insert_note(tx, "abandoned").await?;
+                println!("    [block] inserted 'abandoned', then waits on a slow service");
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                Ok::<_, sqlx::Error>(())
+            })
+        })
+        .await;
+        let finished =
+            tokio::task::spawn_blocking(|| wait_for_teardowns(Duration::from_secs(5))).await?;
+        println!("result: {}; rollback finished: {finished}", cut.unwrap_err());
+        println!("committed rows 'abandoned': {}", count_notes(&pool, "abandoned").await?);
         println!("journal: {:?}", journal.steps());
         pool.close().await;
         Ok::<_, BoxError>(())

@@ -172,7 +172,7 @@ fn slow_teardown_is_dropped_in_place_when_the_exit_is_dropped() {
     assert!(
         again
             .unwrap_err()
-            .contains("without a successful enter, or twice")
+            .contains("cannot be exited now: it has already exited")
     );
     assert!(log.take().is_empty());
 }

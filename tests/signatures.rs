@@ -240,5 +240,5 @@ fn entering_twice_panics() {
         let _ = manager.as_mut().enter().await;
     })
     .unwrap_err();
-    assert!(message.contains("entered twice"), "{message}");
+    assert!(message.contains("cannot be entered now"), "{message}");
 }

@@ -18,6 +18,7 @@ pub struct Guard<'m, M: AsyncContextManager + ?Sized> {
 
 impl<'m, M: AsyncContextManager + ?Sized> Guard<'m, M> {
     /// Guards `manager`, which is not entered yet.
+    #[inline]
     pub fn new(manager: Pin<&'m mut M>) -> Self {
         Guard {
             manager,
@@ -29,12 +30,14 @@ impl<'m, M: AsyncContextManager + ?Sized> Guard<'m, M> {
     ///
     /// (Concrete future types, not `async fn`s, keep the caller's future provably `Send`: an
     /// opaque future mentioning the target's lifetime is not.)
+    #[inline]
     pub fn entering(&mut self) -> (Pin<&mut M>, &mut bool) {
         (self.manager.as_mut(), &mut self.armed)
     }
 
     /// The manager to exit, and its name. From here on the exit future owns the teardown:
     /// wrapped in [`Finishing`], it finishes the teardown in place if dropped early.
+    #[inline]
     pub fn exiting(&mut self) -> (Pin<&mut M>, &'static str) {
         self.armed = false;
         let name = self.manager.name();
@@ -50,6 +53,7 @@ pub struct ArmOnSuccess<'g, F> {
 
 impl<'g, F> ArmOnSuccess<'g, F> {
     /// Wraps `enter`.
+    #[inline]
     pub fn new((enter, armed): (F, &'g mut bool)) -> Self {
         ArmOnSuccess { enter, armed }
     }
@@ -58,6 +62,7 @@ impl<'g, F> ArmOnSuccess<'g, F> {
 impl<F: Future<Output = Result<T, E>>, T, E> Future for ArmOnSuccess<'_, F> {
     type Output = F::Output;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         // SAFETY: `enter` is structurally pinned; `armed` is not pinned and only written.
         let this = unsafe { self.get_unchecked_mut() };
@@ -71,20 +76,28 @@ impl<F: Future<Output = Result<T, E>>, T, E> Future for ArmOnSuccess<'_, F> {
 }
 
 impl<M: AsyncContextManager + ?Sized> Drop for Guard<'_, M> {
+    #[inline]
     fn drop(&mut self) {
         if self.armed {
-            // Dropped between a successful enter and the exit: the block was cancelled.
-            self.armed = false;
-            let manager = self.manager.as_mut();
-            let name = manager.name();
-            // A panicking teardown must not abort the process if this drop runs during unwinding.
-            let cancelled = catch_unwind(AssertUnwindSafe(|| manager.cancel()));
-            if cancelled.is_err() {
-                report(TeardownReport {
-                    manager: name,
-                    outcome: TeardownOutcome::Panicked,
-                });
-            }
+            self.cancel();
+        }
+    }
+}
+
+impl<M: AsyncContextManager + ?Sized> Guard<'_, M> {
+    #[cold]
+    #[inline(never)]
+    /// Dropped between a successful enter and the exit: the block was cancelled.
+    fn cancel(&mut self) {
+        self.armed = false;
+        let manager = self.manager.as_mut();
+        let name = manager.name();
+        // A panicking teardown must not abort the process if this drop runs during unwinding.
+        if catch_unwind(AssertUnwindSafe(|| manager.cancel())).is_err() {
+            report(TeardownReport {
+                manager: name,
+                outcome: TeardownOutcome::Panicked,
+            });
         }
     }
 }
@@ -108,6 +121,7 @@ pub struct Finishing<F: Teardown> {
 
 impl<F: Teardown> Finishing<F> {
     /// Wraps the exit future of the manager named `manager`.
+    #[inline]
     pub fn new(teardown: F, manager: &'static str) -> Self {
         Finishing {
             teardown,
@@ -120,6 +134,7 @@ impl<F: Teardown> Finishing<F> {
 impl<F: Teardown> Future for Finishing<F> {
     type Output = F::Output;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         // SAFETY: `teardown` is structurally pinned: never moved, dropped in place.
         let this = unsafe { self.get_unchecked_mut() };
@@ -133,10 +148,18 @@ impl<F: Teardown> Future for Finishing<F> {
 }
 
 impl<F: Teardown> Drop for Finishing<F> {
+    #[inline]
     fn drop(&mut self) {
-        if self.done {
-            return;
+        if !self.done {
+            self.finish_in_place();
         }
+    }
+}
+
+impl<F: Teardown> Finishing<F> {
+    #[cold]
+    #[inline(never)]
+    fn finish_in_place(&mut self) {
         // SAFETY: `Finishing` is only used pinned (it is a future), so its `teardown` is pinned
         // until dropped right after this. Exercised by tests/cancellation.rs under Miri.
         let teardown = unsafe { Pin::new_unchecked(&mut self.teardown) };

@@ -3,13 +3,14 @@
 
 use core::future::Future;
 use core::marker::{PhantomData, PhantomPinned};
+use core::mem::ManuallyDrop;
 use core::pin::Pin;
 use core::ptr;
 use core::task::{Context, Poll};
 
 use crate::Exit;
 use crate::family::Family;
-use crate::slot::SlotRef;
+use crate::slot::{SlotRef, phase};
 
 /// The yield handle of one generated manager, typed by its target family `Fam`.
 ///
@@ -36,6 +37,7 @@ impl<Fam> Yielder<Fam> {
     }
 
     /// Lends `target` to the with-block and suspends until the block has ended.
+    #[inline]
     pub fn yield_<'y, 'v>(
         &'y mut self,
         target: <Fam as Family<'v>>::Target,
@@ -45,20 +47,21 @@ impl<Fam> Yielder<Fam> {
     {
         YieldPoint {
             slot: self.slot,
-            target: Some(target),
-            suspended: false,
+            target: ManuallyDrop::new(target),
             _exit: PhantomData,
             _pinned: PhantomPinned,
         }
     }
 }
 
-/// The future `r#yield!` awaits. First poll: publish the address of the target and suspend.
-/// Next poll (driven by the manager's exit): take the [`Exit`] the driver published.
+/// The future `r#yield!` awaits. First poll (driven by the manager's enter, the slot holding
+/// just the phase): publish the address of the target and suspend; the driver moves the target
+/// out before that poll returns. Next poll (driven by the exit, which hands over its `Exit`
+/// through the slot): return that `Exit`.
 pub struct YieldPoint<'y, T> {
     slot: SlotRef,
-    target: Option<T>,
-    suspended: bool,
+    /// Moved out by the driver during the first poll; never dropped here.
+    target: ManuallyDrop<T>,
     _exit: PhantomData<&'y mut ()>,
     _pinned: PhantomPinned,
 }
@@ -71,30 +74,26 @@ unsafe impl<T: Sync> Sync for YieldPoint<'_, T> {}
 impl<'y, T> Future for YieldPoint<'y, T> {
     type Output = Exit<'y>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Exit<'y>> {
-        // SAFETY: nothing is moved out of the pinned future; `target` is lent by address and
-        // taken by the driver in place.
+        // SAFETY: nothing is moved out of the pinned future here; the target is lent by
+        // address and moved out by the driver in place.
         let this = unsafe { self.get_unchecked_mut() };
-        if !this.suspended {
-            this.suspended = true;
-            // SAFETY: the slot belongs to the manager driving this coroutine, which is inside
-            // `Generated::poll_enter` right now and reads the slot before returning. The
-            // target stays at this address while the coroutine is suspended here (the
-            // coroutine is pinned in the manager). Exercised by tests/borrowed_target.rs
-            // under Miri.
+        // SAFETY: the slot belongs to the manager driving this coroutine, which is inside
+        // `Generated::poll_enter` or `poll_exit` right now: nothing else touches the slot.
+        let exit = unsafe { this.slot.take() };
+        if phase::is_phase(exit) {
+            // SAFETY: as above. The target stays at this address while the coroutine is
+            // suspended here (the coroutine is pinned in the manager); the driver moves it out
+            // before this poll returns to its caller. Exercised by tests/borrowed_target.rs
+            // under Miri (both borrow models).
             unsafe { this.slot.publish(ptr::addr_of_mut!(this.target).cast()) };
             return Poll::Pending;
         }
-        // SAFETY: after the yield, the only one that polls this coroutine is the manager's
-        // exit, which publishes a pointer to its `Exit` before polling and keeps that `Exit`
-        // alive, with everything it borrows, until the coroutine completes or is dropped
-        // (`ExitFuture` drops the coroutine before its own `Exit` dies).
-        // Exercised by tests/exit.rs and tests/borrowed_target.rs under Miri.
-        let exit = unsafe { this.slot.take() };
-        if exit.is_null() {
-            return Poll::Pending;
-        }
-        // SAFETY: a non-null slot after the yield holds the driver's `*const Exit`, see above.
+        // SAFETY: a non-null slot on a later poll holds the `*const Exit` published by the
+        // manager's exit, which keeps that `Exit` alive, with everything it borrows, until the
+        // coroutine completes or is dropped (`ExitFuture` ends the coroutine before its own
+        // `Exit` dies). Exercised by tests/exit.rs and tests/cancellation.rs under Miri.
         Poll::Ready(unsafe { *exit.cast::<Exit<'y>>() })
     }
 }

@@ -15,9 +15,10 @@ pub fn rebind(inputs: &mut Punctuated<FnArg, Token![,]>) -> Vec<Stmt> {
             FnArg::Receiver(_) => bindings.push(syn::parse_quote!(let _ = &self;)),
             FnArg::Typed(typed) => match &mut *typed.pat {
                 Pat::Ident(ident) if ident.by_ref.is_none() && ident.subpat.is_none() => {
-                    let mutability = ident.mutability.take();
+                    // Mentioned, not rebound: a rebinding would store the argument twice in the
+                    // coroutine (as the captured upvar and as a local).
                     let name = &ident.ident;
-                    bindings.push(syn::parse_quote!(let #mutability #name = #name;));
+                    bindings.push(syn::parse_quote!(let _ = &#name;));
                 }
                 pattern => {
                     let hidden = format_ident!("__acm_arg{}", index, span = Span::mixed_site());

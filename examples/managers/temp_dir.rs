@@ -23,10 +23,10 @@ use acm::{Exit, async_context_manager};
 ///   any `&'static str`) prefix, and acm's teardown runtime then removes the directory.
 #[async_context_manager]
 pub async fn temp_directory(prefix: &str) -> io::Result<&Path> {
-    let dir = create_unique_dir(prefix).await?;
+    let dir = create_unique_dir(prefix)?;
     println!("  [enter] created {}", dir.display());
     let exit = r#yield!(dir.as_path());
-    tokio::fs::remove_dir_all(&dir).await?;
+    remove_all(&dir).await?;
     let how = match exit {
         Exit::Ok => "ok".to_string(),
         Exit::Err(error) => format!("error ({error})"),
@@ -40,9 +40,30 @@ pub async fn temp_directory(prefix: &str) -> io::Result<&Path> {
     Ok(())
 }
 
+/// Removes `dir` and everything in it. A cancelled block may leave a file operation running in
+/// tokio's blocking pool (a `tokio::fs::write` does not stop when its future is dropped); if it
+/// adds a file while the directory is being removed, the removal is retried.
+async fn remove_all(dir: &Path) -> io::Result<()> {
+    let mut attempts = 0;
+    loop {
+        match tokio::fs::remove_dir_all(dir).await {
+            Err(e) if e.kind() == io::ErrorKind::DirectoryNotEmpty && attempts < 16 => {
+                attempts += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            result => return result,
+        }
+    }
+}
+
 /// `<temp>/<prefix>-<pid>-<counter>-<nanos>`, created with `create_dir` (which fails if the
 /// name is taken, so two processes can never share a directory); retries on collisions.
-async fn create_unique_dir(prefix: &str) -> io::Result<PathBuf> {
+///
+/// Synchronous on purpose (one quick `mkdir`, as Python's `tempfile.mkdtemp`): with
+/// `tokio::fs::create_dir`, a setup cancelled while the `mkdir` waited in tokio's blocking
+/// pool would have the directory created after nobody owned it any more — left behind.
+/// Done in place, a cancelled setup has either created nothing or not started.
+fn create_unique_dir(prefix: &str) -> io::Result<PathBuf> {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let base = std::env::temp_dir();
     let mut attempts = 0;
@@ -52,7 +73,7 @@ async fn create_unique_dir(prefix: &str) -> io::Result<PathBuf> {
             .map_or(0, |d| d.subsec_nanos());
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
         let dir = base.join(format!("{prefix}-{}-{n}-{nanos}", std::process::id()));
-        match tokio::fs::create_dir(&dir).await {
+        match std::fs::create_dir(&dir) {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < 16 => attempts += 1,
             Err(e) => return Err(e),
