@@ -113,3 +113,54 @@ async fn a_detached_manager_that_is_not_cancelled_exits_in_place() {
     // The exit ran inline: the record is there without waiting for detached teardowns.
     assert_eq!(std::fs::read_to_string(&record).unwrap(), "ok");
 }
+
+/// A teardown that takes a while even when the block succeeds (a commit in flight).
+#[async_context_manager]
+async fn slow_commit(record: PathBuf) -> std::io::Result<()> {
+    let exit = r#yield!(());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    tokio::fs::write(
+        &record,
+        if exit.is_ok() {
+            "committed"
+        } else {
+            "rolled back"
+        },
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_expiring_during_the_exit() {
+    let record = record_path("during-exit");
+    let cut = tokio::time::timeout(Duration::from_millis(10), async {
+        async_with!(detach_on_cancel(slow_commit(record.clone())) => |()| 1)
+    })
+    .await;
+    assert!(cut.is_err(), "the timeout hit while the exit was running");
+    assert_torn_down(&record, "committed");
+}
+
+#[tokio::test]
+async fn a_detached_exit_sees_the_block_error_as_text() {
+    #[async_context_manager]
+    async fn seen_error(record: PathBuf) -> std::io::Result<()> {
+        let exit = r#yield!(());
+        let text = match exit {
+            Exit::Err(error) => format!(
+                "{error} / {error:?} / downcast: {}",
+                error.is::<std::fmt::Error>()
+            ),
+            _ => "no error".to_string(),
+        };
+        tokio::fs::write(&record, text).await
+    }
+    let record = record_path("error-text");
+    let result: Result<(), std::io::Error> = async_with!(detach_on_cancel(seen_error(record.clone())) => |()| {
+        Err(std::io::Error::other("disk full"))
+    });
+    assert_eq!(result.unwrap_err().to_string(), "disk full");
+    let seen = std::fs::read_to_string(&record).unwrap();
+    assert!(seen.starts_with("disk full / Custom"), "{seen}");
+    assert!(seen.ends_with("downcast: false"), "{seen}");
+}

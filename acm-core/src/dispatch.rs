@@ -202,27 +202,7 @@ impl ViewStorage<'_> {
     }
 }
 
-/// Text of an error that cannot be shared.
-pub struct Formatted {
-    display: String,
-    debug: String,
-    type_name: &'static str,
-}
-
-impl ErasedError for Formatted {
-    fn fmt_display(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.display)
-    }
-    fn fmt_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.debug)
-    }
-    fn type_id(&self) -> Option<core::any::TypeId> {
-        None
-    }
-    fn type_name(&self) -> &'static str {
-        self.type_name
-    }
-}
+pub use crate::exit::ErrorText as Formatted;
 
 /// The name of an error type that is not `Debug`.
 pub struct Named(&'static str);
@@ -262,11 +242,11 @@ pub trait ViewFormatted<'a> {
 
 impl<'a, E: fmt::Display + fmt::Debug> ViewFormatted<'a> for &&View<'a, E> {
     fn __acm_view(&self) -> ViewStorage<'a> {
-        ViewStorage::Formatted(Formatted {
-            display: self.0.to_string(),
-            debug: format!("{:?}", self.0),
-            type_name: core::any::type_name::<E>(),
-        })
+        ViewStorage::Formatted(Formatted::new(
+            self.0.to_string(),
+            format!("{:?}", self.0),
+            core::any::type_name::<E>(),
+        ))
     }
 }
 
@@ -279,11 +259,11 @@ pub trait ViewDebug<'a> {
 impl<'a, E: fmt::Debug> ViewDebug<'a> for &View<'a, E> {
     fn __acm_view(&self) -> ViewStorage<'a> {
         let debug = format!("{:?}", self.0);
-        ViewStorage::Formatted(Formatted {
-            display: debug.clone(),
+        ViewStorage::Formatted(Formatted::new(
+            debug.clone(),
             debug,
-            type_name: core::any::type_name::<E>(),
-        })
+            core::any::type_name::<E>(),
+        ))
     }
 }
 

@@ -263,3 +263,71 @@ impl<E: fmt::Display + fmt::Debug + 'static> ErasedError for Full<E> {
         core::any::type_name::<E>()
     }
 }
+
+/// An error kept as text: for errors `Exit` cannot share, and for an `Exit` that must outlive
+/// the block it describes (see `OwnedExit`).
+pub struct ErrorText {
+    display: String,
+    debug: String,
+    type_name: &'static str,
+}
+
+impl ErrorText {
+    pub(crate) fn new(display: String, debug: String, type_name: &'static str) -> Self {
+        ErrorText {
+            display,
+            debug,
+            type_name,
+        }
+    }
+}
+
+impl ErasedError for ErrorText {
+    fn fmt_display(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.display)
+    }
+    fn fmt_debug(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.debug)
+    }
+    fn type_id(&self) -> Option<TypeId> {
+        None
+    }
+    fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+}
+
+/// An [`Exit`] that owns what it shows, so that it can travel with a manager to another
+/// thread: the error as text (no longer downcastable), the panic message as a string.
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+pub(crate) enum OwnedExit {
+    Ok,
+    Err(ErrorText),
+    Panic(String),
+    Cancelled,
+}
+
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+impl OwnedExit {
+    pub(crate) fn new(exit: Exit<'_>) -> Self {
+        match exit {
+            Exit::Ok => OwnedExit::Ok,
+            Exit::Err(error) => OwnedExit::Err(ErrorText::new(
+                error.to_string(),
+                format!("{error:?}"),
+                error.type_name(),
+            )),
+            Exit::Panic(panic) => OwnedExit::Panic(panic.message().to_string()),
+            Exit::Cancelled => OwnedExit::Cancelled,
+        }
+    }
+
+    pub(crate) fn exit(&self) -> Exit<'_> {
+        match self {
+            OwnedExit::Ok => Exit::Ok,
+            OwnedExit::Err(text) => Exit::Err(BlockError::from_erased(text)),
+            OwnedExit::Panic(message) => Exit::Panic(PanicMessage { message }),
+            OwnedExit::Cancelled => Exit::Cancelled,
+        }
+    }
+}

@@ -35,13 +35,17 @@ impl<'m, M: AsyncContextManager + ?Sized> Guard<'m, M> {
         (self.manager.as_mut(), &mut self.armed)
     }
 
-    /// The manager to exit, and its name. From here on the exit future owns the teardown:
-    /// wrapped in [`Finishing`], it finishes the teardown in place if dropped early.
+    /// The manager to exit, and what [`Finishing`] needs to know about it. From here on the
+    /// exit future owns the teardown: wrapped in `Finishing`, it finishes the teardown in place
+    /// if dropped early (unless the manager's exit does that by itself).
     #[inline]
-    pub fn exiting(&mut self) -> (Pin<&mut M>, &'static str) {
+    pub fn exiting(&mut self) -> (Pin<&mut M>, Teardown) {
         self.armed = false;
-        let name = self.manager.name();
-        (self.manager.as_mut(), name)
+        let teardown = Teardown {
+            manager: self.manager.name(),
+            in_place: !self.manager.exit_finishes_when_dropped(),
+        };
+        (self.manager.as_mut(), teardown)
     }
 }
 
@@ -103,51 +107,59 @@ impl<M: AsyncContextManager + ?Sized> Guard<'_, M> {
 }
 
 /// A future that ends a teardown: `Result<(), Error>`.
-pub trait Teardown: Future<Output = Result<(), Self::Error>> {
+pub trait TeardownFuture: Future<Output = Result<(), Self::Error>> {
     /// The manager's error.
     type Error;
 }
 
-impl<F: Future<Output = Result<(), E>>, E> Teardown for F {
+impl<F: Future<Output = Result<(), E>>, E> TeardownFuture for F {
     type Error = E;
 }
 
-/// An exit future that, dropped before completion, finishes its teardown in place.
-pub struct Finishing<F: Teardown> {
-    teardown: F,
-    done: bool,
+/// About the manager whose exit a [`Finishing`] runs.
+#[derive(Clone, Copy)]
+pub struct Teardown {
     manager: &'static str,
+    /// Whether a dropped, unfinished exit must be finished here (in place).
+    in_place: bool,
 }
 
-impl<F: Teardown> Finishing<F> {
-    /// Wraps the exit future of the manager named `manager`.
+/// An exit future that, dropped before completion, finishes its teardown in place.
+pub struct Finishing<F: TeardownFuture> {
+    future: F,
+    done: bool,
+    teardown: Teardown,
+}
+
+impl<F: TeardownFuture> Finishing<F> {
+    /// Wraps the exit future of the manager `teardown` describes.
     #[inline]
-    pub fn new(teardown: F, manager: &'static str) -> Self {
+    pub fn new(future: F, teardown: Teardown) -> Self {
         Finishing {
+            future,
+            done: !teardown.in_place,
             teardown,
-            done: false,
-            manager,
         }
     }
 }
 
-impl<F: Teardown> Future for Finishing<F> {
+impl<F: TeardownFuture> Future for Finishing<F> {
     type Output = F::Output;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `teardown` is structurally pinned: never moved, dropped in place.
+        // SAFETY: `future` is structurally pinned: never moved, dropped in place.
         let this = unsafe { self.get_unchecked_mut() };
-        // A teardown that panics is over: its panic propagates, and it is not resumed.
-        this.done = true;
+        let was_done = core::mem::replace(&mut this.done, true);
+        // (A teardown that panics is over: its panic propagates, and it is not resumed.)
         // SAFETY: as above.
-        let polled = unsafe { Pin::new_unchecked(&mut this.teardown) }.poll(cx);
-        this.done = polled.is_ready();
+        let polled = unsafe { Pin::new_unchecked(&mut this.future) }.poll(cx);
+        this.done = was_done || polled.is_ready();
         polled
     }
 }
 
-impl<F: Teardown> Drop for Finishing<F> {
+impl<F: TeardownFuture> Drop for Finishing<F> {
     #[inline]
     fn drop(&mut self) {
         if !self.done {
@@ -156,18 +168,18 @@ impl<F: Teardown> Drop for Finishing<F> {
     }
 }
 
-impl<F: Teardown> Finishing<F> {
+impl<F: TeardownFuture> Finishing<F> {
     #[cold]
     #[inline(never)]
     fn finish_in_place(&mut self) {
-        // SAFETY: `Finishing` is only used pinned (it is a future), so its `teardown` is pinned
+        // SAFETY: `Finishing` is only used pinned (it is a future), so its `future` is pinned
         // until dropped right after this. Exercised by tests/cancellation.rs under Miri.
-        let teardown = unsafe { Pin::new_unchecked(&mut self.teardown) };
-        let outcome = catch_unwind(AssertUnwindSafe(|| poll_in_place(teardown)))
+        let future = unsafe { Pin::new_unchecked(&mut self.future) };
+        let outcome = catch_unwind(AssertUnwindSafe(|| poll_in_place(future)))
             .unwrap_or(Some(TeardownOutcome::Panicked));
         if let Some(outcome) = outcome {
             report(TeardownReport {
-                manager: self.manager,
+                manager: self.teardown.manager,
                 outcome,
             });
         }

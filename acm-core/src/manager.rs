@@ -131,6 +131,23 @@ pub trait AsyncContextManager {
         crate::teardown::finish_in_place(self.exit(Exit::Cancelled), name);
     }
 
+    /// Whether this manager's exit future finishes the teardown by itself even if it is
+    /// dropped early (as [`acm::tokio::Detached`]'s does: the exit runs elsewhere). If not (the
+    /// default), `async_with!` finishes a dropped exit in place as far as it can, and reports it
+    /// if it cannot.
+    ///
+    /// [`acm::tokio::Detached`]: https://docs.rs/acm/latest/acm/tokio/struct.Detached.html
+    ///
+    /// ```
+    /// use acm::AsyncContextManager;
+    /// #[acm::async_context_manager]
+    /// async fn local() -> u8 { r#yield!(1); }
+    /// assert!(!local().exit_finishes_when_dropped());
+    /// ```
+    fn exit_finishes_when_dropped(&self) -> bool {
+        false
+    }
+
     /// A name for this manager in teardown reports. The default is its type's name.
     ///
     /// ```
@@ -166,6 +183,10 @@ impl<M: AsyncContextManager + Unpin + ?Sized> AsyncContextManager for &mut M {
     fn name(&self) -> &'static str {
         (**self).name()
     }
+
+    fn exit_finishes_when_dropped(&self) -> bool {
+        (**self).exit_finishes_when_dropped()
+    }
 }
 
 impl<M: AsyncContextManager + ?Sized> AsyncContextManager for Pin<&mut M> {
@@ -189,5 +210,9 @@ impl<M: AsyncContextManager + ?Sized> AsyncContextManager for Pin<&mut M> {
 
     fn name(&self) -> &'static str {
         (**self).name()
+    }
+
+    fn exit_finishes_when_dropped(&self) -> bool {
+        (**self).exit_finishes_when_dropped()
     }
 }

@@ -18,11 +18,19 @@ use core::pin::Pin;
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::exit::OwnedExit;
 use crate::teardown::{TeardownOutcome, TeardownReport, report};
 use crate::{AsyncContextManager, Exit};
 
-/// Wraps `manager` so that, if its block is cancelled, its teardown is awaited to completion on
-/// acm's teardown runtime instead of being finished in place.
+/// Wraps `manager` so that its teardown always runs to completion, even if the future running
+/// `async_with!` is dropped — during the block or during the exit.
+///
+/// - If the block is cancelled, `exit(Exit::Cancelled)` is handed to acm's teardown runtime and
+///   awaited there to the end.
+/// - The exit itself also runs there (the caller awaits its result), so dropping the caller
+///   mid-exit — a timeout hitting during a commit — does not cut it short either. Because the
+///   exit runs away from the block, it sees the block's error as text: `Display`, `Debug` and
+///   the type name, but `downcast_ref` returns `None`.
 ///
 /// The manager must be `Send + 'static`: it outlives the future that was dropped. Pass owned
 /// handles (an `Arc`, a cloned `sqlx::Pool`) instead of borrows; a borrowing manager is a
@@ -58,6 +66,7 @@ use crate::{AsyncContextManager, Exit};
 pub fn detach_on_cancel<M>(manager: M) -> Detached<M>
 where
     M: AsyncContextManager + Send + 'static,
+    M::Error: Send,
 {
     Detached {
         manager: Some(Box::pin(manager)),
@@ -93,7 +102,11 @@ impl<M> Detached<M> {
     }
 }
 
-impl<M: AsyncContextManager + Send + 'static> AsyncContextManager for Detached<M> {
+impl<M> AsyncContextManager for Detached<M>
+where
+    M: AsyncContextManager + Send + 'static,
+    M::Error: Send,
+{
     type Target<'a>
         = M::Target<'a>
     where
@@ -104,8 +117,37 @@ impl<M: AsyncContextManager + Send + 'static> AsyncContextManager for Detached<M
         self.manager().enter()
     }
 
+    /// Runs the exit on acm's teardown runtime and awaits its result there, so that nothing
+    /// can cut it short: if this future is dropped, the teardown still runs to the end (and a
+    /// failure nobody receives is reported). The manager sees the block's error as text.
     fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> impl Future<Output = Result<(), Self::Error>> {
-        self.manager().exit(exit)
+        let manager = self.get_mut().manager.take();
+        let exit = OwnedExit::new(exit);
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        if let Some(manager) = manager {
+            let name = manager.name();
+            detach(Box::new(move || {
+                Box::pin(async move {
+                    let mut manager = manager;
+                    let result = manager.as_mut().exit(exit.exit()).await;
+                    if let Err(Err(_)) = sender.send(result) {
+                        report(TeardownReport {
+                            manager: name,
+                            outcome: TeardownOutcome::Failed,
+                        });
+                    }
+                })
+            }));
+        }
+        async move {
+            match receiver.await {
+                Ok(result) => result,
+                Err(_) => panic!(
+                    "acm: the exit of a detached manager panicked, or it was exited twice or \
+                     after its teardown was handed off"
+                ),
+            }
+        }
     }
 
     fn cancel(self: Pin<&mut Self>) {
@@ -124,6 +166,10 @@ impl<M: AsyncContextManager + Send + 'static> AsyncContextManager for Detached<M
                 }
             })
         }));
+    }
+
+    fn exit_finishes_when_dropped(&self) -> bool {
+        true
     }
 
     fn name(&self) -> &'static str {

@@ -113,10 +113,10 @@ macro_rules! async_with {
                                 $crate::PanicMessage::from_payload(&**__acm_payload),
                             ),
                         };
-                        let (__acm_pinned, __acm_name) = __acm_guard.exiting();
+                        let (__acm_pinned, __acm_teardown) = __acm_guard.exiting();
                         let __acm_exited = $crate::__private::Finishing::new(
                             $crate::AsyncContextManager::exit(__acm_pinned, __acm_exit),
-                            __acm_name,
+                            __acm_teardown,
                         )
                         .await;
                         __acm_kind.finish(__acm_outcome, __acm_exited)
