@@ -98,8 +98,13 @@ where
     C: FnOnce(Yielder<Fam>) -> Fut,
     Fut: Future,
 {
-    /// Wraps a body closure; nothing runs until `enter`.
-    pub fn new(body: C) -> Self {
+    /// Wraps a body closure whose coroutine evaluates to `O` (named, so that `?` and `return`
+    /// in the body know the manager's error type); nothing runs until `enter`.
+    #[inline]
+    pub fn new<O>(body: C) -> Self
+    where
+        Fut: Future<Output = O>,
+    {
         Generated {
             stage: UnsafeCell::new(Stage {
                 body: ManuallyDrop::new(Start {
@@ -114,127 +119,98 @@ where
     }
 }
 
-impl<Fam, B: Body> Generated<Fam, B>
-where
-    <B::Fut as Future>::Output: BodyOutput,
-{
-    /// Polls the coroutine. Between polls, the slot holds the phase; for this poll it holds
-    /// `handover` if there is one (the exit's `*const Exit`), and the coroutine may replace
-    /// its content with the address of its target. Returns the poll and what the slot held
-    /// afterwards (a phase, if nothing was handed over).
-    ///
-    /// # Safety
-    /// `this` points to a pinned, live manager that nothing else accesses during the call, and
-    /// its coroutine is live (phase `ENTERING`, `ENTERED` or `EXITING`).
-    #[inline]
-    unsafe fn poll_body(
-        this: *mut Self,
-        slot: SlotRef,
-        handover: Option<*mut ()>,
-        cx: &mut Context<'_>,
-    ) -> (Poll<<B::Fut as Future>::Output>, *mut ()) {
-        // SAFETY: caller. A `&mut` to a `!Unpin` coroutine is not
-        // retagged as unique, so it does not invalidate borrows the coroutine lent to its own
-        // locals (tests/borrowed_target.rs under Miri, both borrow models); the coroutine
-        // never moves: it is pinned in `this`.
-        unsafe {
-            if let Some(handover) = handover {
-                slot.publish(handover);
-            }
-            let running = &mut (*UnsafeCell::raw_get(ptr::addr_of!((*this).stage))).running;
-            let polled = Pin::new_unchecked(&mut **running).poll(cx);
-            (polled, slot.take())
-        }
-    }
+/// The slot of the manager at `$this` (a `*mut Generated`), reached without a reference to the
+/// manager. (Macros rather than generic helpers: each manager instantiates less code.)
+///
+/// Safety: `$this` points to a live manager; used inside `unsafe`.
+macro_rules! slot {
+    ($this:expr) => {
+        Slot::handle(ptr::addr_of!((*$this).slot))
+    };
+}
 
+/// The coroutine of the manager at `$this`, pinned where it lives. A `&mut` to a `!Unpin`
+/// coroutine is not retagged as unique, so it does not invalidate borrows the coroutine lent to
+/// its own locals (tests/borrowed_target.rs under Miri, both borrow models); the coroutine never
+/// moves: it is pinned in the manager.
+///
+/// Safety: `$this` points to a pinned, live manager that nothing else accesses meanwhile, and
+/// its coroutine is live (phase `ENTERING`, `ENTERED` or `EXITING`); used inside `unsafe`.
+macro_rules! running {
+    ($this:expr) => {
+        Pin::new_unchecked(&mut *(*UnsafeCell::raw_get(ptr::addr_of!((*$this).stage))).running)
+    };
+}
+
+impl<Fam, B: Body> Generated<Fam, B> {
     /// Drops the finished (or abandoned) coroutine in place.
     ///
     /// # Safety
-    /// As for `poll_body`.
-    #[inline]
+    /// `this` points to a pinned, live manager that nothing else accesses meanwhile, and its
+    /// coroutine is live.
     unsafe fn finish_body(this: *mut Self, slot: SlotRef) {
         // SAFETY: caller; the phase says nothing is live before the drop runs, so a destructor
         // that unwinds cannot lead to a second drop.
         unsafe {
             slot.set_phase(phase::DONE);
-            let running = &mut (*UnsafeCell::raw_get(ptr::addr_of!((*this).stage))).running;
-            ManuallyDrop::drop(running);
+            let stage = UnsafeCell::raw_get(ptr::addr_of!((*this).stage));
+            ManuallyDrop::drop(&mut (*stage).running);
         }
     }
+}
 
-    /// Drives the body to its yield point; `Ok` carries the address of the lent target.
-    ///
-    /// # Safety
-    /// `this` points to a pinned, live manager that nothing else accesses during the call.
-    #[inline]
-    unsafe fn poll_enter(
-        this: *mut Self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<*mut (), ErrorOf<B>>> {
-        // SAFETY: caller, for every access to `*this` below.
-        unsafe {
-            let slot = Slot::handle(ptr::addr_of!((*this).slot));
-            match slot.phase() {
-                phase::FRESH => {
-                    // `DONE` while the closure runs: if it unwinds, it has consumed the body.
-                    slot.set_phase(phase::DONE);
-                    let stage = UnsafeCell::raw_get(ptr::addr_of!((*this).stage));
-                    let body = ManuallyDrop::take(&mut (*stage).body);
-                    (*stage).running = ManuallyDrop::new(body.start(slot));
-                    slot.set_phase(phase::ENTERING);
-                }
-                phase::ENTERING => {}
-                phase => misuse(B::name, phase, "entered"),
+// The phase bookkeeping of enter and exit, kept out of the generic code so that each manager
+// instantiates as little as possible.
+
+/// Before an enter poll: `true` if the body must be started first.
+///
+/// # Safety
+/// The slot is live and not accessed concurrently.
+unsafe fn enter_begins(slot: SlotRef, name: fn() -> &'static str) -> bool {
+    // SAFETY: caller.
+    unsafe {
+        match slot.phase() {
+            phase::FRESH => {
+                // `DONE` while the closure runs: if it unwinds, it has consumed the body.
+                slot.set_phase(phase::DONE);
+                true
             }
-            let (polled, target) = Self::poll_body(this, slot, None, cx);
-            match polled {
-                Poll::Ready(output) => {
-                    Self::finish_body(this, slot);
-                    match output.into_result() {
-                        Err(error) => Poll::Ready(Err(error)),
-                        Ok(()) => returned_early(B::name),
-                    }
-                }
-                Poll::Pending if phase::is_phase(target) => {
-                    slot.set_phase(phase::ENTERING);
-                    Poll::Pending
-                }
-                Poll::Pending => {
-                    slot.set_phase(phase::ENTERED);
-                    Poll::Ready(Ok(target))
-                }
-            }
+            phase::ENTERING => false,
+            phase => misuse(name, phase, "entered"),
         }
     }
+}
 
-    /// Drives the body from its yield point to completion, handing it `exit` on the first poll.
-    ///
-    /// # Safety
-    /// As for `poll_enter`; `exit` stays valid until the body completes or is dropped.
-    #[inline]
-    unsafe fn poll_exit(
-        this: *mut Self,
-        exit: Option<*const Exit<'_>>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Result<(), ErrorOf<B>>> {
-        // SAFETY: caller, for every access to `*this` below.
-        unsafe {
-            let slot = Slot::handle(ptr::addr_of!((*this).slot));
-            let handover = match (slot.phase(), exit) {
-                (phase::ENTERED, Some(exit)) => Some(exit.cast_mut().cast()),
-                (phase::EXITING, None) => None,
-                (phase, _) => misuse(B::name, phase, "exited"),
-            };
-            match Self::poll_body(this, slot, handover, cx).0 {
-                Poll::Ready(output) => {
-                    Self::finish_body(this, slot);
-                    Poll::Ready(output.into_result())
-                }
-                Poll::Pending => {
-                    slot.set_phase(phase::EXITING);
-                    Poll::Pending
-                }
-            }
+/// After an enter poll that returned `Pending`: the lent target's address, if the body reached
+/// its yield point.
+///
+/// # Safety
+/// As for `enter_begins`.
+unsafe fn enter_suspended(slot: SlotRef) -> Option<*mut ()> {
+    // SAFETY: caller.
+    unsafe {
+        let word = slot.take();
+        if phase::is_phase(word) {
+            slot.set_phase(phase::ENTERING);
+            None
+        } else {
+            slot.set_phase(phase::ENTERED);
+            Some(word)
+        }
+    }
+}
+
+/// Before an exit poll: hands the body its `Exit` on the first poll.
+///
+/// # Safety
+/// As for `enter_begins`; `exit` stays valid until the body completes or is dropped.
+unsafe fn exit_begins(slot: SlotRef, exit: Option<*const Exit<'_>>, name: fn() -> &'static str) {
+    // SAFETY: caller.
+    unsafe {
+        match (slot.phase(), exit) {
+            (phase::ENTERED, Some(exit)) => slot.publish(exit.cast_mut().cast()),
+            (phase::EXITING, None) => {}
+            (phase, _) => misuse(name, phase, "exited"),
         }
     }
 }
@@ -331,25 +307,39 @@ where
 {
     type Output = Result<<Fam as Family<'m>>::Target, ErrorOf<B>>;
 
-    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: the manager is pinned and exclusively borrowed for 'm by this future.
-        let raw: *mut Generated<Fam, B> =
-            unsafe { self.get_mut().manager.as_mut().get_unchecked_mut() };
-        // SAFETY: `raw` is pinned, live and ours alone for the call.
-        match unsafe { Generated::poll_enter(raw, cx) } {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
-            Poll::Ready(Ok(target)) => {
-                // SAFETY: `target` is the address of the body's `ManuallyDrop<T<'v>>`,
-                // suspended at its yield point inside the manager; it is moved out exactly once,
-                // here. The manager is borrowed for 'm by this future, which is done with it.
-                // `T` is covariant in its lifetime (checked by the attribute), and 'v outlives
-                // the suspension, which outlives 'm: the manager cannot resume or drop the body
-                // while the target borrows it. Exercised by tests/borrowed_target.rs under Miri.
-                Poll::Ready(Ok(unsafe {
-                    ptr::read(target.cast::<<Fam as Family<'m>>::Target>())
-                }))
+        // SAFETY: the manager is pinned and exclusively borrowed for 'm by this future; every
+        // access below goes through `raw`, and nothing else touches the manager meanwhile.
+        unsafe {
+            let raw: *mut Generated<Fam, B> = self.get_mut().manager.as_mut().get_unchecked_mut();
+            let slot = slot!(raw);
+            if enter_begins(slot, B::name) {
+                let stage = UnsafeCell::raw_get(ptr::addr_of!((*raw).stage));
+                let body = ManuallyDrop::take(&mut (*stage).body);
+                (*stage).running = ManuallyDrop::new(body.start(slot));
+                slot.set_phase(phase::ENTERING);
+            }
+            match running!(raw).poll(cx) {
+                Poll::Ready(output) => {
+                    Generated::finish_body(raw, slot);
+                    match output.into_result() {
+                        Err(error) => Poll::Ready(Err(error)),
+                        Ok(()) => returned_early(B::name),
+                    }
+                }
+                Poll::Pending => match enter_suspended(slot) {
+                    None => Poll::Pending,
+                    // `target` is the address of the body's `ManuallyDrop<T<'v>>`, suspended
+                    // at its yield point inside the manager; it is moved out exactly once, here.
+                    // The manager is borrowed for 'm by this future, which is done with it.
+                    // `T` is covariant in its lifetime (checked by the attribute), and 'v
+                    // outlives the suspension, which outlives 'm: the manager cannot resume or
+                    // drop the body while the target borrows it. Exercised by
+                    // tests/borrowed_target.rs under Miri.
+                    Some(target) => {
+                        Poll::Ready(Ok(ptr::read(target.cast::<<Fam as Family<'m>>::Target>())))
+                    }
+                },
             }
         }
     }
@@ -375,19 +365,30 @@ where
 {
     type Output = Result<(), ErrorOf<B>>;
 
-    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let exit = (!this.started).then_some(&this.exit as *const Exit<'_>);
-        // SAFETY: the manager is pinned and exclusively borrowed by this future.
-        let raw = unsafe { this.manager.as_mut().get_unchecked_mut() };
-        // SAFETY: `raw` is ours for the call; `this.exit` lives as long as this future, and
-        // `Drop` below ends the body before this future (and the `Exit`) goes away.
-        let polled = unsafe { Generated::poll_exit(raw, exit, cx) };
-        // Only once the manager accepted this future's `Exit` (a refused exit panics above) is
-        // its teardown this future's to end.
-        this.started = true;
-        polled
+        // SAFETY: the manager is pinned and exclusively borrowed by this future; `this.exit`
+        // lives as long as this future, and `Drop` below ends the body before this future (and
+        // the `Exit`) goes away.
+        unsafe {
+            let raw: *mut Generated<Fam, B> = this.manager.as_mut().get_unchecked_mut();
+            let slot = slot!(raw);
+            exit_begins(slot, exit, B::name);
+            // Only once the manager accepted this future's `Exit` (a refused exit panics above)
+            // is its teardown this future's to end.
+            this.started = true;
+            match running!(raw).poll(cx) {
+                Poll::Ready(output) => {
+                    Generated::finish_body(raw, slot);
+                    Poll::Ready(output.into_result())
+                }
+                Poll::Pending => {
+                    slot.set_phase(phase::EXITING);
+                    Poll::Pending
+                }
+            }
+        }
     }
 }
 
@@ -401,9 +402,9 @@ where
             return;
         }
         // SAFETY: the manager is pinned and ours.
-        let raw = unsafe { self.manager.as_mut().get_unchecked_mut() };
+        let raw: *mut Generated<Fam, B> = unsafe { self.manager.as_mut().get_unchecked_mut() };
         // SAFETY: as above; reading the phase touches nothing else.
-        let slot = unsafe { Slot::handle(ptr::addr_of!((*raw).slot)) };
+        let slot = unsafe { slot!(raw) };
         // SAFETY: as above. A teardown this future started and did not finish is dropped here,
         // while `self.exit` is still alive, so the coroutine never outlives it.
         // Exercised by tests/exit.rs::dropped_exit_ends_the_teardown under Miri.

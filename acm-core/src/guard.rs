@@ -42,8 +42,8 @@ impl<'m, M: AsyncContextManager + ?Sized> Guard<'m, M> {
     pub fn exiting(&mut self) -> (Pin<&mut M>, Teardown) {
         self.armed = false;
         let teardown = Teardown {
-            manager: self.manager.name(),
-            in_place: !self.manager.exit_finishes_when_dropped(),
+            manager: M::name(&self.manager),
+            in_place: !M::exit_finishes_when_dropped(&self.manager),
         };
         (self.manager.as_mut(), teardown)
     }
@@ -95,7 +95,7 @@ impl<M: AsyncContextManager + ?Sized> Guard<'_, M> {
     fn cancel(&mut self) {
         self.armed = false;
         let manager = self.manager.as_mut();
-        let name = manager.name();
+        let name = M::name(&manager);
         // A panicking teardown must not abort the process if this drop runs during unwinding.
         if catch_unwind(AssertUnwindSafe(|| manager.cancel())).is_err() {
             report(TeardownReport {

@@ -41,10 +41,4 @@ pub mod __private {
     pub use crate::output::BodyOutput;
     pub use crate::slot::SlotRef;
     pub use crate::yield_point::{YieldPoint, Yielder};
-
-    /// Pins down the output type of a generated body, so `?` and `return` in it know the
-    /// manager's error type.
-    pub fn body_future<O, F: core::future::Future<Output = O>>(body: F) -> F {
-        body
-    }
 }

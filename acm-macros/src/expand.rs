@@ -53,11 +53,11 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
         #[allow(clippy::type_complexity)]
         #visibility #signature {
             #covariance_check
-            ::acm::Generated::new(move |mut #yielder: ::acm::__private::Yielder<#family>| {
-                ::acm::__private::body_future::<#output, _>(async move {
+            ::acm::Generated::new::<#output>(move |mut #yielder: ::acm::__private::Yielder<#family>| {
+                async move {
                     #(#bindings)*
                     #(#statements)*
-                })
+                }
             })
         }
     })
