@@ -91,7 +91,8 @@ fn main() {
     let future = future_size(async { async_with!((hand(a, 1), hand(b, 1)) => |(x, y)| x + y) });
     sizes.push(("f-hand", manager, future));
 
-    let runners: [(&str, fn(&mut Counters) -> u32); 12] = [
+    type Runner = fn(&mut Counters) -> u32;
+    let runners: [(&str, Runner); 12] = [
         ("a", a_hand),
         ("a-ref", a_hand_ref),
         ("b", b_generated),

@@ -148,6 +148,7 @@ impl<Fam, B: Body> Generated<Fam, B> {
     /// # Safety
     /// `this` points to a pinned, live manager that nothing else accesses meanwhile, and its
     /// coroutine is live.
+    #[inline(always)]
     unsafe fn finish_body(this: *mut Self, slot: SlotRef) {
         // SAFETY: caller; the phase says nothing is live before the drop runs, so a destructor
         // that unwinds cannot lead to a second drop.
@@ -166,6 +167,7 @@ impl<Fam, B: Body> Generated<Fam, B> {
 ///
 /// # Safety
 /// The slot is live and not accessed concurrently.
+#[inline(always)]
 unsafe fn enter_begins(slot: SlotRef, name: fn() -> &'static str) -> bool {
     // SAFETY: caller.
     unsafe {
@@ -186,6 +188,7 @@ unsafe fn enter_begins(slot: SlotRef, name: fn() -> &'static str) -> bool {
 ///
 /// # Safety
 /// As for `enter_begins`.
+#[inline(always)]
 unsafe fn enter_suspended(slot: SlotRef) -> Option<*mut ()> {
     // SAFETY: caller.
     unsafe {
@@ -204,6 +207,7 @@ unsafe fn enter_suspended(slot: SlotRef) -> Option<*mut ()> {
 ///
 /// # Safety
 /// As for `enter_begins`; `exit` stays valid until the body completes or is dropped.
+#[inline(always)]
 unsafe fn exit_begins(slot: SlotRef, exit: Option<*const Exit<'_>>, name: fn() -> &'static str) {
     // SAFETY: caller.
     unsafe {
@@ -307,6 +311,7 @@ where
 {
     type Output = Result<<Fam as Family<'m>>::Target, ErrorOf<B>>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: the manager is pinned and exclusively borrowed for 'm by this future; every
         // access below goes through `raw`, and nothing else touches the manager meanwhile.
@@ -365,6 +370,7 @@ where
 {
     type Output = Result<(), ErrorOf<B>>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let exit = (!this.started).then_some(&this.exit as *const Exit<'_>);
