@@ -121,23 +121,9 @@ where
     /// can cut it short: if this future is dropped, the teardown still runs to the end (and a
     /// failure nobody receives is reported). The manager sees the block's error as text.
     fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> impl Future<Output = Result<(), Self::Error>> {
-        let manager = self.get_mut().manager.take();
-        let exit = OwnedExit::new(exit);
         let (sender, receiver) = tokio::sync::oneshot::channel();
-        if let Some(manager) = manager {
-            let name = manager.name();
-            detach(Box::new(move || {
-                Box::pin(async move {
-                    let mut manager = manager;
-                    let result = manager.as_mut().exit(exit.exit()).await;
-                    if let Err(Err(_)) = sender.send(result) {
-                        report(TeardownReport {
-                            manager: name,
-                            outcome: TeardownOutcome::Failed,
-                        });
-                    }
-                })
-            }));
+        if let Some(manager) = self.get_mut().manager.take() {
+            detach_exit(manager, OwnedExit::new(exit), Some(sender));
         }
         async move {
             match receiver.await {
@@ -151,21 +137,9 @@ where
     }
 
     fn cancel(self: Pin<&mut Self>) {
-        let Some(manager) = self.get_mut().manager.take() else {
-            return;
-        };
-        let name = manager.name();
-        detach(Box::new(move || {
-            Box::pin(async move {
-                let mut manager = manager;
-                if manager.as_mut().exit(Exit::Cancelled).await.is_err() {
-                    report(TeardownReport {
-                        manager: name,
-                        outcome: TeardownOutcome::Failed,
-                    });
-                }
-            })
-        }));
+        if let Some(manager) = self.get_mut().manager.take() {
+            detach_exit(manager, OwnedExit::Cancelled, None);
+        }
     }
 
     fn exit_finishes_when_dropped(&self) -> bool {
@@ -177,6 +151,35 @@ where
             .as_ref()
             .map_or(core::any::type_name::<M>(), |manager| manager.name())
     }
+}
+
+/// Hands `manager`'s exit to the teardown runtime; its result goes to `result` if someone is
+/// still waiting for it, and a failure nobody receives is reported.
+fn detach_exit<M>(
+    manager: Pin<Box<M>>,
+    exit: OwnedExit,
+    result: Option<tokio::sync::oneshot::Sender<Result<(), M::Error>>>,
+) where
+    M: AsyncContextManager + Send + 'static,
+    M::Error: Send,
+{
+    let name = manager.name();
+    detach(Box::new(move || {
+        Box::pin(async move {
+            let mut manager = manager;
+            let exited = manager.as_mut().exit(exit.exit()).await;
+            let unreceived = match result {
+                Some(result) => result.send(exited).err(),
+                None => Some(exited),
+            };
+            if let Some(Err(_)) = unreceived {
+                report(TeardownReport {
+                    manager: name,
+                    outcome: TeardownOutcome::Failed,
+                });
+            }
+        })
+    }));
 }
 
 /// Makes a teardown on the teardown thread (its future need not be `Send`).
