@@ -3,7 +3,8 @@
 //!
 //! Run with `cargo run --example tour`. Needs nothing but cargo: the files and the SQLite
 //! database live in a temporary directory, the HTTP server runs in-process on 127.0.0.1.
-//! (`DATABASE_URL`, if set to a `sqlite:` URL, replaces the temporary database.)
+//! (`DATABASE_URL`, if set to a `sqlite:` or `postgres://` URL, replaces the temporary
+//! database.)
 //!
 //! The last chapter cancels a block: a `tokio::time::timeout` expires inside a transaction,
 //! and the rollback is run to completion by acm's teardown runtime (`detach_on_cancel`).
@@ -335,7 +336,7 @@ async fn cancellation_tour() -> Result<(), BoxError> {
         let journal = Arc::new(Journal::default());
 
         scenario("the timeout (50ms) expires while the block waits, after it inserted a note");
-        // `detach_on_cancel`: if the block is cancelled, the rollback (which awaits SQLite) is
+        // `detach_on_cancel`: if the block is cancelled, the rollback (which awaits the database) is
         // run to the end by acm's teardown runtime instead of being dropped unfinished.
         let manager = detach_on_cancel(db_transaction(pool.clone(), journal.clone()));
         let result = tokio::time::timeout(Duration::from_millis(50), async {

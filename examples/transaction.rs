@@ -1,9 +1,12 @@
 //! `db_transaction(conn_string)`: commit on success, roll back on error, panic or
-//! cancellation (a `tokio::time::timeout` cutting the block), against SQLite through `sqlx`.
+//! cancellation (a `tokio::time::timeout` cutting the block), against SQLite or PostgreSQL
+//! through `sqlx`.
 //!
 //! Run with `cargo run --example transaction`. The database is a fresh SQLite file in a
-//! temporary directory; set `DATABASE_URL` to a `sqlite:` URL (e.g.
-//! `DATABASE_URL=sqlite:demo.db?mode=rwc`) to use another one.
+//! temporary directory; set `DATABASE_URL` to use another one: a `sqlite:` URL (e.g.
+//! `DATABASE_URL=sqlite:demo.db?mode=rwc`) or a PostgreSQL one (e.g.
+//! `DATABASE_URL=postgres://user:password@localhost/database`, no TLS). The `notes` table is
+//! created if missing and the rows the example inserts are left there.
 
 #[path = "managers/temp_dir.rs"]
 mod temp_dir;

@@ -16,6 +16,10 @@
 //! hook and `wait_for_teardowns`.
 //!
 //! Last, a real-runtime case: `tokio::time::timeout` expiring inside a transaction.
+//!
+//! The transaction tests run on a fresh SQLite file (`<test>::sqlite`) and, when
+//! `ACM_TEST_POSTGRES_URL` is set, in a fresh schema of that PostgreSQL database
+//! (`<test>::postgres`; skipped, and passing, otherwise). See tests/support/test_db.rs.
 
 #[path = "../examples/managers/file.rs"]
 mod file;
@@ -25,15 +29,17 @@ mod hand_written;
 mod http_session;
 #[path = "../examples/managers/temp_dir.rs"]
 mod temp_dir;
+#[path = "support/test_db.rs"]
+mod test_db;
 #[path = "../examples/managers/timer.rs"]
 mod timer;
-// `connect` (which honours DATABASE_URL) is for the examples; the tests use their own file.
+// `connect` (which honours DATABASE_URL) is for the examples; the tests use their own database.
 #[allow(dead_code)]
 #[path = "../examples/managers/transaction.rs"]
 mod transaction;
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -41,16 +47,16 @@ use std::time::Duration;
 use acm::testing::{Run, cancel_at_every_poll, yield_now};
 use acm::tokio::{detach_on_cancel, wait_for_teardowns};
 use acm::{TeardownOutcome, TeardownReport, async_with};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
-use sqlx::{ConnectOptions, Connection};
+use sqlx::Connection;
 use tokio::io::AsyncWriteExt;
 
 use file::file_handler;
 use hand_written::{Seen, SimpleAsyncContextManager, create_async_context};
 use http_session::{api_session, serve_api, wait_until_no_connections};
 use temp_dir::temp_directory;
+use test_db::{Backend, TestDb, on_both_backends};
 use timer::measure_async_time;
-use transaction::{Journal, connect_file, count_notes, db_transaction, insert_note};
+use transaction::{Journal, connect_url, count_notes, db_transaction, insert_note};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -399,13 +405,9 @@ fn file_handler_flushes_what_the_block_wrote_wherever_it_is_cancelled() {
 
 /// The committed notes with `body`, counted through a fresh connection (not the pool the
 /// manager used).
-async fn committed_on_a_fresh_connection(db: &Path, body: &str) -> i64 {
-    let mut connection = SqliteConnectOptions::new()
-        .filename(db)
-        .connect()
-        .await
-        .unwrap();
-    let count = sqlx::query_scalar("SELECT COUNT(*) FROM notes WHERE body = ?")
+async fn committed_on_a_fresh_connection(db: &TestDb, body: &str) -> i64 {
+    let mut connection = db.fresh_connection().await;
+    let count = sqlx::query_scalar("SELECT COUNT(*) FROM notes WHERE body = $1")
         .bind(body)
         .fetch_one(&mut connection)
         .await
@@ -414,14 +416,16 @@ async fn committed_on_a_fresh_connection(db: &Path, body: &str) -> i64 {
     count
 }
 
-#[test]
-fn db_transaction_rolls_back_wherever_its_block_is_cancelled() {
+on_both_backends!(sync db_transaction_rolls_back_wherever_its_block_is_cancelled);
+fn db_transaction_rolls_back_wherever_its_block_is_cancelled(backend: Backend) {
     let _serial = serial();
     let runtime = runtime();
     let _context = runtime.enter();
-    let scratch = Scratch::new("db");
-    let db = scratch.0.join("test.db");
-    let pool: SqlitePool = runtime.block_on(connect_file(&db)).unwrap();
+    let name = "db_transaction_rolls_back_wherever_its_block_is_cancelled";
+    let Some(db) = runtime.block_on(TestDb::new(backend, name)) else {
+        return;
+    };
+    let pool = runtime.block_on(connect_url(&db.url)).unwrap();
     let progress = Progress::default();
     let journal = Mutex::new(Arc::new(Journal::default()));
     // Each run inserts its own rows.
@@ -496,20 +500,23 @@ fn db_transaction_rolls_back_wherever_its_block_is_cancelled() {
     );
     coverage.assert_covered();
     runtime.block_on(pool.close());
+    runtime.block_on(db.remove());
 }
 
+on_both_backends!(sync a_timeout_inside_a_transaction_rolls_it_back_for_real);
 /// The real thing: a `tokio::time::timeout` expiring inside a transaction block that inserted
 /// rows. The detached teardown rolls back for real.
-#[test]
-fn a_timeout_inside_a_transaction_rolls_it_back_for_real() {
+fn a_timeout_inside_a_transaction_rolls_it_back_for_real(backend: Backend) {
     let _serial = serial();
-    let scratch = Scratch::new("timeout");
-    let db = scratch.0.join("test.db");
     let journal = Arc::new(Journal::default());
     let runtime = runtime();
+    let name = "a_timeout_inside_a_transaction_rolls_it_back_for_real";
+    let Some(db) = runtime.block_on(TestDb::new(backend, name)) else {
+        return;
+    };
+    let pool = runtime.block_on(connect_url(&db.url)).unwrap();
     let start = std::time::Instant::now();
     let seen_in_block = runtime.block_on(async {
-        let pool = connect_file(&db).await.unwrap();
         let mut seen_in_block = 0;
         let result = tokio::time::timeout(Duration::from_millis(100), async {
             async_with!(detach_on_cancel(db_transaction(pool.clone(), journal.clone())) => |tx| {
@@ -546,6 +553,8 @@ fn a_timeout_inside_a_transaction_rolls_it_back_for_real() {
         "no row was committed"
     );
     assert_eq!(take_reports(), []);
+    runtime.block_on(pool.close());
+    runtime.block_on(db.remove());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,47 +1,35 @@
-//! examples/managers/transaction.rs against a real SQLite file through sqlx: committed on Ok,
+//! examples/managers/transaction.rs against a real database through sqlx: committed on Ok,
 //! rolled back on error and on panic (the journal shows the rollback ran; the row count
 //! shows it took effect).
+//!
+//! Every test runs on a fresh SQLite file (`<test>::sqlite`) and, when `ACM_TEST_POSTGRES_URL`
+//! is set, in a fresh schema of that PostgreSQL database (`<test>::postgres`; skipped, and
+//! passing, otherwise). See tests/support/test_db.rs.
 
-// `connect` (which honours DATABASE_URL) is for the examples; the tests use their own file.
+// `connect` (which honours DATABASE_URL) is for the examples; the tests use their own database.
 #[allow(dead_code)]
 #[path = "../examples/managers/transaction.rs"]
 mod transaction;
+// (`fresh_connection` is for tests/example_cancellation.rs.)
+#[allow(dead_code)]
+#[path = "support/test_db.rs"]
+mod test_db;
 
 use std::panic::AssertUnwindSafe;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use acm::async_with;
 use futures_util::FutureExt;
-use sqlx::SqlitePool;
-use transaction::{Journal, connect_file, count_notes, db_transaction, insert_note};
+use test_db::{Backend, TestDb, on_both_backends};
+use transaction::{Journal, connect_url, count_notes, db_transaction, insert_note};
 
-/// A fresh SQLite database file (this test's own, whatever `DATABASE_URL` says).
-struct Db {
-    dir: PathBuf,
-    pool: SqlitePool,
-}
-
-impl Db {
-    async fn new(name: &str) -> Db {
-        let dir = std::env::temp_dir().join(format!("acm-test-db-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let pool = connect_file(&dir.join("test.db")).await.unwrap();
-        Db { dir, pool }
-    }
-
-    async fn close(self) {
-        self.pool.close().await;
-        std::fs::remove_dir_all(&self.dir).unwrap();
-    }
-}
-
-#[tokio::test]
-async fn commits_when_the_block_succeeds() {
-    let db = Db::new("ok").await;
+on_both_backends!(async commits_when_the_block_succeeds);
+async fn commits_when_the_block_succeeds(backend: Backend) {
+    let Some(db) = TestDb::new(backend, "commits_when_the_block_succeeds").await else {
+        return;
+    };
+    let pool = &connect_url(&db.url).await.unwrap();
     let journal = Arc::new(Journal::default());
-    let pool = &db.pool;
     let inserted = async_with!(db_transaction(pool.clone(), journal.clone()) => |tx| {
         insert_note(tx, "a").await?;
         insert_note(tx, "a").await?;
@@ -52,14 +40,17 @@ async fn commits_when_the_block_succeeds() {
     assert_eq!(inserted.unwrap(), 2);
     assert_eq!(count_notes(pool, "a").await.unwrap(), 2);
     assert_eq!(journal.steps(), ["begin", "commit"]);
-    db.close().await;
+    pool.close().await;
+    db.remove().await;
 }
 
-#[tokio::test]
-async fn rolls_back_when_the_block_fails() {
-    let db = Db::new("err").await;
+on_both_backends!(async rolls_back_when_the_block_fails);
+async fn rolls_back_when_the_block_fails(backend: Backend) {
+    let Some(db) = TestDb::new(backend, "rolls_back_when_the_block_fails").await else {
+        return;
+    };
+    let pool = &connect_url(&db.url).await.unwrap();
     let journal = Arc::new(Journal::default());
-    let pool = &db.pool;
     let result: Result<(), sqlx::Error> = async_with!(db_transaction(pool.clone(), journal.clone()) => |tx| {
         insert_note(tx, "b").await?;
         // A real database error: the table does not exist.
@@ -73,14 +64,17 @@ async fn rolls_back_when_the_block_fails() {
     assert_eq!(steps.len(), 2, "{steps:?}");
     assert_eq!(steps[0], "begin");
     assert_eq!(steps[1], format!("rollback (error: {error})"));
-    db.close().await;
+    pool.close().await;
+    db.remove().await;
 }
 
-#[tokio::test]
-async fn rolls_back_when_the_block_panics() {
-    let db = Db::new("panic").await;
+on_both_backends!(async rolls_back_when_the_block_panics);
+async fn rolls_back_when_the_block_panics(backend: Backend) {
+    let Some(db) = TestDb::new(backend, "rolls_back_when_the_block_panics").await else {
+        return;
+    };
+    let pool = &connect_url(&db.url).await.unwrap();
     let journal = Arc::new(Journal::default());
-    let pool = &db.pool;
     let caught = AssertUnwindSafe(async {
         async_with!(db_transaction(pool.clone(), journal.clone()) => |tx| {
             insert_note(tx, "c").await?;
@@ -101,20 +95,24 @@ async fn rolls_back_when_the_block_panics() {
         journal.steps(),
         ["begin", "rollback (panic: invariant violated)"]
     );
-    db.close().await;
+    pool.close().await;
+    db.remove().await;
 }
 
-#[tokio::test]
-async fn a_failed_begin_does_not_run_the_block() {
-    let db = Db::new("closed").await;
+on_both_backends!(async a_failed_begin_does_not_run_the_block);
+async fn a_failed_begin_does_not_run_the_block(backend: Backend) {
+    let Some(db) = TestDb::new(backend, "a_failed_begin_does_not_run_the_block").await else {
+        return;
+    };
+    let pool = connect_url(&db.url).await.unwrap();
     let journal = Arc::new(Journal::default());
-    db.pool.close().await;
+    pool.close().await;
     let mut ran = false;
-    let result = async_with!(db_transaction(db.pool.clone(), journal.clone()) => |_tx| {
+    let result = async_with!(db_transaction(pool.clone(), journal.clone()) => |_tx| {
         ran = true;
     });
     assert!(matches!(result, Err(sqlx::Error::PoolClosed)), "{result:?}");
     assert!(!ran);
     assert!(journal.steps().is_empty());
-    std::fs::remove_dir_all(&db.dir).unwrap();
+    db.remove().await;
 }

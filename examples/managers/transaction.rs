@@ -1,12 +1,13 @@
 //! `db_transaction(conn_string)` from the Python seed: commit when the block succeeds, roll
-//! back otherwise. Runs against SQLite through `sqlx`.
+//! back otherwise. Runs through sqlx's `Any` driver: against a SQLite file by default, or
+//! against PostgreSQL when given a `postgres://` URL (the same code and SQL for both).
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use acm::{Exit, async_context_manager};
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
-use sqlx::{Sqlite, Transaction};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Any, AnyPool, ConnectOptions, Transaction};
 
 /// What the transaction manager did, in order: `"begin"`, `"commit"`, `"rollback (...)"`.
 #[derive(Debug, Default)]
@@ -33,10 +34,10 @@ impl Journal {
 /// Begins a transaction on `pool` and lends the block `&mut` to it.
 ///
 /// Takes the pool and the journal by value so that the manager owns everything it needs
-/// (`Send + 'static`): pass `pool.clone()` (a `SqlitePool` is a cheap, shared handle) and
-/// `journal.clone()` (an `Arc`).
+/// (`Send + 'static`): pass `pool.clone()` (an `AnyPool` is a cheap, shared handle) and
+/// `journal.clone()` (an `Arc`). The pool may be SQLite or PostgreSQL (see [`connect_url`]).
 ///
-/// - **Yields** `&mut Transaction<'static, Sqlite>`, borrowed from the manager: the block runs
+/// - **Yields** `&mut Transaction<'static, Any>`, borrowed from the manager: the block runs
 ///   its queries on it (`.execute(&mut **tx)`) but cannot commit, roll back or keep it.
 /// - **Error decision**: `Exit::Ok` commits; `Exit::Err`, `Exit::Panic` and `Exit::Cancelled`
 ///   roll back, so a failed block leaves no partial writes. The block's error is returned as
@@ -51,9 +52,9 @@ impl Journal {
 #[allow(clippy::type_complexity)]
 #[async_context_manager]
 pub async fn db_transaction(
-    pool: SqlitePool,
+    pool: AnyPool,
     journal: Arc<Journal>,
-) -> Result<&mut Transaction<'static, Sqlite>, sqlx::Error> {
+) -> Result<&mut Transaction<'static, Any>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     journal.record("begin".to_string());
     match r#yield!(&mut tx) {
@@ -74,31 +75,48 @@ pub async fn db_transaction(
     Ok(())
 }
 
-/// Connects to the database the examples use: `$DATABASE_URL` if it is set (it must be a
-/// `sqlite:` URL, the only driver compiled in), otherwise a SQLite file `demo.db` in `dir`
+/// Connects to the database the examples use: `$DATABASE_URL` if it is set (a `sqlite:` or a
+/// `postgres://` URL, see [`connect_url`]), otherwise a SQLite file `demo.db` in `dir`
 /// (created if missing). Creates the `notes` table if it does not exist.
-pub async fn connect(dir: &Path) -> Result<SqlitePool, sqlx::Error> {
-    let pool = match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.is_empty() => SqlitePool::connect(&url).await?,
-        _ => return connect_file(&dir.join("demo.db")).await,
-    };
+pub async fn connect(dir: &Path) -> Result<AnyPool, sqlx::Error> {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.is_empty() => connect_url(&url).await,
+        _ => connect_file(&dir.join("demo.db")).await,
+    }
+}
+
+/// Connects to the database at `url`, through sqlx's `Any` driver: a SQLite URL
+/// (`sqlite:demo.db?mode=rwc`) or a PostgreSQL one (`postgres://user:password@host/database`,
+/// without TLS). Creates the `notes` table if it does not exist.
+pub async fn connect_url(url: &str) -> Result<AnyPool, sqlx::Error> {
+    // Registers the compiled-in drivers (SQLite, PostgreSQL) with `Any`; idempotent.
+    sqlx::any::install_default_drivers();
+    let pool = AnyPool::connect(url).await?;
     create_table(&pool).await?;
     Ok(pool)
 }
 
 /// Connects to (creating if missing) the SQLite database file at `path`, ignoring
 /// `$DATABASE_URL`, and creates the `notes` table if it does not exist.
-pub async fn connect_file(path: &Path) -> Result<SqlitePool, sqlx::Error> {
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true);
-    let pool = SqlitePoolOptions::new().connect_with(options).await?;
-    create_table(&pool).await?;
-    Ok(pool)
+pub async fn connect_file(path: &Path) -> Result<AnyPool, sqlx::Error> {
+    let url = sqlite_file_url(path);
+    connect_url(&url).await
 }
 
-async fn create_table(pool: &SqlitePool) -> Result<(), sqlx::Error> {
-    sqlx::query("CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+/// The URL of the SQLite database file at `path`, created if missing (`mode=rwc`).
+pub fn sqlite_file_url(path: &Path) -> String {
+    SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .to_url_lossy()
+        .to_string()
+}
+
+// Portable SQL: the same statements run on SQLite and PostgreSQL. No `id` column (an
+// auto-increment key is spelled differently in each); `$1` placeholders, which SQLite
+// accepts too.
+async fn create_table(pool: &AnyPool) -> Result<(), sqlx::Error> {
+    sqlx::query("CREATE TABLE IF NOT EXISTS notes (body TEXT NOT NULL)")
         .execute(pool)
         .await?;
     Ok(())
@@ -106,10 +124,10 @@ async fn create_table(pool: &SqlitePool) -> Result<(), sqlx::Error> {
 
 /// Inserts one note; the helper the blocks use.
 pub async fn insert_note(
-    tx: &mut Transaction<'static, Sqlite>,
+    tx: &mut Transaction<'static, Any>,
     body: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO notes (body) VALUES (?)")
+    sqlx::query("INSERT INTO notes (body) VALUES ($1)")
         .bind(body)
         .execute(&mut **tx)
         .await?;
@@ -117,8 +135,8 @@ pub async fn insert_note(
 }
 
 /// How many notes with this body are committed (seen from outside any transaction).
-pub async fn count_notes(pool: &SqlitePool, body: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM notes WHERE body = ?")
+pub async fn count_notes(pool: &AnyPool, body: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM notes WHERE body = $1")
         .bind(body)
         .fetch_one(pool)
         .await
