@@ -41,4 +41,9 @@ pub mod __private {
     pub use crate::output::BodyOutput;
     pub use crate::slot::SlotRef;
     pub use crate::yield_point::{YieldPoint, Yielder};
+
+    /// Names lifetimes an opaque type captures (for Rust 2021 callers of the attribute).
+    pub trait Captures<T: ?Sized> {}
+
+    impl<T: ?Sized, U: ?Sized> Captures<U> for T {}
 }

@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 use syn::{Error, ItemFn, Lifetime, Result};
 
 use crate::args;
-use crate::lifetimes::name_elided;
+use crate::lifetimes::{name_argument_lifetimes, name_elided};
 use crate::return_type::classify;
 use crate::yield_point::{YieldPoints, complete_tail_yield};
 
@@ -29,6 +29,7 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
     }
 
     let bindings = args::rebind(&mut function.sig.inputs);
+    let captures = captures(name_argument_lifetimes(&mut function.sig));
     let statements = &body.stmts;
 
     let family_lifetime = Lifetime::new("'__acm", Span::call_site());
@@ -42,7 +43,9 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
     function.sig.output = syn::parse2(quote_spanned! {signature_span=>
         -> ::acm::Generated<
             #family,
-            impl ::acm::__private::Body<Fut = impl ::core::future::Future<Output = #output>>,
+            impl ::acm::__private::Body<
+                Fut = impl ::core::future::Future<Output = #output> #captures
+            > #captures,
         >
     })?;
     let attributes = &function.attrs;
@@ -61,6 +64,15 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
             })
         }
     })
+}
+
+/// `+ Captures<..>` naming every lifetime parameter, or nothing: Rust 2021 lets an opaque type
+/// capture only the lifetimes its bounds name (Rust 2024 captures all of them anyway).
+fn captures(lifetimes: Vec<Lifetime>) -> TokenStream {
+    if lifetimes.is_empty() {
+        return TokenStream::new();
+    }
+    quote!(+ ::acm::__private::Captures<(#(&#lifetimes (),)*)>)
 }
 
 /// The driver hands out the target with the manager borrow's lifetime, shorter than the one

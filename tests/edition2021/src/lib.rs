@@ -1,0 +1,1 @@
+//! Nothing here: `tests/managers.rs` is the check, compiled as edition 2021.
