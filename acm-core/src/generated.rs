@@ -293,7 +293,7 @@ where
         }
     }
 
-    fn name(&self) -> &'static str {
+    fn name() -> &'static str {
         B::name()
     }
 }

@@ -42,8 +42,8 @@ impl<'m, M: AsyncContextManager + ?Sized> Guard<'m, M> {
     pub fn exiting(&mut self) -> (Pin<&mut M>, Teardown) {
         self.armed = false;
         let teardown = Teardown {
-            manager: M::name(&self.manager),
-            in_place: !M::exit_finishes_when_dropped(&self.manager),
+            manager: M::name,
+            in_place: !M::EXIT_FINISHES_WHEN_DROPPED,
         };
         (self.manager.as_mut(), teardown)
     }
@@ -95,7 +95,7 @@ impl<M: AsyncContextManager + ?Sized> Guard<'_, M> {
     fn cancel(&mut self) {
         self.armed = false;
         let manager = self.manager.as_mut();
-        let name = M::name(&manager);
+        let name = M::name();
         // A panicking teardown must not abort the process if this drop runs during unwinding.
         if catch_unwind(AssertUnwindSafe(|| manager.cancel())).is_err() {
             report(TeardownReport {
@@ -119,7 +119,8 @@ impl<F: Future<Output = Result<(), E>>, E> TeardownFuture for F {
 /// About the manager whose exit a [`Finishing`] runs.
 #[derive(Clone, Copy)]
 pub struct Teardown {
-    manager: &'static str,
+    /// The manager's name, asked only when there is something to report.
+    manager: fn() -> &'static str,
     /// Whether a dropped, unfinished exit must be finished here (in place).
     in_place: bool,
 }
@@ -179,7 +180,7 @@ impl<F: TeardownFuture> Finishing<F> {
             .unwrap_or(Some(TeardownOutcome::Panicked));
         if let Some(outcome) = outcome {
             report(TeardownReport {
-                manager: self.teardown.manager,
+                manager: (self.teardown.manager)(),
                 outcome,
             });
         }

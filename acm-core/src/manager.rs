@@ -127,8 +127,7 @@ pub trait AsyncContextManager {
     /// assert_eq!(seen, ["Cancelled"]);
     /// ```
     fn cancel(self: Pin<&mut Self>) {
-        let name = self.name();
-        crate::teardown::finish_in_place(self.exit(Exit::Cancelled), name);
+        crate::teardown::finish_in_place(self.exit(Exit::Cancelled), Self::name());
     }
 
     /// Whether this manager's exit future finishes the teardown by itself even if it is
@@ -140,23 +139,28 @@ pub trait AsyncContextManager {
     ///
     /// ```
     /// use acm::AsyncContextManager;
+    /// fn finishes_by_itself<M: AsyncContextManager>(_: &M) -> bool {
+    ///     M::EXIT_FINISHES_WHEN_DROPPED
+    /// }
     /// #[acm::async_context_manager]
     /// async fn local() -> u8 { r#yield!(1); }
-    /// assert!(!local().exit_finishes_when_dropped());
+    /// assert!(!finishes_by_itself(&local()));
     /// ```
-    fn exit_finishes_when_dropped(&self) -> bool {
-        false
-    }
+    const EXIT_FINISHES_WHEN_DROPPED: bool = false;
 
-    /// A name for this manager in teardown reports. The default is its type's name.
+    /// A name for this kind of manager in teardown reports. The default is the type's name; a
+    /// generated manager is named after its fn.
     ///
     /// ```
     /// use acm::AsyncContextManager;
+    /// fn name_of<M: AsyncContextManager>(_: &M) -> &'static str {
+    ///     M::name()
+    /// }
     /// #[acm::async_context_manager]
     /// async fn connection() -> u8 { r#yield!(1); }
-    /// assert!(connection().name().ends_with("connection"));
+    /// assert!(name_of(&connection()).ends_with("connection"));
     /// ```
-    fn name(&self) -> &'static str {
+    fn name() -> &'static str {
         core::any::type_name::<Self>()
     }
 }
@@ -180,12 +184,10 @@ impl<M: AsyncContextManager + Unpin + ?Sized> AsyncContextManager for &mut M {
         Pin::new(&mut **self.get_mut()).cancel()
     }
 
-    fn name(&self) -> &'static str {
-        (**self).name()
-    }
+    const EXIT_FINISHES_WHEN_DROPPED: bool = M::EXIT_FINISHES_WHEN_DROPPED;
 
-    fn exit_finishes_when_dropped(&self) -> bool {
-        (**self).exit_finishes_when_dropped()
+    fn name() -> &'static str {
+        M::name()
     }
 }
 
@@ -208,11 +210,9 @@ impl<M: AsyncContextManager + ?Sized> AsyncContextManager for Pin<&mut M> {
         self.get_mut().as_mut().cancel()
     }
 
-    fn name(&self) -> &'static str {
-        (**self).name()
-    }
+    const EXIT_FINISHES_WHEN_DROPPED: bool = M::EXIT_FINISHES_WHEN_DROPPED;
 
-    fn exit_finishes_when_dropped(&self) -> bool {
-        (**self).exit_finishes_when_dropped()
+    fn name() -> &'static str {
+        M::name()
     }
 }

@@ -83,7 +83,8 @@ where
 /// async fn owned(name: String) -> usize { r#yield!(name.len()); }
 ///
 /// let manager: acm::tokio::Detached<_> = acm::tokio::detach_on_cancel(owned("pool".into()));
-/// assert!(manager.name().ends_with("owned"));
+/// fn name_of<M: AsyncContextManager>(_: &M) -> &'static str { M::name() }
+/// assert!(name_of(&manager).ends_with("owned"));
 /// # futures_executor::block_on(async {
 /// assert_eq!(async_with!(manager => |n| n), Ok(4)); // not cancelled: it exits in place
 /// # });
@@ -142,14 +143,10 @@ where
         }
     }
 
-    fn exit_finishes_when_dropped(&self) -> bool {
-        true
-    }
+    const EXIT_FINISHES_WHEN_DROPPED: bool = true;
 
-    fn name(&self) -> &'static str {
-        self.manager
-            .as_ref()
-            .map_or(core::any::type_name::<M>(), |manager| manager.name())
+    fn name() -> &'static str {
+        M::name()
     }
 }
 
@@ -163,7 +160,7 @@ fn detach_exit<M>(
     M: AsyncContextManager + Send + 'static,
     M::Error: Send,
 {
-    let name = manager.name();
+    let name = M::name();
     detach(Box::new(move || {
         Box::pin(async move {
             let mut manager = manager;
