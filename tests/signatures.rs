@@ -242,3 +242,24 @@ fn entering_twice_panics() {
     .unwrap_err();
     assert!(message.contains("cannot be entered now"), "{message}");
 }
+
+/// A generic target borrowed from a local: `&mut T` for any `T`.
+#[async_context_manager]
+async fn hold<T: Clone + std::fmt::Debug>(value: T, seen: &mut Vec<String>) -> &mut T {
+    let mut value = value;
+    r#yield!(&mut value);
+    seen.push(format!("{value:?}"));
+}
+
+#[test]
+fn generic_borrowed_target() {
+    block_on(async {
+        let mut seen = Vec::new();
+        let result = async_with!(hold(vec![1], &mut seen) => |v| {
+            v.push(2);
+            v.len()
+        });
+        assert_eq!(result, Ok(2));
+        assert_eq!(seen, ["[1, 2]"]);
+    });
+}

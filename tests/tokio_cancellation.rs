@@ -164,3 +164,27 @@ async fn a_detached_exit_sees_the_block_error_as_text() {
     assert!(seen.starts_with("disk full / Custom"), "{seen}");
     assert!(seen.ends_with("downcast: false"), "{seen}");
 }
+
+#[test]
+fn a_detached_teardown_that_panics_is_reported_and_the_waiting_exit_panics() {
+    #[async_context_manager]
+    async fn panicking_teardown() -> u8 {
+        r#yield!(1);
+        panic!("rollback exploded");
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        runtime.block_on(async { async_with!(detach_on_cancel(panicking_teardown()) => |n| n) })
+    }));
+    let message = result.unwrap_err();
+    let message = message
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| message.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("");
+    assert!(
+        message.contains("the exit of a detached manager panicked"),
+        "{message}"
+    );
+    assert!(wait_for_teardowns(Duration::from_secs(5)));
+}

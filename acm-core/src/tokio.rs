@@ -18,6 +18,7 @@ use core::pin::Pin;
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::catch_unwind::CatchUnwind;
 use crate::exit::OwnedExit;
 use crate::teardown::{TeardownOutcome, TeardownReport, report};
 use crate::{AsyncContextManager, Exit};
@@ -160,18 +161,24 @@ fn detach_exit<M>(
     M: AsyncContextManager + Send + 'static,
     M::Error: Send,
 {
-    let name = M::name();
     detach(Box::new(move || {
         Box::pin(async move {
             let mut manager = manager;
-            let exited = manager.as_mut().exit(exit.exit()).await;
+            let Ok(exited) = CatchUnwind::new(manager.as_mut().exit(exit.exit())).await else {
+                // The waiting caller, if any, sees its channel closed and panics in turn.
+                report(TeardownReport {
+                    manager: M::name(),
+                    outcome: TeardownOutcome::Panicked,
+                });
+                return;
+            };
             let unreceived = match result {
                 Some(result) => result.send(exited).err(),
                 None => Some(exited),
             };
             if let Some(Err(_)) = unreceived {
                 report(TeardownReport {
-                    manager: name,
+                    manager: M::name(),
                     outcome: TeardownOutcome::Failed,
                 });
             }
