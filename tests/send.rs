@@ -3,7 +3,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use acm::{Exit, async_context_manager, async_with};
+use acm::{AsyncContextManager, Exit, async_context_manager, async_with};
 
 struct Pool(AtomicUsize);
 
@@ -94,3 +94,24 @@ fn managers_are_send_and_sync_exactly_when_their_state_is() {
 }
 
 static POOL_FOR_TRAITS: Pool = Pool(AtomicUsize::new(0));
+
+/// Generic code can enter any manager; spawned with a concrete manager, its future is `Send`.
+async fn enter_any<M>(manager: M) -> Result<usize, String>
+where
+    M: AsyncContextManager<Error = String> + Send,
+    for<'a> M::Target<'a>: AsMut<Vec<u32>>,
+{
+    async_with!(manager => |mut rows| {
+        rows.as_mut().push(7);
+        tokio::task::yield_now().await;
+        rows.as_mut().len()
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generic_code_over_any_manager_can_be_spawned() {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let task = tokio::spawn(enter_any(counting(hits.clone())));
+    assert_eq!(task.await.unwrap(), Ok(1));
+    assert_eq!(hits.load(Ordering::SeqCst), 1);
+}

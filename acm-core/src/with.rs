@@ -75,15 +75,17 @@ macro_rules! async_with {
                 // Declared before the block's future: if this future is dropped mid-block, the
                 // block (and the target) is dropped first, then the guard runs the teardown.
                 let mut __acm_guard = $crate::__private::Guard::new(__acm_manager.as_mut());
-                let __acm_entered = $crate::__private::ArmOnSuccess::new({
+                // The enter's result is matched as a temporary, not bound to a variable: in
+                // generic code its type borrows the manager until it is dropped.
+                let __acm_state = match $crate::__private::ArmOnSuccess::new({
                     let (__acm_pinned, __acm_armed) = __acm_guard.entering();
                     (
                         $crate::AsyncContextManager::enter(__acm_pinned),
                         __acm_armed,
                     )
                 })
-                .await;
-                let __acm_state = match __acm_entered {
+                .await
+                {
                     ::core::result::Result::Ok(__acm_target) => ::core::result::Result::Ok(
                         $crate::__private::CatchUnwind::new(async {
                             let $target = __acm_target;
