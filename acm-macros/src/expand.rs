@@ -2,7 +2,7 @@
 //! rewritten `async` body.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Error, ItemFn, Lifetime, Result};
 
@@ -33,9 +33,16 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
     let statements = &body.stmts;
 
     let family_lifetime = Lifetime::new("'__acm", Span::call_site());
+    let unelidable = Lifetime::new("'__acm_unelidable", Span::call_site());
     let family_target = name_elided(&shape.target, &family_lifetime);
-    let family = quote!(for<#family_lifetime> fn(&#family_lifetime ()) -> #family_target);
-    let covariance_check = covariance_check(&shape.target);
+    let family = quote! {
+        for<#family_lifetime, #unelidable> fn(&#family_lifetime (), &#unelidable ()) -> #family_target
+    };
+    // A target that borrows nothing from the manager is handed out as it was lent: only one
+    // that does must be covariant in that borrow.
+    let borrows_from_manager =
+        family_target.to_token_stream().to_string() != shape.target.to_token_stream().to_string();
+    let covariance_check = borrows_from_manager.then(|| covariance_check(&shape.target));
 
     let output = &shape.output;
     let signature_span = function.sig.output.span();
