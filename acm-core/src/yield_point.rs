@@ -80,7 +80,7 @@ impl<'y, T> Future for YieldPoint<'y, T> {
         // address and moved out by the driver in place.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: the slot belongs to the manager driving this coroutine, which is inside
-        // `Generated::poll_enter` or `poll_exit` right now: nothing else touches the slot.
+        // its `EnterFuture` or `ExitFuture` poll right now: nothing else touches the slot.
         let exit = unsafe { this.slot.take() };
         if phase::is_phase(exit) {
             // SAFETY: as above. The target stays at this address while the coroutine is
