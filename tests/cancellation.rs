@@ -233,3 +233,29 @@ fn cancelled_enter_drops_the_setup_locals_without_a_teardown() {
     }
     assert_eq!(events.take(), ["dropped half-open connection"]);
 }
+
+/// The harness's own check, on a tuple of generated managers with a hand-written one nested
+/// in its block.
+#[test]
+fn the_probe_sees_every_entered_manager_torn_down_exactly_once() {
+    let events = Events::default();
+    let probe = &acm::testing::Probe::default();
+    cancel_at_every_poll(
+        || async {
+            async_with!((probe.observe(resource(&events, "a")), probe.observe(resource(&events, "b"))) => |(a, b)| {
+                async_with!(probe.observe(HandWritten { events: &events }) => |n| {
+                    yield_now().await;
+                    Ok::<_, Failure>(a.len() + b.len() + usize::from(n))
+                })
+            })
+        },
+        |run| {
+            let teardowns = probe.assert_torn_down_once(&run);
+            if let Run::Completed { output, .. } = run {
+                assert_eq!(output, Ok(3));
+                assert_eq!(teardowns, [acm::testing::Observed::Ok; 3]);
+            }
+            events.take();
+        },
+    );
+}

@@ -278,9 +278,11 @@ fn temp_directory_is_removed_wherever_its_block_is_cancelled() {
     let progress = Progress::default();
     let seen_dir: Mutex<Option<PathBuf>> = Mutex::new(None);
     let mut coverage = Coverage::default();
+    // Checks acm's rule (entered => torn down exactly once) in every run.
+    let probe = &acm::testing::Probe::default();
     cancel_at_every_poll(
         || async {
-            async_with!(detach_on_cancel(temp_directory(TEMP_PREFIX)) => |dir| {
+            async_with!(probe.observe(detach_on_cancel(temp_directory(TEMP_PREFIX))) => |dir| {
                 progress.mark("entered");
                 *seen_dir.lock().unwrap() = Some(dir.to_path_buf());
                 tokio::fs::write(dir.join("scratch.txt"), b"work in progress").await?;
@@ -293,6 +295,7 @@ fn temp_directory_is_removed_wherever_its_block_is_cancelled() {
             })
         },
         |run| {
+            probe.assert_torn_down_once(&run);
             let progress = progress.take();
             let phase = phase(&run, &progress);
             coverage.count(phase);
@@ -349,12 +352,14 @@ fn file_handler_flushes_what_the_block_wrote_wherever_it_is_cancelled() {
     let attempt = AtomicUsize::new(0);
     let path_of = |n: usize| scratch.0.join(format!("out-{n}.txt"));
     let mut coverage = Coverage::default();
+    // Checks acm's rule (entered => torn down exactly once) in every run.
+    let probe = &acm::testing::Probe::default();
     cancel_at_every_poll(
         || {
             let path = path_of(attempt.fetch_add(1, Ordering::SeqCst));
             let progress = &progress;
             async move {
-                async_with!(detach_on_cancel(file_handler(path)) => |file| {
+                async_with!(probe.observe(detach_on_cancel(file_handler(path))) => |file| {
                     progress.mark("entered");
                     file.write_all(b"first ").await?;
                     progress.mark("wrote first");
@@ -368,6 +373,7 @@ fn file_handler_flushes_what_the_block_wrote_wherever_it_is_cancelled() {
             }
         },
         |run| {
+            probe.assert_torn_down_once(&run);
             let progress = progress.take();
             let phase = phase(&run, &progress);
             coverage.count(phase);
@@ -432,6 +438,8 @@ fn db_transaction_rolls_back_wherever_its_block_is_cancelled(backend: Backend) {
     let body_of = |n: usize| format!("run {n}");
     let attempt = AtomicUsize::new(0);
     let mut coverage = Coverage::default();
+    // Checks acm's rule (entered => torn down exactly once) in every run.
+    let probe = &acm::testing::Probe::default();
     cancel_at_every_poll(
         || {
             let body = body_of(attempt.fetch_add(1, Ordering::SeqCst));
@@ -439,7 +447,7 @@ fn db_transaction_rolls_back_wherever_its_block_is_cancelled(backend: Backend) {
             let pool = pool.clone();
             let progress = &progress;
             async move {
-                async_with!(detach_on_cancel(db_transaction(pool.clone(), journal)) => |tx| {
+                async_with!(probe.observe(detach_on_cancel(db_transaction(pool.clone(), journal))) => |tx| {
                     progress.mark("entered");
                     insert_note(tx, &body).await?;
                     progress.mark("inserted");
@@ -454,6 +462,7 @@ fn db_transaction_rolls_back_wherever_its_block_is_cancelled(backend: Backend) {
             }
         },
         |run| {
+            probe.assert_torn_down_once(&run);
             let progress = progress.take();
             let phase = phase(&run, &progress);
             coverage.count(phase);
@@ -569,12 +578,14 @@ fn hand_written_and_generated_managers_see_cancelled_exactly_once_in_place() {
     let by_hand: Mutex<Vec<SimpleAsyncContextManager<&'static str>>> = Mutex::new(Vec::new());
     let generated: Mutex<Vec<Vec<Seen>>> = Mutex::new(Vec::new());
     let mut coverage = Coverage::default();
+    // Checks acm's rule (entered => torn down exactly once) in every run.
+    let probe = &acm::testing::Probe::default();
     cancel_at_every_poll(
         || async {
             let mut manager = Sink::new(SimpleAsyncContextManager::new("Hello"), &by_hand);
             let mut seen = Sink::new(Vec::new(), &generated);
             // No `detach_on_cancel`: both teardowns finish in place.
-            async_with!((manager.get(), create_async_context("World", seen.get())) => |(hello, world)| {
+            async_with!((probe.observe(manager.get()), probe.observe(create_async_context("World", seen.get()))) => |(hello, world)| {
                 progress.mark("entered");
                 tokio::time::sleep(NAP).await;
                 let greeting = format!("{hello}, {world}!");
@@ -584,6 +595,7 @@ fn hand_written_and_generated_managers_see_cancelled_exactly_once_in_place() {
             })
         },
         |run| {
+            probe.assert_torn_down_once(&run);
             let progress = progress.take();
             let phase = phase(&run, &progress);
             coverage.count(phase);
@@ -630,11 +642,13 @@ fn the_timer_reports_once_in_place_wherever_its_block_is_cancelled() {
     let reported: Mutex<Vec<Option<Duration>>> = Mutex::new(Vec::new());
     let naps = AtomicUsize::new(0);
     let mut coverage = Coverage::default();
+    // Checks acm's rule (entered => torn down exactly once) in every run.
+    let probe = &acm::testing::Probe::default();
     cancel_at_every_poll(
         || async {
             let mut elapsed = Sink::new(None, &reported);
             // No `detach_on_cancel`: the teardown finishes in place.
-            async_with!(measure_async_time("cancellable", elapsed.get()) => |start| {
+            async_with!(probe.observe(measure_async_time("cancellable", elapsed.get())) => |start| {
                 progress.mark("entered");
                 for _ in 0..3 {
                     tokio::time::sleep(NAP).await;
@@ -645,6 +659,7 @@ fn the_timer_reports_once_in_place_wherever_its_block_is_cancelled() {
             })
         },
         |run| {
+            probe.assert_torn_down_once(&run);
             let progress = progress.take();
             let phase = phase(&run, &progress);
             coverage.count(phase);
@@ -708,10 +723,12 @@ fn api_session_closes_its_connections_wherever_its_block_is_cancelled() {
     let (base_url, stats, stop, server) = start_server(&runtime);
     let progress = Progress::default();
     let mut coverage = Coverage::default();
+    // Checks acm's rule (entered => torn down exactly once) in every run.
+    let probe = &acm::testing::Probe::default();
     cancel_at_every_poll(
         || async {
             // No `detach_on_cancel`: closing the session never waits.
-            async_with!(api_session(&base_url) => |session| {
+            async_with!(probe.observe(api_session(&base_url)) => |session| {
                 progress.mark("entered");
                 assert_eq!(session.base_url(), base_url);
                 let hello = session.get("/hello").await?;
@@ -724,6 +741,7 @@ fn api_session_closes_its_connections_wherever_its_block_is_cancelled() {
             })
         },
         |run| {
+            probe.assert_torn_down_once(&run);
             let progress = progress.take();
             let phase = phase(&run, &progress);
             coverage.count(phase);
@@ -758,9 +776,11 @@ fn serve_api_stops_the_server_wherever_its_block_is_cancelled() {
     let progress = Progress::default();
     let server: Mutex<Option<(String, Arc<http_session::ServerStats>)>> = Mutex::new(None);
     let mut coverage = Coverage::default();
+    // Checks acm's rule (entered => torn down exactly once) in every run.
+    let probe = &acm::testing::Probe::default();
     cancel_at_every_poll(
         || async {
-            async_with!(detach_on_cancel(serve_api()) => |api| {
+            async_with!(probe.observe(detach_on_cancel(serve_api())) => |api| {
                 progress.mark("entered");
                 *server.lock().unwrap() = Some((api.base_url.clone(), api.stats.clone()));
                 let client = reqwest::Client::new();
@@ -775,6 +795,7 @@ fn serve_api_stops_the_server_wherever_its_block_is_cancelled() {
             })
         },
         |run| {
+            probe.assert_torn_down_once(&run);
             let progress = progress.take();
             let phase = phase(&run, &progress);
             coverage.count(phase);

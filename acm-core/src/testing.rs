@@ -2,11 +2,13 @@
 //! what its managers did each time.
 
 use core::future::Future;
-use core::pin::pin;
+use core::pin::{Pin, pin};
 use core::task::{Context, Poll, Waker};
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::Wake;
 use std::time::Duration;
+
+use crate::{AsyncContextManager, Exit};
 
 /// What became of one run of the scenario given to [`cancel_at_every_poll`].
 ///
@@ -164,5 +166,164 @@ impl Wake for Signal {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner()) = true;
         self.changed.notify_all();
+    }
+}
+
+/// How one exit of an observed manager began.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Observed {
+    /// `exit` was called with `Exit::Ok`.
+    Ok,
+    /// `exit` was called with `Exit::Err`.
+    Err,
+    /// `exit` was called with `Exit::Panic`.
+    Panic,
+    /// `cancel` was called (the block was cancelled), or `exit` with `Exit::Cancelled`.
+    Cancelled,
+}
+
+impl Observed {
+    fn of(exit: &Exit<'_>) -> Self {
+        match exit {
+            Exit::Ok => Observed::Ok,
+            Exit::Err(_) => Observed::Err,
+            Exit::Panic(_) => Observed::Panic,
+            _ => Observed::Cancelled,
+        }
+    }
+}
+
+/// Watches managers for [`cancel_at_every_poll`]: how many entered, and how each teardown began.
+///
+/// Wrap a manager with [`observe`](Probe::observe); after each run,
+/// [`assert_torn_down_once`](Probe::assert_torn_down_once) checks the rule acm guarantees:
+/// a manager that was entered is torn down exactly once — with `Exit::Cancelled` if its block
+/// was cut short — and one that was not entered is not torn down at all.
+///
+/// ```
+/// use acm::testing::{cancel_at_every_poll, yield_now, Observed, Probe, Run};
+/// use acm::{async_context_manager, async_with};
+///
+/// #[async_context_manager]
+/// async fn slow() -> u8 {
+///     yield_now().await;
+///     r#yield!(1);
+///     yield_now().await;
+/// }
+///
+/// let probe = Probe::default();
+/// cancel_at_every_poll(
+///     || async { async_with!(probe.observe(slow()) => |n| { yield_now().await; n }) },
+///     |run| {
+///         let teardowns = probe.assert_torn_down_once(&run);
+///         if let Run::Completed { .. } = run {
+///             assert_eq!(teardowns, [Observed::Ok]);
+///         }
+///     },
+/// );
+/// ```
+#[derive(Default)]
+pub struct Probe {
+    seen: Mutex<Seen>,
+}
+
+#[derive(Default)]
+struct Seen {
+    entered: usize,
+    teardowns: Vec<Observed>,
+}
+
+impl Probe {
+    /// Wraps `manager` so that this probe sees its enter and its teardown.
+    pub fn observe<M: AsyncContextManager>(&self, manager: M) -> Watched<'_, M> {
+        Watched {
+            manager,
+            probe: self,
+        }
+    }
+
+    fn record(&self, change: impl FnOnce(&mut Seen)) {
+        change(
+            &mut self
+                .seen
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+    }
+
+    /// Checks, then forgets, what the probe saw during one run: every manager that entered was
+    /// torn down exactly once (with `Cancelled` if the run was dropped before its exit began),
+    /// and none that did not enter was. Returns how the teardowns began.
+    ///
+    /// # Panics
+    /// When the rule is broken, with what was seen.
+    pub fn assert_torn_down_once<T>(&self, run: &Run<T>) -> Vec<Observed> {
+        let seen = core::mem::take(&mut *self.seen.lock().unwrap_or_else(|p| p.into_inner()));
+        assert_eq!(
+            seen.teardowns.len(),
+            seen.entered,
+            "acm::testing: {} manager(s) entered but {} teardown(s) began ({:?}), after {}",
+            seen.entered,
+            seen.teardowns.len(),
+            seen.teardowns,
+            describe(run),
+        );
+        seen.teardowns
+    }
+}
+
+fn describe<T>(run: &Run<T>) -> String {
+    match run {
+        Run::Dropped { polls } => format!("dropping the future after {polls} poll(s)"),
+        Run::Completed { polls, .. } => format!("completing in {polls} poll(s)"),
+    }
+}
+
+/// A manager a [`Probe`] watches; it behaves exactly as the manager it wraps.
+pub struct Watched<'p, M> {
+    manager: M,
+    probe: &'p Probe,
+}
+
+impl<M> Watched<'_, M> {
+    fn manager(self: Pin<&mut Self>) -> Pin<&mut M> {
+        // SAFETY: `manager` is structurally pinned: `Watched` never moves it out and has no
+        // `Drop` of its own. Exercised by tests/cancellation.rs under Miri.
+        unsafe { self.map_unchecked_mut(|watched| &mut watched.manager) }
+    }
+}
+
+impl<M: AsyncContextManager> AsyncContextManager for Watched<'_, M> {
+    type Target<'a>
+        = M::Target<'a>
+    where
+        Self: 'a;
+    type Error = M::Error;
+
+    async fn enter(self: Pin<&mut Self>) -> Result<M::Target<'_>, M::Error> {
+        let probe = self.probe;
+        let entered = self.manager().enter().await;
+        if entered.is_ok() {
+            probe.record(|seen| seen.entered += 1);
+        }
+        entered
+    }
+
+    async fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> Result<(), M::Error> {
+        self.probe
+            .record(|seen| seen.teardowns.push(Observed::of(&exit)));
+        self.manager().exit(exit).await
+    }
+
+    fn cancel(self: Pin<&mut Self>) {
+        self.probe
+            .record(|seen| seen.teardowns.push(Observed::Cancelled));
+        self.manager().cancel();
+    }
+
+    const EXIT_FINISHES_WHEN_DROPPED: bool = M::EXIT_FINISHES_WHEN_DROPPED;
+
+    fn name() -> &'static str {
+        M::name()
     }
 }
