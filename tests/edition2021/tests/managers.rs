@@ -16,9 +16,8 @@ async fn name_of(db: &Db, prefix: &str) -> String {
 #[async_context_manager]
 async fn transaction<'db>(db: &'db mut Db) -> Result<&mut Vec<String>, String> {
     let mut pending = Vec::new();
-    match r#yield!(&mut pending) {
-        Exit::Ok => db.rows.extend(pending),
-        _ => {}
+    if let Exit::Ok = r#yield!(&mut pending) {
+        db.rows.extend(pending);
     }
     Ok(())
 }
