@@ -139,8 +139,9 @@ fn dropped_exit_ends_the_teardown() {
     assert!(log.take().is_empty());
 }
 
-#[test]
-fn forgotten_exit_leaks_the_teardown() {
+/// Leaks an exit future mid-teardown, then drops its manager: the process must abort (the
+/// teardown can be neither finished nor dropped soundly, see `Generated`'s `Drop`).
+fn leak_the_exit_then_drop_the_manager() {
     let log = Log::default();
     let mut manager = Box::pin(holds_exit_in_a_local(&log));
     let mut cx = Context::from_waker(Waker::noop());
@@ -150,11 +151,40 @@ fn forgotten_exit_leaks_the_teardown() {
         let mut exit =
             std::mem::ManuallyDrop::new(manager.as_mut().exit(Exit::Err(BlockError::new(&error))));
         assert!(std::pin::Pin::new(&mut *exit).poll(&mut cx).is_pending());
-        // Forgetting the exit future (never dropping it) must not let the teardown outlive
-        // `error`: the manager refuses to run the teardown's destructors later (they leak).
-    }
+    } // `error` is gone; the suspended teardown still holds an `Exit` borrowing it
     drop(manager);
-    assert!(log.take().is_empty());
+    unreachable!("dropping the manager must abort");
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "spawns a child process, which Miri cannot")]
+fn dropping_a_manager_whose_exit_future_leaked_aborts() {
+    if std::env::var_os("ACM_TEST_LEAKED_EXIT_CHILD").is_some() {
+        leak_the_exit_then_drop_the_manager();
+        return;
+    }
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "dropping_a_manager_whose_exit_future_leaked_aborts",
+            "--nocapture",
+        ])
+        .env("ACM_TEST_LEAKED_EXIT_CHILD", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&child.stderr);
+    assert!(!child.status.success(), "the child did not abort: {stderr}");
+    #[cfg(unix)]
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&child.status),
+        Some(6), // SIGABRT
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("holds_exit_in_a_local` was dropped while its teardown was suspended")
+            && stderr.contains("aborting"),
+        "{stderr}"
+    );
 }
 
 #[test]

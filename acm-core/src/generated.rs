@@ -20,15 +20,35 @@ pub trait Body {
     /// The body's coroutine.
     type Fut: Future;
     /// Creates the coroutine, handing it the yield handle of the manager's slot.
-    fn start(self, slot: SlotRef) -> Self::Fut;
+    ///
+    /// # Safety
+    /// Only the manager that owns `slot` calls it, once, and then keeps the coroutine pinned
+    /// in place (the yield handle points into that manager).
+    unsafe fn start(self, slot: SlotRef) -> Self::Fut;
     /// The generated fn's path, for panic messages.
     fn name() -> &'static str;
 }
 
-/// A body closure, typed by the target family its yield handle accepts.
+/// A body closure, typed by the target family its yield handle accepts. Inert: only
+/// [`generated`] (an `unsafe fn`) can give it a yield handle.
 pub struct Start<Fam, C> {
     body: C,
     _family: PhantomData<Fam>,
+}
+
+/// Names the body closure's types for the attribute: its coroutine evaluates to `O` (so that
+/// `?` and `return` in the body know the manager's error type). Safe: the closure does not run
+/// until [`generated`] wraps it and `enter` starts it.
+#[inline]
+pub fn body<Fam, O, C, Fut>(body: C) -> Start<Fam, C>
+where
+    C: FnOnce(Yielder<Fam>) -> Fut,
+    Fut: Future<Output = O>,
+{
+    Start {
+        body,
+        _family: PhantomData,
+    }
 }
 
 impl<Fam, C, Fut> Body for Start<Fam, C>
@@ -38,7 +58,7 @@ where
 {
     type Fut = Fut;
 
-    fn start(self, slot: SlotRef) -> Fut {
+    unsafe fn start(self, slot: SlotRef) -> Fut {
         (self.body)(Yielder::new(slot))
     }
 
@@ -93,29 +113,30 @@ unsafe impl<Fam, B: Body + Sync> Sync for Generated<Fam, B> where B::Fut: Sync {
 // SAFETY: `Generated` owns a `B` or a `B::Fut` (the union) and its slot (`Send`).
 unsafe impl<Fam, B: Body + Send> Send for Generated<Fam, B> where B::Fut: Send {}
 
-impl<Fam, C, Fut> Generated<Fam, Start<Fam, C>>
+/// Wraps a body closure into a manager; nothing runs until `enter`. What
+/// `#[async_context_manager]` expands to.
+///
+/// # Safety
+/// The closure is the attribute's expansion, or upholds the same contract: it moves its
+/// [`Yielder`] into the coroutine it returns and uses it only there, awaiting
+/// `yield_(target)` in place (never storing, moving or polling the yield point elsewhere),
+/// at most once per run, directly in the coroutine's own body (not in a closure, an `async`
+/// block or a loop), with a target family `Fam` whose target is covariant in its lifetime.
+/// A yield handle that escaped its coroutine would write into a freed manager
+/// (tests/ui/generated_constructor_is_unsafe.rs).
+#[inline]
+pub unsafe fn generated<Fam, C, Fut>(body: Start<Fam, C>) -> Generated<Fam, Start<Fam, C>>
 where
     C: FnOnce(Yielder<Fam>) -> Fut,
     Fut: Future,
 {
-    /// Wraps a body closure whose coroutine evaluates to `O` (named, so that `?` and `return`
-    /// in the body know the manager's error type); nothing runs until `enter`.
-    #[inline]
-    pub fn new<O>(body: C) -> Self
-    where
-        Fut: Future<Output = O>,
-    {
-        Generated {
-            stage: UnsafeCell::new(Stage {
-                body: ManuallyDrop::new(Start {
-                    body,
-                    _family: PhantomData,
-                }),
-            }),
-            slot: Slot::new(),
-            _family: PhantomData,
-            _pinned: PhantomPinned,
-        }
+    Generated {
+        stage: UnsafeCell::new(Stage {
+            body: ManuallyDrop::new(body),
+        }),
+        slot: Slot::new(),
+        _family: PhantomData,
+        _pinned: PhantomPinned,
     }
 }
 
@@ -225,6 +246,25 @@ fn returned_early(name: fn() -> &'static str) -> ! {
     panic!("acm: `{}` returned before its yield point", name())
 }
 
+/// The teardown was suspended and its `ExitFuture` leaked (`mem::forget`), then the manager
+/// was dropped. The coroutine may hold an `Exit` borrowing a block error that no longer exists,
+/// so its destructors must not run; but it is pinned, so its memory must not be freed without
+/// running them either (a pinned timer or wait-list entry in the teardown would be left
+/// dangling). Neither is sound, and unwinding would free the memory too: abort, as the
+/// standard library does where it cannot keep an invariant
+/// (tests/exit.rs::dropping_a_manager_whose_exit_future_leaked_aborts).
+#[cold]
+#[inline(never)]
+fn leaked_exit_future(name: fn() -> &'static str) -> ! {
+    std::eprintln!(
+        "acm: `{}` was dropped while its teardown was suspended and its exit future had been \
+         leaked (mem::forget); its teardown can neither be finished nor dropped soundly: \
+         aborting",
+        name()
+    );
+    std::process::abort()
+}
+
 #[cold]
 #[inline(never)]
 fn misuse(name: fn() -> &'static str, phase: usize, verb: &str) -> ! {
@@ -255,10 +295,7 @@ impl<Fam, B: Body> Drop for Generated<Fam, B> {
                 phase::TAKEN | phase::ENTERING | phase::ENTERED => {
                     ManuallyDrop::drop(&mut stage.running)
                 }
-                // The teardown was suspended and its `ExitFuture` forgotten: the coroutine may
-                // hold an `Exit` borrowing a block error that no longer exists, so its
-                // destructors must not run. Leaking is the only sound choice
-                // (tests/exit.rs::forgotten_exit_leaks_the_teardown).
+                phase::EXITING => leaked_exit_future(B::name),
                 _ => {}
             }
         }
@@ -321,6 +358,8 @@ where
             if enter_begins(slot, B::name) {
                 let stage = UnsafeCell::raw_get(ptr::addr_of!((*raw).stage));
                 let body = ManuallyDrop::take(&mut (*stage).body);
+                // The coroutine is written in place, pinned in the manager, and only this
+                // manager's enter and exit poll it.
                 (*stage).running = ManuallyDrop::new(body.start(slot));
                 slot.set_phase(phase::ENTERING);
             }

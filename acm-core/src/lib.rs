@@ -36,7 +36,7 @@ pub mod __private {
         ViewFormatted, ViewOpaque, ViewShared, ViewStorage,
     };
     pub use crate::family::Family;
-    pub use crate::generated::{Body, EnterFuture, ExitFuture, Generated, Start};
+    pub use crate::generated::{Body, EnterFuture, ExitFuture, Generated, Start, body, generated};
     pub use crate::guard::{ArmOnSuccess, Finishing, Guard, Teardown, TeardownFuture};
     pub use crate::output::BodyOutput;
     pub use crate::slot::SlotRef;

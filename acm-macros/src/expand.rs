@@ -7,11 +7,13 @@ use syn::spanned::Spanned;
 use syn::{Error, ItemFn, Lifetime, Result};
 
 use crate::args;
-use crate::lifetimes::{name_argument_lifetimes, name_elided};
+use crate::fresh::FreshNames;
+use crate::lifetimes::{name_argument_lifetimes, name_elided, rename_lifetime};
 use crate::return_type::classify;
 use crate::yield_point::{YieldPoints, complete_tail_yield};
 
 pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
+    let mut fresh = FreshNames::new(&function.to_token_stream());
     let shape = classify(&function.sig.output)?;
     let yielder = format_ident!("__acm_yielder", span = Span::mixed_site());
 
@@ -29,20 +31,16 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
     }
 
     let bindings = args::rebind(&mut function.sig.inputs);
-    let captures = captures(name_argument_lifetimes(&mut function.sig));
+    let captures = captures(name_argument_lifetimes(&mut function.sig, &mut fresh));
     let statements = &body.stmts;
 
-    let family_lifetime = Lifetime::new("'__acm", Span::call_site());
-    let unelidable = Lifetime::new("'__acm_unelidable", Span::call_site());
+    let family_lifetime = fresh.lifetime("family", Span::call_site());
+    let unelidable = fresh.lifetime("unelidable", Span::call_site());
     let family_target = name_elided(&shape.target, &family_lifetime);
     let family = quote! {
         for<#family_lifetime, #unelidable> fn(&#family_lifetime (), &#unelidable ()) -> #family_target
     };
-    // A target that borrows nothing from the manager is handed out as it was lent: only one
-    // that does must be covariant in that borrow.
-    let borrows_from_manager =
-        family_target.to_token_stream().to_string() != shape.target.to_token_stream().to_string();
-    let covariance_check = borrows_from_manager.then(|| covariance_check(&shape.target));
+    let covariance_check = covariance_check(&family_target, &family_lifetime, &mut fresh);
 
     let output = &shape.output;
     let signature_span = function.sig.output.span();
@@ -58,17 +56,24 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
     let attributes = &function.attrs;
     let visibility = &function.vis;
     let signature = &function.sig;
+    let body = format_ident!("__acm_body", span = Span::mixed_site());
     Ok(quote! {
         #(#attributes)*
         #[allow(clippy::type_complexity)]
         #visibility #signature {
             #covariance_check
-            ::acm::Generated::new::<#output>(move |mut #yielder: ::acm::__private::Yielder<#family>| {
-                async move {
-                    #(#bindings)*
-                    #(#statements)*
-                }
-            })
+            let #body = ::acm::__private::body::<#family, #output, _, _>(
+                move |mut #yielder: ::acm::__private::Yielder<#family>| {
+                    async move {
+                        #(#bindings)*
+                        #(#statements)*
+                    }
+                },
+            );
+            // The yield handle is a hygienic local moved into the coroutine, used only at the
+            // rewritten yield points, awaited in place in the body itself; the family's target
+            // is checked covariant above. No user token is inside this block.
+            unsafe { ::acm::__private::generated(#body) }
         }
     })
 }
@@ -83,14 +88,21 @@ fn captures(lifetimes: Vec<Lifetime>) -> TokenStream {
 }
 
 /// The driver hands out the target with the manager borrow's lifetime, shorter than the one
-/// the body lent it with: sound only if the target is covariant in that lifetime.
-fn covariance_check(target: &syn::Type) -> TokenStream {
-    let long = Lifetime::new("'__acm_long", Span::call_site());
-    let short = Lifetime::new("'__acm_short", Span::call_site());
-    let lent = name_elided(target, &long);
-    let handed_out = name_elided(target, &short);
+/// the body lent it with: sound only if the target is covariant in that lifetime. Checked on
+/// the family's own target, in which the family lifetime (a fresh name no user token spells)
+/// marks exactly the positions the manager borrow fills, so the check holds however the target
+/// was spelled. Always emitted: a target that borrows nothing from the manager passes at once.
+fn covariance_check(
+    family_target: &syn::Type,
+    family_lifetime: &Lifetime,
+    fresh: &mut FreshNames,
+) -> TokenStream {
+    let long = fresh.lifetime("long", Span::call_site());
+    let short = fresh.lifetime("short", Span::call_site());
+    let lent = rename_lifetime(family_target, family_lifetime, &long);
+    let handed_out = rename_lifetime(family_target, family_lifetime, &short);
     let value = format_ident!("__acm_target", span = Span::mixed_site());
-    let span = target.span();
+    let span = family_target.span();
     quote_spanned! {span=>
         let _: for<#long, #short> fn(&#short &#long (), #lent) -> #handed_out = |_, #value| #value;
     }

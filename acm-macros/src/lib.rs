@@ -3,6 +3,7 @@
 
 mod args;
 mod expand;
+mod fresh;
 mod lifetimes;
 mod parse;
 mod return_type;

@@ -5,10 +5,29 @@ use proc_macro2::Span;
 use syn::visit_mut::{self, VisitMut};
 use syn::{FnArg, GenericParam, Lifetime, LifetimeParam, Signature, Type};
 
+use crate::fresh::FreshNames;
+
 /// `target` with every elided lifetime replaced by `lifetime`.
 pub fn name_elided(target: &Type, lifetime: &Lifetime) -> Type {
     let mut target = target.clone();
     NameElided(lifetime).visit_type_mut(&mut target);
+    target
+}
+
+/// `target` with every `from` replaced by `to`.
+pub fn rename_lifetime(target: &Type, from: &Lifetime, to: &Lifetime) -> Type {
+    struct Rename<'a>(&'a Lifetime, &'a Lifetime);
+    impl VisitMut for Rename<'_> {
+        fn visit_lifetime_mut(&mut self, lifetime: &mut Lifetime) {
+            if lifetime.ident == self.0.ident {
+                let span = lifetime.span();
+                *lifetime = self.1.clone();
+                lifetime.set_span(span);
+            }
+        }
+    }
+    let mut target = target.clone();
+    Rename(from, to).visit_type_mut(&mut target);
     target
 }
 
@@ -45,8 +64,11 @@ impl VisitMut for NameElided<'_> {
 /// parameter, and returns all the fn's lifetime parameters: the opaque types of the expansion
 /// must capture them all, which Rust 2021 does only for lifetimes named in their bounds.
 /// (Lifetimes hidden in paths, as in `Ref<T>`, cannot be seen and stay elided.)
-pub fn name_argument_lifetimes(signature: &mut Signature) -> Vec<Lifetime> {
-    let mut naming = NameEachElided { named: Vec::new() };
+pub fn name_argument_lifetimes(signature: &mut Signature, fresh: &mut FreshNames) -> Vec<Lifetime> {
+    let mut naming = NameEachElided {
+        named: Vec::new(),
+        fresh,
+    };
     for input in &mut signature.inputs {
         match input {
             FnArg::Receiver(receiver) => {
@@ -71,19 +93,22 @@ pub fn name_argument_lifetimes(signature: &mut Signature) -> Vec<Lifetime> {
         .collect()
 }
 
-struct NameEachElided {
+struct NameEachElided<'f> {
     named: Vec<Lifetime>,
+    fresh: &'f mut FreshNames,
 }
 
-impl NameEachElided {
+impl NameEachElided<'_> {
     fn fresh(&mut self, span: Span) -> Lifetime {
-        let lifetime = Lifetime::new(&format!("'__acm_arg{}", self.named.len()), span);
+        let lifetime = self
+            .fresh
+            .lifetime(&format!("arg{}", self.named.len()), span);
         self.named.push(lifetime.clone());
         lifetime
     }
 }
 
-impl VisitMut for NameEachElided {
+impl VisitMut for NameEachElided<'_> {
     fn visit_type_reference_mut(&mut self, reference: &mut syn::TypeReference) {
         if reference.lifetime.is_none() {
             reference.lifetime = Some(self.fresh(reference.and_token.span));

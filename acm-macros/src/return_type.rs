@@ -70,8 +70,8 @@ fn split_result(declared: &Type) -> Option<(Type, Type)> {
 }
 
 fn reject_impl_trait(target: &Type) -> Result<()> {
-    struct FindImpl(Option<Error>);
-    impl<'ast> Visit<'ast> for FindImpl {
+    struct FindOpaque(Option<Error>);
+    impl<'ast> Visit<'ast> for FindOpaque {
         fn visit_type_impl_trait(&mut self, found: &'ast syn::TypeImplTrait) {
             self.0.get_or_insert_with(|| {
                 Error::new_spanned(
@@ -81,8 +81,18 @@ fn reject_impl_trait(target: &Type) -> Result<()> {
                 )
             });
         }
+        fn visit_type_macro(&mut self, found: &'ast syn::TypeMacro) {
+            // The attribute must see every lifetime of the target to check it.
+            self.0.get_or_insert_with(|| {
+                Error::new_spanned(
+                    found,
+                    "a context manager's target type cannot be a macro invocation: the \
+                     attribute must see its lifetimes (name it with a type alias instead)",
+                )
+            });
+        }
     }
-    let mut finder = FindImpl(None);
+    let mut finder = FindOpaque(None);
     finder.visit_type(target);
     finder.0.map_or(Ok(()), Err)
 }

@@ -1,6 +1,8 @@
 //! `#[async_context_manager]` in an edition 2021 crate, where `impl Trait` in return position
 //! captures only the lifetimes its bounds name: borrowed arguments, explicit lifetimes, methods
-//! of generic impls, and a spawned task.
+//! of generic impls, and a spawned task. The crate forbids `unsafe` code: the attribute's
+//! expansion must not make a user write (or be blamed for) any.
+#![forbid(unsafe_code)]
 use acm::{async_context_manager, async_with, Exit};
 
 pub struct Db {
