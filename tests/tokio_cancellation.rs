@@ -188,3 +188,37 @@ fn a_detached_teardown_that_panics_is_reported_and_the_waiting_exit_panics() {
     );
     assert!(wait_for_teardowns(Duration::from_secs(5)));
 }
+
+/// Issue 9, hole 4: a timeout hitting while a tuple of detached managers exits used to hand off
+/// only the exit in flight; the other manager was dropped while entered, with no teardown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_expiring_during_the_exits_of_a_tuple_of_detached_managers() {
+    for size in [2, 3] {
+        let records: Vec<_> = (0..size)
+            .map(|_| record_path("tuple-during-exit"))
+            .collect();
+        let cut = tokio::time::timeout(Duration::from_millis(10), async {
+            let manager = |index: usize| detach_on_cancel(slow_commit(records[index].clone()));
+            if size == 2 {
+                async_with!((manager(0), manager(1)) => |_| 1)
+            } else {
+                async_with!((manager(0), manager(1), manager(2)) => |_| 1)
+            }
+        })
+        .await;
+        assert!(cut.is_err(), "the timeout hit while the exits were running");
+        assert!(
+            wait_for_teardowns(Duration::from_secs(10)),
+            "teardowns did not finish"
+        );
+        let seen: Vec<_> = records
+            .iter()
+            .map(|record| std::fs::read_to_string(record).unwrap_or_else(|_| "no teardown".into()))
+            .collect();
+        // The exit in flight (the last manager's) commits; the ones it had not reached yet are
+        // cancelled, so they roll back — as Python's CancelledError would reach their __aexit__.
+        let mut expected = vec!["rolled back"; size];
+        expected[size - 1] = "committed";
+        assert_eq!(seen, expected, "a tuple of {size}");
+    }
+}

@@ -41,11 +41,7 @@ impl<'m, M: AsyncContextManager + ?Sized> Guard<'m, M> {
     #[inline]
     pub fn exiting(&mut self) -> (Pin<&mut M>, Teardown) {
         self.armed = false;
-        let teardown = Teardown {
-            manager: M::name,
-            in_place: !M::EXIT_FINISHES_WHEN_DROPPED,
-        };
-        (self.manager.as_mut(), teardown)
+        (self.manager.as_mut(), Teardown::of::<M>())
     }
 }
 
@@ -123,6 +119,17 @@ pub struct Teardown {
     manager: fn() -> &'static str,
     /// Whether a dropped, unfinished exit must be finished here (in place).
     in_place: bool,
+}
+
+impl Teardown {
+    /// About a manager of type `M`.
+    #[inline]
+    pub(crate) fn of<M: AsyncContextManager + ?Sized>() -> Self {
+        Teardown {
+            manager: M::name,
+            in_place: !M::EXIT_FINISHES_WHEN_DROPPED,
+        }
+    }
 }
 
 /// An exit future that, dropped before completion, finishes its teardown in place.

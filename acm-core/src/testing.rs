@@ -193,12 +193,16 @@ impl Observed {
     }
 }
 
-/// Watches managers for [`cancel_at_every_poll`]: how many entered, and how each teardown began.
+/// Watches managers for [`cancel_at_every_poll`]: how many entered, and how each teardown began
+/// and ended.
 ///
 /// Wrap a manager with [`observe`](Probe::observe); after each run,
 /// [`assert_torn_down_once`](Probe::assert_torn_down_once) checks the rule acm guarantees:
 /// a manager that was entered is torn down exactly once — with `Exit::Cancelled` if its block
-/// was cut short — and one that was not entered is not torn down at all.
+/// was cut short — and that teardown *ended*: its exit future completed, or it was handed to
+/// something that finishes it (a cancellation, or an exit that finishes by itself, as
+/// `acm::tokio::detach_on_cancel`'s does). A teardown whose exit future was dropped mid-way is
+/// cut short, and fails the check. A manager that was not entered is not torn down at all.
 ///
 /// ```
 /// use acm::testing::{cancel_at_every_poll, yield_now, Observed, Probe, Run};
@@ -230,7 +234,10 @@ pub struct Probe {
 #[derive(Default)]
 struct Seen {
     entered: usize,
+    /// How each teardown began.
     teardowns: Vec<Observed>,
+    /// Teardowns that ended: completed, or handed to something that finishes them.
+    ended: usize,
 }
 
 impl Probe {
@@ -253,19 +260,21 @@ impl Probe {
 
     /// Checks, then forgets, what the probe saw during one run: every manager that entered was
     /// torn down exactly once (with `Cancelled` if the run was dropped before its exit began),
-    /// and none that did not enter was. Returns how the teardowns began.
+    /// every teardown ended (none was cut short), and none that did not enter was torn down.
+    /// Returns how the teardowns began.
     ///
     /// # Panics
     /// When the rule is broken, with what was seen.
     pub fn assert_torn_down_once<T>(&self, run: &Run<T>) -> Vec<Observed> {
         let seen = core::mem::take(&mut *self.seen.lock().unwrap_or_else(|p| p.into_inner()));
-        assert_eq!(
-            seen.teardowns.len(),
-            seen.entered,
-            "acm::testing: {} manager(s) entered but {} teardown(s) began ({:?}), after {}",
+        assert!(
+            seen.teardowns.len() == seen.entered && seen.ended == seen.entered,
+            "acm::testing: {} manager(s) entered, {} teardown(s) began ({:?}) and {} ended \
+             (the others were cut short), after {}",
             seen.entered,
             seen.teardowns.len(),
             seen.teardowns,
+            seen.ended,
             describe(run),
         );
         seen.teardowns
@@ -309,21 +318,63 @@ impl<M: AsyncContextManager> AsyncContextManager for Watched<'_, M> {
         entered
     }
 
-    async fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> Result<(), M::Error> {
-        self.probe
-            .record(|seen| seen.teardowns.push(Observed::of(&exit)));
-        self.manager().exit(exit).await
+    fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> impl Future<Output = Result<(), M::Error>> {
+        let probe = self.probe;
+        probe.record(|seen| seen.teardowns.push(Observed::of(&exit)));
+        // Called now, not at the first poll: the wrapped manager may act in `exit` itself.
+        WatchedExit {
+            exit: self.manager().exit(exit),
+            probe,
+            ended: false,
+            finishes_by_itself: M::EXIT_FINISHES_WHEN_DROPPED,
+        }
     }
 
     fn cancel(self: Pin<&mut Self>) {
-        self.probe
-            .record(|seen| seen.teardowns.push(Observed::Cancelled));
+        let probe = self.probe;
+        probe.record(|seen| seen.teardowns.push(Observed::Cancelled));
         self.manager().cancel();
+        // `cancel` finishes the teardown, hands it off, or reports it: it has ended.
+        probe.record(|seen| seen.ended += 1);
     }
 
     const EXIT_FINISHES_WHEN_DROPPED: bool = M::EXIT_FINISHES_WHEN_DROPPED;
 
     fn name() -> &'static str {
         M::name()
+    }
+}
+
+/// The exit future of a [`Watched`] manager: tells the probe when the teardown ended.
+struct WatchedExit<'p, F> {
+    exit: F,
+    probe: &'p Probe,
+    ended: bool,
+    finishes_by_itself: bool,
+}
+
+impl<F: Future> Future for WatchedExit<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `exit` is structurally pinned: never moved out, dropped in place.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: as above. Exercised by tests/cancellation.rs under Miri.
+        let polled = unsafe { Pin::new_unchecked(&mut this.exit) }.poll(cx);
+        if polled.is_ready() {
+            this.ended = true;
+            this.probe.record(|seen| seen.ended += 1);
+        }
+        polled
+    }
+}
+
+impl<F> Drop for WatchedExit<'_, F> {
+    fn drop(&mut self) {
+        // Dropped unfinished: the teardown was cut short, unless the manager finishes it by
+        // itself.
+        if !self.ended && self.finishes_by_itself {
+            self.probe.record(|seen| seen.ended += 1);
+        }
     }
 }

@@ -6,6 +6,8 @@ use core::pin::Pin;
 use std::panic::resume_unwind;
 
 use crate::catch_unwind::{CatchUnwind, Payload};
+use crate::guard::{Finishing, Teardown};
+use crate::teardown::{TeardownOutcome, TeardownReport, report};
 use crate::{AsyncContextManager, BlockError, Exit, PanicMessage};
 
 /// `&mut T` for a tuple whose fields are borrowed one at a time across `.await`s.
@@ -117,6 +119,11 @@ macro_rules! tuple_manager {
                 let fields = Fields(unsafe { self.get_unchecked_mut() } as *mut Self);
                 Self::cancel_from(fields, $len);
             }
+
+            /// Dropped early, the tuple's exit finishes the exit in flight (in place, unless
+            /// that manager finishes by itself) and cancels the managers not yet exited: every
+            /// manager of the tuple gets its own teardown, reported under its own name.
+            const EXIT_FINISHES_WHEN_DROPPED: bool = true;
         }
 
         impl<E, $($M),+> ExitFrom for ($($M,)+)
@@ -128,12 +135,20 @@ macro_rules! tuple_manager {
 
             async fn exit_from(fields: Fields<Self>, top: usize, exit: Exit<'_>) -> Result<(), E> {
                 let mut unwinding = Unwinding { error: None, panic: None };
+                // Declared before the exit futures, so dropped after them: if this future is
+                // dropped midway, the exit in flight is finished (in place, or by the manager
+                // itself), then the managers not yet exited are cancelled, right to left.
+                let mut remaining = Remaining { fields, count: top };
                 for index in (0..top).rev() {
+                    remaining.count = index;
                     let seen = unwinding.exit_for_next(exit);
                     let exited = match index {
                         $(
                             // SAFETY: field `$index` is pinned and its target has been dropped.
-                            $index => CatchUnwind::new(unsafe { Pin::new_unchecked(&mut (*fields.0).$index) }.exit(seen)).await,
+                            $index => CatchUnwind::new(Finishing::new(
+                                unsafe { Pin::new_unchecked(&mut (*fields.0).$index) }.exit(seen),
+                                Teardown::of::<$M>(),
+                            )).await,
                         )+
                         _ => unreachable!(),
                     };
@@ -143,8 +158,9 @@ macro_rules! tuple_manager {
             }
 
             fn cancel_from(fields: Fields<Self>, top: usize) {
-                let mut panic = None;
                 for index in (0..top).rev() {
+                    // Runs in destructors: a panicking teardown is reported, not resumed, and
+                    // the managers left of it are still cancelled.
                     let cancelled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match index {
                         $(
                             // SAFETY: field `$index` is pinned and its target has been dropped.
@@ -152,16 +168,30 @@ macro_rules! tuple_manager {
                         )+
                         _ => unreachable!(),
                     }));
-                    if let Err(payload) = cancelled {
-                        panic.get_or_insert(payload);
+                    if cancelled.is_err() {
+                        let name = match index {
+                            $($index => $M::name(),)+
+                            _ => unreachable!(),
+                        };
+                        report(TeardownReport { manager: name, outcome: TeardownOutcome::Panicked });
                     }
-                }
-                if let Some(payload) = panic {
-                    resume_unwind(payload);
                 }
             }
         }
     };
+}
+
+/// The managers of a tuple not yet exited, cancelled (right to left) if the tuple's exit (or
+/// the unwinding of its enter) is dropped before it completes.
+struct Remaining<T: ExitFrom> {
+    fields: Fields<T>,
+    count: usize,
+}
+
+impl<T: ExitFrom> Drop for Remaining<T> {
+    fn drop(&mut self) {
+        T::cancel_from(self.fields, self.count);
+    }
 }
 
 /// The managers of a tuple entered so far, cancelled (right to left) if the tuple's enter is
@@ -182,7 +212,8 @@ trait ExitFrom: Sized {
     type Error;
     async fn exit_from(fields: Fields<Self>, top: usize, exit: Exit<'_>)
     -> Result<(), Self::Error>;
-    /// Cancels the first `top` fields, right to left; every one is cancelled even if one panics.
+    /// Cancels the first `top` fields, right to left; every one is cancelled even if one panics
+    /// (a panic is reported to the teardown hook).
     fn cancel_from(fields: Fields<Self>, top: usize);
 }
 
