@@ -120,9 +120,9 @@ macro_rules! tuple_manager {
                 Self::cancel_from(fields, $len);
             }
 
-            /// Dropped early, the tuple's exit finishes the exit in flight (in place, unless
-            /// that manager finishes by itself) and cancels the managers not yet exited: every
-            /// manager of the tuple gets its own teardown, reported under its own name.
+            /// Dropped early, the tuple's exit finishes the exit in flight and runs the exits of
+            /// the managers not yet exited, each in place (unless that manager finishes by
+            /// itself): every manager gets its own teardown, reported under its own name.
             const EXIT_FINISHES_WHEN_DROPPED: bool = true;
         }
 
@@ -134,14 +134,18 @@ macro_rules! tuple_manager {
             type Error = E;
 
             async fn exit_from(fields: Fields<Self>, top: usize, exit: Exit<'_>) -> Result<(), E> {
-                let mut unwinding = Unwinding { error: None, panic: None };
-                // Declared before the exit futures, so dropped after them: if this future is
-                // dropped midway, the exit in flight is finished (in place, or by the manager
-                // itself), then the managers not yet exited are cancelled, right to left.
-                let mut remaining = Remaining { fields, count: top };
+                // If this future is dropped midway, the exit in flight is finished first (it is
+                // dropped first: in place, or by the manager itself), then `exiting` gives the
+                // managers not yet exited their exits, right to left, finished the same way.
+                let mut exiting = Exiting::<Self, E> {
+                    fields,
+                    count: top,
+                    exit,
+                    unwinding: Unwinding { error: None, panic: None },
+                };
                 for index in (0..top).rev() {
-                    remaining.count = index;
-                    let seen = unwinding.exit_for_next(exit);
+                    exiting.count = index;
+                    let seen = exiting.unwinding.exit_for_next(exiting.exit);
                     let exited = match index {
                         $(
                             // SAFETY: field `$index` is pinned and its target has been dropped.
@@ -152,9 +156,37 @@ macro_rules! tuple_manager {
                         )+
                         _ => unreachable!(),
                     };
-                    unwinding.record(exited);
+                    exiting.unwinding.record(exited);
                 }
-                unwinding.finish()
+                exiting.count = 0;
+                core::mem::replace(&mut exiting.unwinding, Unwinding { error: None, panic: None }).finish()
+            }
+
+            fn finish_from(fields: Fields<Self>, top: usize, exit: Exit<'_>) {
+                for index in (0..top).rev() {
+                    // Runs in a destructor: a panic is reported, and the managers left of this
+                    // one still exit.
+                    let exited = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match index {
+                        $(
+                            // SAFETY: field `$index` is pinned and its target has been dropped.
+                            $index => drop(Finishing::new(
+                                unsafe { Pin::new_unchecked(&mut (*fields.0).$index) }.exit(exit),
+                                Teardown::of::<$M>(),
+                            )),
+                        )+
+                        _ => unreachable!(),
+                    }));
+                    if exited.is_err() {
+                        report(TeardownReport { manager: Self::name_of(index), outcome: TeardownOutcome::Panicked });
+                    }
+                }
+            }
+
+            fn name_of(index: usize) -> &'static str {
+                match index {
+                    $($index => $M::name(),)+
+                    _ => unreachable!(),
+                }
             }
 
             fn cancel_from(fields: Fields<Self>, top: usize) {
@@ -169,11 +201,7 @@ macro_rules! tuple_manager {
                         _ => unreachable!(),
                     }));
                     if cancelled.is_err() {
-                        let name = match index {
-                            $($index => $M::name(),)+
-                            _ => unreachable!(),
-                        };
-                        report(TeardownReport { manager: name, outcome: TeardownOutcome::Panicked });
+                        report(TeardownReport { manager: Self::name_of(index), outcome: TeardownOutcome::Panicked });
                     }
                 }
             }
@@ -181,16 +209,25 @@ macro_rules! tuple_manager {
     };
 }
 
-/// The managers of a tuple not yet exited, cancelled (right to left) if the tuple's exit (or
-/// the unwinding of its enter) is dropped before it completes.
-struct Remaining<T: ExitFrom> {
+/// The managers of a tuple not yet exited, and what their exits will see. If the tuple's exit
+/// (or the unwinding of its enter) is dropped before it completes, their exits still run, right
+/// to left, each finished in place (or by the manager itself), as a single manager's would.
+struct Exiting<'e, T: ExitFrom, E: fmt::Display + fmt::Debug + Sync + 'static> {
     fields: Fields<T>,
     count: usize,
+    exit: Exit<'e>,
+    unwinding: Unwinding<E>,
 }
 
-impl<T: ExitFrom> Drop for Remaining<T> {
+impl<T: ExitFrom, E: fmt::Display + fmt::Debug + Sync + 'static> Drop for Exiting<'_, T, E> {
     fn drop(&mut self) {
-        T::cancel_from(self.fields, self.count);
+        if self.count > 0 {
+            T::finish_from(
+                self.fields,
+                self.count,
+                self.unwinding.exit_for_next(self.exit),
+            );
+        }
     }
 }
 
@@ -212,6 +249,11 @@ trait ExitFrom: Sized {
     type Error;
     async fn exit_from(fields: Fields<Self>, top: usize, exit: Exit<'_>)
     -> Result<(), Self::Error>;
+    /// Exits the first `top` fields with `exit`, right to left, without awaiting: each exit is
+    /// finished in place (or by its manager) and reported if it cannot finish.
+    fn finish_from(fields: Fields<Self>, top: usize, exit: Exit<'_>);
+    /// The name of field `index`'s manager.
+    fn name_of(index: usize) -> &'static str;
     /// Cancels the first `top` fields, right to left; every one is cancelled even if one panics
     /// (a panic is reported to the teardown hook).
     fn cancel_from(fields: Fields<Self>, top: usize);
