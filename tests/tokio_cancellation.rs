@@ -220,3 +220,63 @@ async fn timeout_expiring_during_the_exits_of_a_tuple_of_detached_managers() {
         assert_eq!(seen, vec!["committed"; size], "a tuple of {size}");
     }
 }
+
+/// Fails to enter after a real wait.
+#[async_context_manager]
+async fn refused(_record: PathBuf) -> std::io::Result<()> {
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    Err(std::io::Error::other("refused"))?;
+    r#yield!(());
+    Ok(())
+}
+
+fn not_reached() -> u8 {
+    unreachable!("the enter failed")
+}
+
+/// Issue 9, hole 3 on a real timer: the second manager fails to enter, so the tuple's enter runs
+/// the first one's exit; a timeout hits while that exit waits on its timer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_expiring_during_the_unwinding_of_a_failed_tuple_enter() {
+    let record = record_path("tuple-unwinding");
+    let cut = tokio::time::timeout(Duration::from_millis(15), async {
+        async_with!((
+            detach_on_cancel(slow_commit(record.clone())),
+            detach_on_cancel(refused(record.clone()))
+        ) => |_| not_reached())
+    })
+    .await;
+    assert!(
+        cut.is_err(),
+        "the timeout hit while the first manager exited"
+    );
+    assert_torn_down(&record, "rolled back");
+}
+
+/// The same without `detach_on_cancel`: a teardown waiting on a timer cannot finish in place,
+/// so it is reported under its own manager's name — never dropped silently.
+#[test]
+fn an_unwinding_exit_that_cannot_finish_in_place_is_reported_by_name() {
+    static REPORTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    fn collect(report: &acm::TeardownReport) {
+        REPORTS.lock().unwrap().push(report.to_string());
+    }
+    let previous = acm::set_teardown_hook(collect);
+    let record = record_path("tuple-unwinding-in-place");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let cut = runtime.block_on(async {
+        tokio::time::timeout(Duration::from_millis(15), async {
+            async_with!((slow_commit(record.clone()), refused(record.clone())) => |_| not_reached())
+        })
+        .await
+    });
+    acm::set_teardown_hook(previous);
+    assert!(cut.is_err());
+    let reports = REPORTS.lock().unwrap();
+    assert!(
+        reports
+            .iter()
+            .any(|report| report.contains("slow_commit`") && report.contains("was still waiting")),
+        "{reports:?}"
+    );
+}
