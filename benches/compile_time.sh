@@ -4,8 +4,8 @@
 # also used once through `async_with!`, so both crates are fully type-checked, monomorphized
 # and code-generated), and prints the ratio.
 #
-# Both crates live in a temporary workspace outside the repo and depend on this repo's `acm`
-# by path. Dependencies (acm, acm-core, acm-macros, syn, ...) are built first and kept; each
+# Both crates live in a temporary workspace outside the repo and depend on this repo's `contextlib`
+# by path. Dependencies (contextlib, acm-core, acm-macros, syn, ...) are built first and kept; each
 # timed run is `cargo clean -p <crate>` then `cargo build -p <crate>`, same profile, same
 # flags, incremental off, so only the generated crate's own compile is timed. Runs alternate
 # between the two crates; the table shows the median (and min) of REPS runs each.
@@ -39,7 +39,7 @@ edition = "2024"
 publish = false
 
 [dependencies]
-acm = { path = "$REPO" }
+contextlib = { path = "$REPO" }
 TOML
 done
 # Same dependency versions as the repo.
@@ -49,7 +49,7 @@ prelude='use core::future::Future;
 use core::pin::pin;
 use core::task::{Context, Poll, Waker};
 #[allow(unused_imports)]
-use acm::{async_with, AsyncContextManager, Exit};
+use contextlib::{async_with, AsyncContextManager, Exit};
 
 fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = pin!(future);
@@ -66,7 +66,7 @@ fn block_on<F: Future>(future: F) -> F::Output {
   echo "$prelude"
   for ((i = 0; i < N; i++)); do
     cat <<RS
-#[acm::async_context_manager]
+#[contextlib::async_context_manager]
 pub async fn m$i(counter: &mut u64, value: u32) -> u32 {
     *counter += $i;
     let exit = r#yield!(value + $i);

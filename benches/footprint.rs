@@ -9,8 +9,8 @@ use std::hint::black_box;
 use std::mem::{size_of, size_of_val};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use acm::async_with;
 use common::*;
+use contextlib::async_with;
 
 struct Counting;
 

@@ -9,7 +9,7 @@ mod temp_dir;
 
 use std::io;
 
-use acm::async_with;
+use contextlib::async_with;
 use file::file_handler;
 use temp_dir::temp_directory;
 use tokio::io::AsyncWriteExt;

@@ -6,7 +6,7 @@
 #[path = "managers/hand_written.rs"]
 mod hand_written;
 
-use acm::async_with;
+use contextlib::async_with;
 use hand_written::{AppError, SimpleAsyncContextManager, create_async_context};
 
 #[tokio::main]

@@ -10,7 +10,7 @@ mod http_session;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use acm::async_with;
+use contextlib::async_with;
 use http_session::{api_session, serve_api, wait_until_no_connections};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

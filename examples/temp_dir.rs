@@ -5,7 +5,7 @@
 #[path = "managers/temp_dir.rs"]
 mod temp_dir;
 
-use acm::async_with;
+use contextlib::async_with;
 use temp_dir::temp_directory;
 
 #[tokio::main]

@@ -7,7 +7,7 @@ mod timer;
 
 use std::time::Duration;
 
-use acm::async_with;
+use contextlib::async_with;
 use timer::measure_async_time;
 
 #[tokio::main]

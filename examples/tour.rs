@@ -7,7 +7,7 @@
 //! database.)
 //!
 //! The last chapter cancels a block: a `tokio::time::timeout` expires inside a transaction,
-//! and the rollback is run to completion by acm's teardown runtime (`detach_on_cancel`).
+//! and the rollback is run to completion by contextlib's teardown runtime (`detach_on_cancel`).
 //!
 //! Log format: `[enter]` / `[exit]` lines come from the managers, `[block]` lines from the
 //! with-blocks, `=>` lines show what `async_with!` returned.
@@ -33,8 +33,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use acm::async_with;
-use acm::tokio::{detach_on_cancel, wait_for_teardowns};
+use contextlib::async_with;
+use contextlib::tokio::{detach_on_cancel, wait_for_teardowns};
 use futures_util::FutureExt;
 use tokio::io::AsyncWriteExt;
 
@@ -337,7 +337,7 @@ async fn cancellation_tour() -> Result<(), BoxError> {
 
         scenario("the timeout (50ms) expires while the block waits, after it inserted a note");
         // `detach_on_cancel`: if the block is cancelled, the rollback (which awaits the database) is
-        // run to the end by acm's teardown runtime instead of being dropped unfinished.
+        // run to the end by contextlib's teardown runtime instead of being dropped unfinished.
         let manager = detach_on_cancel(db_transaction(pool.clone(), journal.clone()));
         let result = tokio::time::timeout(Duration::from_millis(50), async {
             async_with!(manager => |tx| {
@@ -348,7 +348,7 @@ async fn cancellation_tour() -> Result<(), BoxError> {
             })
         })
         .await;
-        // The teardown runs on acm's own thread; wait for it (a blocking call: off the runtime).
+        // The teardown runs on contextlib's own thread; wait for it (a blocking call: off the runtime).
         let finished =
             tokio::task::spawn_blocking(|| wait_for_teardowns(Duration::from_secs(5))).await?;
         match result {

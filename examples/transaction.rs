@@ -16,8 +16,8 @@ mod transaction;
 use std::sync::Arc;
 use std::time::Duration;
 
-use acm::async_with;
-use acm::tokio::{detach_on_cancel, wait_for_teardowns};
+use contextlib::async_with;
+use contextlib::tokio::{detach_on_cancel, wait_for_teardowns};
 use temp_dir::temp_directory;
 use transaction::{Journal, connect, count_notes, db_transaction, insert_note};
 
@@ -47,7 +47,7 @@ async fn main() -> Result<(), BoxError> {
         println!("committed rows 'discarded': {}", count_notes(&pool, "discarded").await?);
 
         println!("db_transaction, block cut by a timeout after inserting:");
-        // Wrapped so that the rollback of a cancelled block is awaited to the end (on acm's
+        // Wrapped so that the rollback of a cancelled block is awaited to the end (on contextlib's
         // teardown runtime) rather than dropped unfinished.
         let cut = tokio::time::timeout(Duration::from_millis(50), async {
             async_with!(detach_on_cancel(db_transaction(pool.clone(), journal.clone())) => |tx| {

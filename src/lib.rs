@@ -1,7 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
-// A glob, so that `acm::tokio` is there exactly when acm-core was built with it.
+// A glob, so that `contextlib::tokio` is there exactly when acm-core was built with it.
 pub use acm_core::*;
 /// Turns an `async fn` with one `r#yield!(value)` into an [`AsyncContextManager`].
 ///
@@ -10,7 +10,7 @@ pub use acm_core::*;
 /// the teardown (run by `exit`), whose value is the exit's result.
 ///
 /// ```
-/// use acm::{async_context_manager, async_with, Exit};
+/// use contextlib::{async_context_manager, async_with, Exit};
 ///
 /// /// A counter that is reset after every use.
 /// #[async_context_manager]

@@ -4,7 +4,7 @@ use std::cell::Cell;
 use std::convert::Infallible;
 use std::pin::Pin;
 
-use acm::{AsyncContextManager, Exit, async_context_manager, async_with};
+use contextlib::{AsyncContextManager, Exit, async_context_manager, async_with};
 
 struct Counting;
 

@@ -3,8 +3,8 @@
 //! teardown keeps using its own references afterwards.
 mod common;
 
-use acm::{Exit, async_context_manager, async_with};
 use common::Failure;
+use contextlib::{Exit, async_context_manager, async_with};
 use futures_executor::block_on;
 
 struct Database {

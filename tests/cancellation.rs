@@ -7,9 +7,9 @@ use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Mutex;
 
-use acm::testing::{Run, cancel_at_every_poll, yield_now};
-use acm::{AsyncContextManager, Exit, async_context_manager, async_with};
 use common::Failure;
+use contextlib::testing::{Run, cancel_at_every_poll, yield_now};
+use contextlib::{AsyncContextManager, Exit, async_context_manager, async_with};
 
 /// Events, in order, shared by a scenario's managers and the check.
 #[derive(Default)]
@@ -239,7 +239,7 @@ fn cancelled_enter_drops_the_setup_locals_without_a_teardown() {
 #[test]
 fn the_probe_sees_every_entered_manager_torn_down_exactly_once() {
     let events = Events::default();
-    let probe = &acm::testing::Probe::default();
+    let probe = &contextlib::testing::Probe::default();
     cancel_at_every_poll(
         || async {
             async_with!((probe.observe(resource(&events, "a")), probe.observe(resource(&events, "b"))) => |(a, b)| {
@@ -253,7 +253,7 @@ fn the_probe_sees_every_entered_manager_torn_down_exactly_once() {
             let teardowns = probe.assert_torn_down_once(&run);
             if let Run::Completed { output, .. } = run {
                 assert_eq!(output, Ok(3));
-                assert_eq!(teardowns, [acm::testing::Observed::Ok; 3]);
+                assert_eq!(teardowns, [contextlib::testing::Observed::Ok; 3]);
             }
             events.take();
         },

@@ -1,11 +1,11 @@
 //! Every example manager (examples/managers/*.rs), cancelled at every point of a realistic
-//! block: `acm::testing::cancel_at_every_poll` drops the future running `async_with!` after
+//! block: `contextlib::testing::cancel_at_every_poll` drops the future running `async_with!` after
 //! 0, 1, 2, ... polls, and each run checks the manager's real effects.
 //!
 //! - Dropped during the enter: no teardown (nothing was entered).
 //! - Dropped inside the block: the teardown runs once with `Exit::Cancelled`. Managers whose
 //!   teardown awaits real I/O (temp dir, file, transaction, server) are wrapped in
-//!   `acm::tokio::detach_on_cancel` and checked after `wait_for_teardowns`; the ones whose
+//!   `contextlib::tokio::detach_on_cancel` and checked after `wait_for_teardowns`; the ones whose
 //!   teardown never waits (hand-written, generated, timer, HTTP session) finish in place.
 //! - Dropped while the exit runs: the exit is finished in place as far as it goes (documented
 //!   behaviour); a teardown still waiting on I/O is reported to the hook, never lost silently.
@@ -44,9 +44,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use acm::testing::{Run, cancel_at_every_poll, yield_now};
-use acm::tokio::{detach_on_cancel, wait_for_teardowns};
-use acm::{TeardownOutcome, TeardownReport, async_with};
+use contextlib::testing::{Run, cancel_at_every_poll, yield_now};
+use contextlib::tokio::{detach_on_cancel, wait_for_teardowns};
+use contextlib::{TeardownOutcome, TeardownReport, async_with};
 use sqlx::Connection;
 use tokio::io::AsyncWriteExt;
 
@@ -80,7 +80,7 @@ fn record_report(report: &TeardownReport) {
 fn serial() -> MutexGuard<'static, ()> {
     static SERIAL: Mutex<()> = Mutex::new(());
     let guard = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    acm::set_teardown_hook(record_report);
+    contextlib::set_teardown_hook(record_report);
     assert!(
         settle(),
         "detached teardowns of an earlier test did not finish"
@@ -278,8 +278,8 @@ fn temp_directory_is_removed_wherever_its_block_is_cancelled() {
     let progress = Progress::default();
     let seen_dir: Mutex<Option<PathBuf>> = Mutex::new(None);
     let mut coverage = Coverage::default();
-    // Checks acm's rule (entered => torn down exactly once) in every run.
-    let probe = &acm::testing::Probe::default();
+    // Checks contextlib's rule (entered => torn down exactly once) in every run.
+    let probe = &contextlib::testing::Probe::default();
     cancel_at_every_poll(
         || async {
             async_with!(probe.observe(detach_on_cancel(temp_directory(TEMP_PREFIX))) => |dir| {
@@ -352,8 +352,8 @@ fn file_handler_flushes_what_the_block_wrote_wherever_it_is_cancelled() {
     let attempt = AtomicUsize::new(0);
     let path_of = |n: usize| scratch.0.join(format!("out-{n}.txt"));
     let mut coverage = Coverage::default();
-    // Checks acm's rule (entered => torn down exactly once) in every run.
-    let probe = &acm::testing::Probe::default();
+    // Checks contextlib's rule (entered => torn down exactly once) in every run.
+    let probe = &contextlib::testing::Probe::default();
     cancel_at_every_poll(
         || {
             let path = path_of(attempt.fetch_add(1, Ordering::SeqCst));
@@ -438,8 +438,8 @@ fn db_transaction_rolls_back_wherever_its_block_is_cancelled(backend: Backend) {
     let body_of = |n: usize| format!("run {n}");
     let attempt = AtomicUsize::new(0);
     let mut coverage = Coverage::default();
-    // Checks acm's rule (entered => torn down exactly once) in every run.
-    let probe = &acm::testing::Probe::default();
+    // Checks contextlib's rule (entered => torn down exactly once) in every run.
+    let probe = &contextlib::testing::Probe::default();
     cancel_at_every_poll(
         || {
             let body = body_of(attempt.fetch_add(1, Ordering::SeqCst));
@@ -578,8 +578,8 @@ fn hand_written_and_generated_managers_see_cancelled_exactly_once_in_place() {
     let by_hand: Mutex<Vec<SimpleAsyncContextManager<&'static str>>> = Mutex::new(Vec::new());
     let generated: Mutex<Vec<Vec<Seen>>> = Mutex::new(Vec::new());
     let mut coverage = Coverage::default();
-    // Checks acm's rule (entered => torn down exactly once) in every run.
-    let probe = &acm::testing::Probe::default();
+    // Checks contextlib's rule (entered => torn down exactly once) in every run.
+    let probe = &contextlib::testing::Probe::default();
     cancel_at_every_poll(
         || async {
             let mut manager = Sink::new(SimpleAsyncContextManager::new("Hello"), &by_hand);
@@ -642,8 +642,8 @@ fn the_timer_reports_once_in_place_wherever_its_block_is_cancelled() {
     let reported: Mutex<Vec<Option<Duration>>> = Mutex::new(Vec::new());
     let naps = AtomicUsize::new(0);
     let mut coverage = Coverage::default();
-    // Checks acm's rule (entered => torn down exactly once) in every run.
-    let probe = &acm::testing::Probe::default();
+    // Checks contextlib's rule (entered => torn down exactly once) in every run.
+    let probe = &contextlib::testing::Probe::default();
     cancel_at_every_poll(
         || async {
             let mut elapsed = Sink::new(None, &reported);
@@ -723,8 +723,8 @@ fn api_session_closes_its_connections_wherever_its_block_is_cancelled() {
     let (base_url, stats, stop, server) = start_server(&runtime);
     let progress = Progress::default();
     let mut coverage = Coverage::default();
-    // Checks acm's rule (entered => torn down exactly once) in every run.
-    let probe = &acm::testing::Probe::default();
+    // Checks contextlib's rule (entered => torn down exactly once) in every run.
+    let probe = &contextlib::testing::Probe::default();
     cancel_at_every_poll(
         || async {
             // No `detach_on_cancel`: closing the session never waits.
@@ -758,7 +758,7 @@ fn api_session_closes_its_connections_wherever_its_block_is_cancelled() {
                         unreachable!()
                     };
                     let body = output.unwrap();
-                    assert!(body.starts_with("hello from acm "), "{body}");
+                    assert!(body.starts_with("hello from contextlib "), "{body}");
                 }
             }
         },
@@ -776,8 +776,8 @@ fn serve_api_stops_the_server_wherever_its_block_is_cancelled() {
     let progress = Progress::default();
     let server: Mutex<Option<(String, Arc<http_session::ServerStats>)>> = Mutex::new(None);
     let mut coverage = Coverage::default();
-    // Checks acm's rule (entered => torn down exactly once) in every run.
-    let probe = &acm::testing::Probe::default();
+    // Checks contextlib's rule (entered => torn down exactly once) in every run.
+    let probe = &contextlib::testing::Probe::default();
     cancel_at_every_poll(
         || async {
             async_with!(probe.observe(detach_on_cancel(serve_api())) => |api| {
@@ -819,7 +819,7 @@ fn serve_api_stops_the_server_wherever_its_block_is_cancelled() {
             }
             assert_eq!(stats.open_connections.load(Ordering::SeqCst), 0, "{name}");
             if let Run::Completed { output, .. } = run {
-                assert_eq!(output.unwrap(), "hello from acm");
+                assert_eq!(output.unwrap(), "hello from contextlib");
                 assert_eq!(stats.hits.load(Ordering::SeqCst), 1);
             }
         },

@@ -7,7 +7,7 @@ mod file;
 use std::io;
 use std::path::PathBuf;
 
-use acm::async_with;
+use contextlib::async_with;
 use file::file_handler;
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;

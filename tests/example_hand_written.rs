@@ -7,7 +7,7 @@ mod hand_written;
 use std::io;
 use std::panic::AssertUnwindSafe;
 
-use acm::async_with;
+use contextlib::async_with;
 use futures_util::FutureExt;
 use hand_written::{AppError, Seen, SimpleAsyncContextManager, create_async_context};
 

@@ -8,7 +8,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use acm::async_with;
+use contextlib::async_with;
 use futures_util::FutureExt;
 use http_session::{api_session, serve_api, wait_until_no_connections};
 
@@ -31,7 +31,7 @@ async fn requests_reach_the_server_and_the_session_closes_its_connections() {
             assert!(stats.open_connections.load(Ordering::SeqCst) >= 1);
             Ok::<_, BoxError>(format!("{hello} {first} {second}"))
         })?;
-        assert_eq!(body, "hello from acm 2 3");
+        assert_eq!(body, "hello from contextlib 2 3");
         assert_eq!(stats.hits.load(Ordering::SeqCst), 3);
         // The session's exit closed it: the server sees its connection go away.
         assert_eq!(wait_until_no_connections(stats, GRACE).await, 0);

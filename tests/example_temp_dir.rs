@@ -8,7 +8,7 @@ use std::io;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 
-use acm::async_with;
+use contextlib::async_with;
 use futures_util::FutureExt;
 use temp_dir::temp_directory;
 

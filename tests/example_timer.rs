@@ -6,7 +6,7 @@ mod timer;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use acm::async_with;
+use contextlib::async_with;
 use futures_util::FutureExt;
 use timer::measure_async_time;
 

@@ -18,7 +18,7 @@ mod test_db;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use acm::async_with;
+use contextlib::async_with;
 use futures_util::FutureExt;
 use test_db::{Backend, TestDb, on_both_backends};
 use transaction::{Journal, connect_url, count_notes, db_transaction, insert_note};

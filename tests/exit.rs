@@ -4,8 +4,8 @@ mod common;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use acm::{AsyncContextManager, BlockError, Exit, async_context_manager, async_with};
 use common::{Failure, Log};
+use contextlib::{AsyncContextManager, BlockError, Exit, async_context_manager, async_with};
 use futures_executor::block_on;
 
 #[async_context_manager]

@@ -1,8 +1,8 @@
 //! Every pairing of how the enter, the block and the exit end, and what `async_with!` returns.
 mod common;
 
-use acm::{Exit, async_context_manager, async_with};
 use common::{Failure, Log, block_on_catching};
+use contextlib::{Exit, async_context_manager, async_with};
 use futures_executor::block_on;
 
 #[derive(Clone, Copy, Debug)]

@@ -1,8 +1,8 @@
-//! acm depends on no runtime: the same manager runs on tokio (both flavours) and on
+//! contextlib depends on no runtime: the same manager runs on tokio (both flavours) and on
 //! `futures::executor`.
 use std::time::Duration;
 
-use acm::{Exit, async_context_manager, async_with};
+use contextlib::{Exit, async_context_manager, async_with};
 
 /// Sleeps (a real timer) in both setup and teardown when run on tokio.
 #[async_context_manager]

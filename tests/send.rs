@@ -3,7 +3,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use acm::{AsyncContextManager, Exit, async_context_manager, async_with};
+use contextlib::{AsyncContextManager, Exit, async_context_manager, async_with};
 
 struct Pool(AtomicUsize);
 

@@ -5,8 +5,8 @@ mod common;
 use std::fmt::Display;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use acm::{AsyncContextManager, Exit, async_context_manager, async_with};
 use common::{Failure, Log};
+use contextlib::{AsyncContextManager, Exit, async_context_manager, async_with};
 use futures_executor::block_on;
 
 struct Connection {

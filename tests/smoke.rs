@@ -1,4 +1,4 @@
-use acm::{Exit, async_context_manager, async_with};
+use contextlib::{Exit, async_context_manager, async_with};
 use futures_executor::block_on;
 
 #[async_context_manager]

@@ -4,7 +4,7 @@ use std::pin::pin;
 use std::sync::Mutex;
 use std::task::{Context, Waker};
 
-use acm::{Exit, TeardownOutcome, TeardownReport, async_context_manager, async_with};
+use contextlib::{Exit, TeardownOutcome, TeardownReport, async_context_manager, async_with};
 
 static REPORTS: Mutex<Vec<(String, TeardownOutcome)>> = Mutex::new(Vec::new());
 
@@ -54,7 +54,7 @@ fn cancel_in_block(teardown: Teardown) {
 
 #[test]
 fn unfinished_failed_and_panicking_teardowns_are_reported() {
-    let previous = acm::set_teardown_hook(record);
+    let previous = contextlib::set_teardown_hook(record);
     for teardown in [
         Teardown::WaitsForever,
         Teardown::Fails,
@@ -63,7 +63,7 @@ fn unfinished_failed_and_panicking_teardowns_are_reported() {
     ] {
         cancel_in_block(teardown);
     }
-    acm::set_teardown_hook(previous);
+    contextlib::set_teardown_hook(previous);
     let reports = REPORTS.lock().unwrap().clone();
     let outcomes: Vec<_> = reports.iter().map(|(_, outcome)| *outcome).collect();
     assert_eq!(

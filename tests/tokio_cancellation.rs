@@ -1,11 +1,11 @@
 //! On a real tokio runtime, every way a block gets cancelled still completes a teardown that
-//! awaits real work (a timer, then a file write), through `acm::tokio::detach_on_cancel`.
+//! awaits real work (a timer, then a file write), through `contextlib::tokio::detach_on_cancel`.
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use acm::tokio::{detach_on_cancel, wait_for_teardowns};
-use acm::{Exit, async_context_manager, async_with};
+use contextlib::tokio::{detach_on_cancel, wait_for_teardowns};
+use contextlib::{Exit, async_context_manager, async_with};
 
 /// Writes how the block ended into `record`, after awaiting a timer: a teardown that cannot
 /// finish inside `Drop`.
@@ -258,10 +258,10 @@ async fn timeout_expiring_during_the_unwinding_of_a_failed_tuple_enter() {
 #[test]
 fn an_unwinding_exit_that_cannot_finish_in_place_is_reported_by_name() {
     static REPORTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-    fn collect(report: &acm::TeardownReport) {
+    fn collect(report: &contextlib::TeardownReport) {
         REPORTS.lock().unwrap().push(report.to_string());
     }
-    let previous = acm::set_teardown_hook(collect);
+    let previous = contextlib::set_teardown_hook(collect);
     let record = record_path("tuple-unwinding-in-place");
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let cut = runtime.block_on(async {
@@ -270,7 +270,7 @@ fn an_unwinding_exit_that_cannot_finish_in_place_is_reported_by_name() {
         })
         .await
     });
-    acm::set_teardown_hook(previous);
+    contextlib::set_teardown_hook(previous);
     assert!(cut.is_err());
     let reports = REPORTS.lock().unwrap();
     assert!(

@@ -1,8 +1,8 @@
 //! A tuple of managers: entered left to right, exited right to left, failures unwound.
 mod common;
 
-use acm::{Exit, async_context_manager, async_with};
 use common::{Failure, Log, block_on_catching};
+use contextlib::{Exit, async_context_manager, async_with};
 use futures_executor::block_on;
 
 #[derive(Clone, Copy, PartialEq)]

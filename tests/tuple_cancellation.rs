@@ -3,11 +3,11 @@
 //! hole 3: a tuple's unwinding exit used to be cut short silently.
 mod common;
 
-use acm::testing::{Observed, Probe, Run, cancel_at_every_poll, yield_now};
+use contextlib::testing::{Observed, Probe, Run, cancel_at_every_poll, yield_now};
 use std::future::Future;
 
-use acm::{Exit, async_context_manager, async_with};
 use common::{Failure, Log};
+use contextlib::{Exit, async_context_manager, async_with};
 
 /// Suspends in its setup and in its teardown; logs when the teardown has run to its end.
 #[async_context_manager]
@@ -161,6 +161,6 @@ fn a_tuple_cancels_every_manager_even_when_one_teardown_panics() {
 /// Collects teardown reports (the hook is global: tests that read it keep to this file).
 fn teardown_reports() -> &'static std::sync::Mutex<Vec<String>> {
     static REPORTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-    acm::set_teardown_hook(|report| REPORTS.lock().unwrap().push(report.to_string()));
+    contextlib::set_teardown_hook(|report| REPORTS.lock().unwrap().push(report.to_string()));
     &REPORTS
 }

@@ -10,7 +10,7 @@ use core::fmt;
 /// `Copy`, `Send` and `Sync`, so a teardown can hold it across `.await` in a spawned task.
 ///
 /// ```
-/// use acm::{async_context_manager, async_with, Exit};
+/// use contextlib::{async_context_manager, async_with, Exit};
 ///
 /// #[async_context_manager]
 /// async fn report(log: &mut Vec<String>) -> u32 {
@@ -49,8 +49,8 @@ impl<'a> Exit<'a> {
     /// `true` when the block completed normally.
     ///
     /// ```
-    /// assert!(acm::Exit::Ok.is_ok());
-    /// assert!(!acm::Exit::Cancelled.is_ok());
+    /// assert!(contextlib::Exit::Ok.is_ok());
+    /// assert!(!contextlib::Exit::Cancelled.is_ok());
     /// ```
     pub fn is_ok(&self) -> bool {
         matches!(self, Exit::Ok)
@@ -60,9 +60,9 @@ impl<'a> Exit<'a> {
     ///
     /// ```
     /// let error = std::io::Error::other("disk full");
-    /// let exit = acm::Exit::Err(acm::BlockError::new(&error));
+    /// let exit = contextlib::Exit::Err(contextlib::BlockError::new(&error));
     /// assert_eq!(exit.error().unwrap().to_string(), "disk full");
-    /// assert!(acm::Exit::Ok.error().is_none());
+    /// assert!(contextlib::Exit::Ok.error().is_none());
     /// ```
     pub fn error(&self) -> Option<BlockError<'a>> {
         match self {
@@ -80,7 +80,7 @@ impl<'a> Exit<'a> {
 /// `Box<dyn Error>`) is formatted once, and one that is not even `Debug` shows its type name.
 ///
 /// ```
-/// use acm::{async_context_manager, async_with, Exit};
+/// use contextlib::{async_context_manager, async_with, Exit};
 ///
 /// #[async_context_manager]
 /// async fn rollback_on_error(seen: &mut Option<String>) -> u8 {
@@ -108,7 +108,7 @@ impl<'a> BlockError<'a> {
     /// Views `error` as the outcome of a block, for hand-written managers and exit stacks.
     ///
     /// ```
-    /// use acm::BlockError;
+    /// use contextlib::BlockError;
     /// let error = std::io::Error::new(std::io::ErrorKind::NotFound, "no such table");
     /// let view = BlockError::new(&error);
     /// assert_eq!(view.to_string(), "no such table");
@@ -134,7 +134,7 @@ impl<'a> BlockError<'a> {
     ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, "conflict on row {}", self.0) }
     /// }
     /// let error = Conflict(3);
-    /// let view = acm::BlockError::new(&error);
+    /// let view = contextlib::BlockError::new(&error);
     /// assert_eq!(view.downcast_ref::<Conflict>(), Some(&Conflict(3)));
     /// assert!(view.downcast_ref::<std::io::Error>().is_none());
     /// ```
@@ -154,7 +154,7 @@ impl<'a> BlockError<'a> {
     ///
     /// ```
     /// let error = std::fmt::Error;
-    /// assert!(acm::BlockError::new(&error).is::<std::fmt::Error>());
+    /// assert!(contextlib::BlockError::new(&error).is::<std::fmt::Error>());
     /// ```
     pub fn is<E: Any>(&self) -> bool {
         self.downcast_ref::<E>().is_some()
@@ -164,7 +164,7 @@ impl<'a> BlockError<'a> {
     ///
     /// ```
     /// let error = std::fmt::Error;
-    /// assert_eq!(acm::BlockError::new(&error).type_name(), "core::fmt::Error");
+    /// assert_eq!(contextlib::BlockError::new(&error).type_name(), "core::fmt::Error");
     /// ```
     pub fn type_name(&self) -> &'static str {
         self.inner.type_name()
@@ -197,7 +197,7 @@ impl<'a> PanicMessage<'a> {
     ///
     /// ```
     /// let payload = std::panic::catch_unwind(|| panic!("boom {}", 42)).unwrap_err();
-    /// assert_eq!(acm::PanicMessage::from_payload(&*payload).message(), "boom 42");
+    /// assert_eq!(contextlib::PanicMessage::from_payload(&*payload).message(), "boom 42");
     /// ```
     pub fn from_payload(payload: &'a (dyn Any + Send)) -> Self {
         let message = if let Some(text) = payload.downcast_ref::<&'static str>() {
@@ -214,7 +214,7 @@ impl<'a> PanicMessage<'a> {
     ///
     /// ```
     /// let payload = std::panic::catch_unwind(|| panic!("boom")).unwrap_err();
-    /// assert_eq!(acm::PanicMessage::from_payload(&*payload).message(), "boom");
+    /// assert_eq!(contextlib::PanicMessage::from_payload(&*payload).message(), "boom");
     /// ```
     pub fn message(&self) -> &'a str {
         self.message

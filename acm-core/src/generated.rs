@@ -87,7 +87,7 @@ union Stage<B, F> {
 /// `.await` are.
 ///
 /// ```
-/// use acm::{async_context_manager, async_with};
+/// use contextlib::{async_context_manager, async_with};
 ///
 /// #[async_context_manager]
 /// async fn greeting(name: &str) -> String {
@@ -243,7 +243,7 @@ unsafe fn exit_begins(slot: SlotRef, exit: Option<*const Exit<'_>>, name: fn() -
 #[cold]
 #[inline(never)]
 fn returned_early(name: fn() -> &'static str) -> ! {
-    panic!("acm: `{}` returned before its yield point", name())
+    panic!("contextlib: `{}` returned before its yield point", name())
 }
 
 /// The teardown was suspended and its `ExitFuture` leaked (`mem::forget`), then the manager
@@ -257,7 +257,7 @@ fn returned_early(name: fn() -> &'static str) -> ! {
 #[inline(never)]
 fn leaked_exit_future(name: fn() -> &'static str) -> ! {
     std::eprintln!(
-        "acm: `{}` was dropped while its teardown was suspended and its exit future had been \
+        "contextlib: `{}` was dropped while its teardown was suspended and its exit future had been \
          leaked (mem::forget); its teardown can neither be finished nor dropped soundly: \
          aborting",
         name()
@@ -276,7 +276,7 @@ fn misuse(name: fn() -> &'static str, phase: usize, verb: &str) -> ! {
         _ => "it has already exited",
     };
     panic!(
-        "acm: `{}` cannot be {verb} now: {state} (a generated manager is one-shot)",
+        "contextlib: `{}` cannot be {verb} now: {state} (a generated manager is one-shot)",
         name()
     )
 }

@@ -1,7 +1,7 @@
-//! Runtime of [acm](https://docs.rs/acm): the [`AsyncContextManager`] trait, the [`Exit`]
+//! Runtime of [contextlib](https://docs.rs/contextlib): the [`AsyncContextManager`] trait, the [`Exit`]
 //! outcome type, [`async_with!`] and the coroutine driver behind `#[async_context_manager]`.
 //!
-//! Depend on `acm`, which re-exports all of this together with the attribute.
+//! Depend on `contextlib`, which re-exports all of this together with the attribute.
 #![warn(missing_docs, unsafe_op_in_unsafe_fn)]
 
 mod catch_unwind;

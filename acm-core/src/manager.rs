@@ -25,7 +25,7 @@ use crate::Exit;
 /// ```
 /// use std::convert::Infallible;
 /// use std::pin::Pin;
-/// use acm::{async_with, AsyncContextManager, Exit};
+/// use contextlib::{async_with, AsyncContextManager, Exit};
 ///
 /// /// The seed's `SimpleAsyncContextManager`: hands out a value, logs enter and exit.
 /// struct Simple<T> {
@@ -76,7 +76,7 @@ pub trait AsyncContextManager {
     ///
     /// ```
     /// use std::pin::pin;
-    /// use acm::{async_context_manager, AsyncContextManager, Exit};
+    /// use contextlib::{async_context_manager, AsyncContextManager, Exit};
     ///
     /// #[async_context_manager]
     /// async fn lend() -> &mut Vec<u8> {
@@ -106,11 +106,11 @@ pub trait AsyncContextManager {
     /// The default runs `exit(Exit::Cancelled)` in place, polling it until it completes or is
     /// evidently waiting (on I/O, a timer); a teardown that fails or cannot finish that way is
     /// reported to the [teardown hook](crate::set_teardown_hook). Override it to hand the
-    /// teardown to something that can await it, as `acm::tokio::detach_on_cancel` does.
+    /// teardown to something that can await it, as `contextlib::tokio::detach_on_cancel` does.
     ///
     /// ```
     /// use std::pin::pin;
-    /// use acm::{async_context_manager, AsyncContextManager, Exit};
+    /// use contextlib::{async_context_manager, AsyncContextManager, Exit};
     ///
     /// #[async_context_manager]
     /// async fn note(seen: &mut Vec<String>) -> u8 {
@@ -131,18 +131,18 @@ pub trait AsyncContextManager {
     }
 
     /// Whether this manager's exit future finishes the teardown by itself even if it is
-    /// dropped early (as [`acm::tokio::Detached`]'s does: the exit runs elsewhere). If not (the
+    /// dropped early (as [`contextlib::tokio::Detached`]'s does: the exit runs elsewhere). If not (the
     /// default), `async_with!` finishes a dropped exit in place as far as it can, and reports it
     /// if it cannot.
     ///
-    /// [`acm::tokio::Detached`]: https://docs.rs/acm/latest/acm/tokio/struct.Detached.html
+    /// [`contextlib::tokio::Detached`]: https://docs.rs/contextlib/latest/contextlib/tokio/struct.Detached.html
     ///
     /// ```
-    /// use acm::AsyncContextManager;
+    /// use contextlib::AsyncContextManager;
     /// fn finishes_by_itself<M: AsyncContextManager>(_: &M) -> bool {
     ///     M::EXIT_FINISHES_WHEN_DROPPED
     /// }
-    /// #[acm::async_context_manager]
+    /// #[contextlib::async_context_manager]
     /// async fn local() -> u8 { r#yield!(1); }
     /// assert!(!finishes_by_itself(&local()));
     /// ```
@@ -152,11 +152,11 @@ pub trait AsyncContextManager {
     /// generated manager is named after its fn.
     ///
     /// ```
-    /// use acm::AsyncContextManager;
+    /// use contextlib::AsyncContextManager;
     /// fn name_of<M: AsyncContextManager>(_: &M) -> &'static str {
     ///     M::name()
     /// }
-    /// #[acm::async_context_manager]
+    /// #[contextlib::async_context_manager]
     /// async fn connection() -> u8 { r#yield!(1); }
     /// assert!(name_of(&connection()).ends_with("connection"));
     /// ```

@@ -15,7 +15,7 @@ const POLLS_IN_PLACE: usize = 64;
 /// "Cancellation" documentation), as told to the [teardown hook](set_teardown_hook).
 ///
 /// ```
-/// use acm::{TeardownOutcome, TeardownReport};
+/// use contextlib::{TeardownOutcome, TeardownReport};
 /// let report = TeardownReport { manager: "app::transaction", outcome: TeardownOutcome::Failed };
 /// assert!(report.to_string().contains("failed after its block was cancelled"));
 /// ```
@@ -25,7 +25,7 @@ pub enum TeardownOutcome {
     /// It completed, but returned an error that nobody could receive.
     Failed,
     /// It was still waiting (on I/O, a timer, a lock) after being polled in place; it was
-    /// dropped unfinished. Use `acm::tokio::detach_on_cancel` to have such teardowns
+    /// dropped unfinished. Use `contextlib::tokio::detach_on_cancel` to have such teardowns
     /// completed by a runtime.
     Unfinished,
     /// It panicked (the panic was caught: it happened in a destructor).
@@ -36,9 +36,9 @@ pub enum TeardownOutcome {
 /// one-line explanation.
 ///
 /// ```
-/// use acm::{TeardownOutcome, TeardownReport};
+/// use contextlib::{TeardownOutcome, TeardownReport};
 /// let report = TeardownReport { manager: "app::upload", outcome: TeardownOutcome::Unfinished };
-/// assert!(report.to_string().starts_with("acm: the teardown of `app::upload` was still waiting"));
+/// assert!(report.to_string().starts_with("contextlib: the teardown of `app::upload` was still waiting"));
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct TeardownReport {
@@ -53,19 +53,19 @@ impl fmt::Display for TeardownReport {
         match self.outcome {
             TeardownOutcome::Failed => write!(
                 f,
-                "acm: the teardown of `{}` failed after its block was cancelled; the error had \
+                "contextlib: the teardown of `{}` failed after its block was cancelled; the error had \
                  nowhere to go",
                 self.manager
             ),
             TeardownOutcome::Panicked => write!(
                 f,
-                "acm: the teardown of `{}` panicked after its future was dropped",
+                "contextlib: the teardown of `{}` panicked after its future was dropped",
                 self.manager
             ),
             TeardownOutcome::Unfinished => write!(
                 f,
-                "acm: the teardown of `{}` was still waiting when its future was dropped and \
-                 did not finish (use acm::tokio::detach_on_cancel to have it completed)",
+                "contextlib: the teardown of `{}` was still waiting when its future was dropped and \
+                 did not finish (use contextlib::tokio::detach_on_cancel to have it completed)",
                 self.manager
             ),
         }
@@ -75,9 +75,9 @@ impl fmt::Display for TeardownReport {
 /// Receives every [`TeardownReport`]; set it with [`set_teardown_hook`].
 ///
 /// ```
-/// let hook: acm::TeardownHook = |report| eprintln!("{report}");
-/// let previous = acm::set_teardown_hook(hook);
-/// acm::set_teardown_hook(previous);
+/// let hook: contextlib::TeardownHook = |report| eprintln!("{report}");
+/// let previous = contextlib::set_teardown_hook(hook);
+/// contextlib::set_teardown_hook(previous);
 /// ```
 pub type TeardownHook = fn(&TeardownReport);
 
@@ -91,14 +91,14 @@ fn print_report(report: &TeardownReport) {
 /// cancellation, returning the previous one. The default prints the report to standard error.
 ///
 /// ```
-/// use acm::{TeardownOutcome, TeardownReport};
+/// use contextlib::{TeardownOutcome, TeardownReport};
 ///
 /// fn log_it(report: &TeardownReport) {
 ///     // e.g. tracing::warn!("{report}")
 ///     assert_eq!(report.outcome, TeardownOutcome::Unfinished);
 /// }
-/// let previous = acm::set_teardown_hook(log_it);
-/// acm::set_teardown_hook(previous);
+/// let previous = contextlib::set_teardown_hook(log_it);
+/// contextlib::set_teardown_hook(previous);
 /// ```
 pub fn set_teardown_hook(hook: TeardownHook) -> TeardownHook {
     let mut current = HOOK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

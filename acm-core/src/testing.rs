@@ -13,7 +13,7 @@ use crate::{AsyncContextManager, Exit};
 /// What became of one run of the scenario given to [`cancel_at_every_poll`].
 ///
 /// ```
-/// use acm::testing::{cancel_at_every_poll, yield_now, Run};
+/// use contextlib::testing::{cancel_at_every_poll, yield_now, Run};
 /// let mut runs = Vec::new();
 /// cancel_at_every_poll(|| async { yield_now().await; 7 }, |run| runs.push(run));
 /// assert_eq!(runs, [Run::Dropped { polls: 0 }, Run::Dropped { polls: 1 }, Run::Completed { polls: 2, output: 7 }]);
@@ -44,8 +44,8 @@ pub enum Run<T> {
 /// that suspends without arranging a wake-up stalls the harness, which then panics.
 ///
 /// ```
-/// use acm::testing::{cancel_at_every_poll, Run};
-/// use acm::{async_context_manager, async_with, Exit};
+/// use contextlib::testing::{cancel_at_every_poll, Run};
+/// use contextlib::{async_context_manager, async_with, Exit};
 /// use std::sync::Mutex;
 ///
 /// #[async_context_manager]
@@ -58,7 +58,7 @@ pub enum Run<T> {
 /// cancel_at_every_poll(
 ///     || async {
 ///         async_with!(noted(&log) => |n| {
-///             acm::testing::yield_now().await; // the block suspends once
+///             contextlib::testing::yield_now().await; // the block suspends once
 ///             n
 ///         })
 ///     },
@@ -115,7 +115,7 @@ pub fn cancel_at_every_poll<F: Future>(
 ///
 /// ```
 /// # futures_executor::block_on(async {
-/// acm::testing::yield_now().await; // returns on the next poll
+/// contextlib::testing::yield_now().await; // returns on the next poll
 /// # });
 /// ```
 pub fn yield_now() -> impl Future<Output = ()> {
@@ -149,7 +149,7 @@ impl Signal {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         assert!(
             !wait.timed_out(),
-            "acm::testing: the future suspended and was not woken within {timeout:?}"
+            "contextlib::testing: the future suspended and was not woken within {timeout:?}"
         );
         *woken = false;
     }
@@ -197,16 +197,16 @@ impl Observed {
 /// and ended.
 ///
 /// Wrap a manager with [`observe`](Probe::observe); after each run,
-/// [`assert_torn_down_once`](Probe::assert_torn_down_once) checks the rule acm guarantees:
+/// [`assert_torn_down_once`](Probe::assert_torn_down_once) checks the rule contextlib guarantees:
 /// a manager that was entered is torn down exactly once — with `Exit::Cancelled` if its block
 /// was cut short — and that teardown *ended*: its exit future completed, or it was handed to
 /// something that finishes it (a cancellation, or an exit that finishes by itself, as
-/// `acm::tokio::detach_on_cancel`'s does). A teardown whose exit future was dropped mid-way is
+/// `contextlib::tokio::detach_on_cancel`'s does). A teardown whose exit future was dropped mid-way is
 /// cut short, and fails the check. A manager that was not entered is not torn down at all.
 ///
 /// ```
-/// use acm::testing::{cancel_at_every_poll, yield_now, Observed, Probe, Run};
-/// use acm::{async_context_manager, async_with};
+/// use contextlib::testing::{cancel_at_every_poll, yield_now, Observed, Probe, Run};
+/// use contextlib::{async_context_manager, async_with};
 ///
 /// #[async_context_manager]
 /// async fn slow() -> u8 {
@@ -269,7 +269,7 @@ impl Probe {
         let seen = core::mem::take(&mut *self.seen.lock().unwrap_or_else(|p| p.into_inner()));
         assert!(
             seen.teardowns.len() == seen.entered && seen.ended == seen.entered,
-            "acm::testing: {} manager(s) entered, {} teardown(s) began ({:?}) and {} ended \
+            "contextlib::testing: {} manager(s) entered, {} teardown(s) began ({:?}) and {} ended \
              (the others were cut short), after {}",
             seen.entered,
             seen.teardowns.len(),

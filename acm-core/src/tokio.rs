@@ -5,7 +5,7 @@
 //! expiring, a `select!` branch losing, `JoinHandle::abort`, runtime shutdown — the manager can
 //! be handed, whole, to a runtime that awaits its `exit(Exit::Cancelled)` to the end.
 //!
-//! That runtime is acm's own: one background thread, started the first time a teardown is
+//! That runtime is contextlib's own: one background thread, started the first time a teardown is
 //! detached, running a current-thread tokio runtime. Not the caller's runtime, because a
 //! runtime that is shutting down drops new tasks unpolled — exactly when teardowns are needed.
 //! Teardowns may still use resources of the caller's runtime while it runs (tokio I/O works
@@ -26,7 +26,7 @@ use crate::{AsyncContextManager, Exit};
 /// Wraps `manager` so that its teardown always runs to completion, even if the future running
 /// `async_with!` is dropped — during the block or during the exit.
 ///
-/// - If the block is cancelled, `exit(Exit::Cancelled)` is handed to acm's teardown runtime and
+/// - If the block is cancelled, `exit(Exit::Cancelled)` is handed to contextlib's teardown runtime and
 ///   awaited there to the end.
 /// - The exit itself also runs there (the caller awaits its result), so dropping the caller
 ///   mid-exit — a timeout hitting during a commit — does not cut it short either. Because the
@@ -39,8 +39,8 @@ use crate::{AsyncContextManager, Exit};
 ///
 /// ```
 /// use std::time::Duration;
-/// use acm::{async_context_manager, async_with, Exit};
-/// use acm::tokio::{detach_on_cancel, wait_for_teardowns};
+/// use contextlib::{async_context_manager, async_with, Exit};
+/// use contextlib::tokio::{detach_on_cancel, wait_for_teardowns};
 ///
 /// #[async_context_manager]
 /// async fn slow_cleanup(done: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u8 {
@@ -74,16 +74,16 @@ where
     }
 }
 
-/// A manager whose cancelled teardown is completed by acm's teardown runtime. See
+/// A manager whose cancelled teardown is completed by contextlib's teardown runtime. See
 /// [`detach_on_cancel`], which makes one.
 ///
 /// ```
-/// use acm::{async_context_manager, async_with, AsyncContextManager};
+/// use contextlib::{async_context_manager, async_with, AsyncContextManager};
 ///
 /// #[async_context_manager]
 /// async fn owned(name: String) -> usize { r#yield!(name.len()); }
 ///
-/// let manager: acm::tokio::Detached<_> = acm::tokio::detach_on_cancel(owned("pool".into()));
+/// let manager: contextlib::tokio::Detached<_> = contextlib::tokio::detach_on_cancel(owned("pool".into()));
 /// fn name_of<M: AsyncContextManager>(_: &M) -> &'static str { M::name() }
 /// assert!(name_of(&manager).ends_with("owned"));
 /// # futures_executor::block_on(async {
@@ -99,7 +99,7 @@ impl<M> Detached<M> {
         self.get_mut()
             .manager
             .as_mut()
-            .expect("acm: a detached manager was used after its teardown was handed off")
+            .expect("contextlib: a detached manager was used after its teardown was handed off")
             .as_mut()
     }
 }
@@ -119,7 +119,7 @@ where
         self.manager().enter()
     }
 
-    /// Runs the exit on acm's teardown runtime and awaits its result there, so that nothing
+    /// Runs the exit on contextlib's teardown runtime and awaits its result there, so that nothing
     /// can cut it short: if this future is dropped, the teardown still runs to the end (and a
     /// failure nobody receives is reported). The manager sees the block's error as text.
     fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> impl Future<Output = Result<(), Self::Error>> {
@@ -131,7 +131,7 @@ where
             match receiver.await {
                 Ok(result) => result,
                 Err(_) => panic!(
-                    "acm: the exit of a detached manager panicked, or it was exited twice or \
+                    "contextlib: the exit of a detached manager panicked, or it was exited twice or \
                      after its teardown was handed off"
                 ),
             }
@@ -202,7 +202,7 @@ fn teardowns() -> &'static Teardowns {
         std::thread::Builder::new()
             .name("acm-teardowns".into())
             .spawn(move || run_teardowns(receiver))
-            .expect("acm: cannot start the teardown thread");
+            .expect("contextlib: cannot start the teardown thread");
         Teardowns {
             jobs,
             pending: Mutex::new(0),
@@ -215,7 +215,7 @@ fn run_teardowns(mut receiver: tokio::sync::mpsc::UnboundedReceiver<Job>) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .expect("acm: cannot build the teardown runtime");
+        .expect("contextlib: cannot build the teardown runtime");
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
         while let Some(job) = receiver.recv().await {
@@ -248,14 +248,14 @@ fn detach(job: Job) {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
     if teardowns.jobs.send(job).is_err() {
-        unreachable!("acm: the teardown thread never stops");
+        unreachable!("contextlib: the teardown thread never stops");
     }
 }
 
 /// How many detached teardowns have not finished yet.
 ///
 /// ```
-/// assert_eq!(acm::tokio::pending_teardowns(), 0);
+/// assert_eq!(contextlib::tokio::pending_teardowns(), 0);
 /// ```
 pub fn pending_teardowns() -> usize {
     *teardowns()
@@ -269,7 +269,7 @@ pub fn pending_teardowns() -> usize {
 /// down), or in tests.
 ///
 /// ```
-/// assert!(acm::tokio::wait_for_teardowns(std::time::Duration::from_secs(1)));
+/// assert!(contextlib::tokio::wait_for_teardowns(std::time::Duration::from_secs(1)));
 /// ```
 pub fn wait_for_teardowns(timeout: Duration) -> bool {
     let teardowns = teardowns();

@@ -27,7 +27,7 @@
 /// with [`Exit::Panic`](crate::Exit::Panic), then resumes; a panic in enter or exit propagates.
 ///
 /// ```
-/// use acm::{async_context_manager, async_with, Exit};
+/// use contextlib::{async_context_manager, async_with, Exit};
 ///
 /// #[derive(Debug, PartialEq)]
 /// enum DbError { Busy, Constraint }
@@ -137,7 +137,7 @@ macro_rules! async_with {
 /// attribute can rewrite it (as `try!` became `r#try!`).
 ///
 /// ```
-/// use acm::{async_context_manager, async_with, Exit};
+/// use contextlib::{async_context_manager, async_with, Exit};
 ///
 /// #[async_context_manager]
 /// async fn counter() -> u32 {
@@ -151,7 +151,7 @@ macro_rules! async_with {
 ///
 /// ```compile_fail
 /// async fn not_a_manager() {
-///     acm::r#yield!(1); // error: `r#yield!` can only be used in an `#[async_context_manager]` fn
+///     contextlib::r#yield!(1); // error: `r#yield!` can only be used in an `#[async_context_manager]` fn
 /// }
 /// ```
 #[macro_export]

@@ -1,4 +1,4 @@
-//! The expansion: a plain fn returning `acm::Generated`, whose body closure holds the
+//! The expansion: a plain fn returning `contextlib::Generated`, whose body closure holds the
 //! rewritten `async` body.
 
 use proc_macro2::{Span, TokenStream};
@@ -46,9 +46,9 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
     let signature_span = function.sig.output.span();
     function.sig.asyncness = None;
     function.sig.output = syn::parse2(quote_spanned! {signature_span=>
-        -> ::acm::Generated<
+        -> ::contextlib::Generated<
             #family,
-            impl ::acm::__private::Body<
+            impl ::contextlib::__private::Body<
                 Fut = impl ::core::future::Future<Output = #output> #captures
             > #captures,
         >
@@ -62,8 +62,8 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
         #[allow(clippy::type_complexity)]
         #visibility #signature {
             #covariance_check
-            let #body = ::acm::__private::body::<#family, #output, _, _>(
-                move |mut #yielder: ::acm::__private::Yielder<#family>| {
+            let #body = ::contextlib::__private::body::<#family, #output, _, _>(
+                move |mut #yielder: ::contextlib::__private::Yielder<#family>| {
                     async move {
                         #(#bindings)*
                         #(#statements)*
@@ -73,7 +73,7 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
             // The yield handle is a hygienic local moved into the coroutine, used only at the
             // rewritten yield points, awaited in place in the body itself; the family's target
             // is checked covariant above. No user token is inside this block.
-            unsafe { ::acm::__private::generated(#body) }
+            unsafe { ::contextlib::__private::generated(#body) }
         }
     })
 }
@@ -84,7 +84,7 @@ fn captures(lifetimes: Vec<Lifetime>) -> TokenStream {
     if lifetimes.is_empty() {
         return TokenStream::new();
     }
-    quote!(+ ::acm::__private::Captures<(#(&#lifetimes (),)*)>)
+    quote!(+ ::contextlib::__private::Captures<(#(&#lifetimes (),)*)>)
 }
 
 /// The driver hands out the target with the manager borrow's lifetime, shorter than the one

@@ -1,4 +1,4 @@
-//! The `#[async_context_manager]` attribute of acm. Use it through the `acm` crate, which
+//! The `#[async_context_manager]` attribute of contextlib. Use it through the `contextlib` crate, which
 //! documents it.
 
 mod args;
@@ -11,7 +11,7 @@ mod yield_point;
 
 use proc_macro::TokenStream;
 
-/// Turns an `async fn` with one `r#yield!(value)` into a context manager. See `acm`.
+/// Turns an `async fn` with one `r#yield!(value)` into a context manager. See `contextlib`.
 #[proc_macro_attribute]
 pub fn async_context_manager(args: TokenStream, input: TokenStream) -> TokenStream {
     let args = proc_macro2::TokenStream::from(args);

@@ -17,7 +17,7 @@ use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use acm::{AsyncContextManager, Exit, async_context_manager, async_with};
+use contextlib::{AsyncContextManager, Exit, async_context_manager, async_with};
 
 // ---------------------------------------------------------------------------------------------
 // The executor.
@@ -149,7 +149,7 @@ pub async fn with_value<R>(counter: &mut u64, value: u32, f: impl AsyncFnOnce(&m
 }
 
 // ---------------------------------------------------------------------------------------------
-// (e) The design acm avoids: a naive generator. The body is a boxed `dyn Future` talking to
+// (e) The design contextlib avoids: a naive generator. The body is a boxed `dyn Future` talking to
 // the driver through an `Rc<RefCell<..>>` channel, and enter/exit return boxed futures (as
 // `#[async_trait]` would): four allocations per use.
 

@@ -4,7 +4,7 @@
 use std::io;
 use std::path::Path;
 
-use acm::{Exit, async_context_manager};
+use contextlib::{Exit, async_context_manager};
 use tokio::fs::File;
 use tokio::io::{AsyncWriteExt, BufWriter};
 
@@ -25,8 +25,8 @@ use tokio::io::{AsyncWriteExt, BufWriter};
 ///   teardown runs with `Exit::Cancelled`, but flushing and syncing await tokio's blocking
 ///   pool, which a teardown run in `Drop` cannot wait for: the buffered bytes would be lost
 ///   (and reported to the teardown hook). To have them written anyway, give the manager an
-///   owned path and wrap it: `detach_on_cancel(file_handler(path.clone()))` — acm's teardown
-///   runtime then finishes the flush and sync (`acm::tokio::wait_for_teardowns` waits for it).
+///   owned path and wrap it: `detach_on_cancel(file_handler(path.clone()))` — contextlib's teardown
+///   runtime then finishes the flush and sync (`contextlib::tokio::wait_for_teardowns` waits for it).
 // The attribute's expansion trips clippy's `type_complexity` here (not the code as written).
 #[allow(clippy::type_complexity)]
 #[async_context_manager]

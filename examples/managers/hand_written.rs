@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use std::fmt;
 use std::pin::Pin;
 
-use acm::{AsyncContextManager, Exit, async_context_manager};
+use contextlib::{AsyncContextManager, Exit, async_context_manager};
 
 /// What a manager's exit saw, recorded for inspection (and printed).
 #[derive(Clone, Debug, PartialEq, Eq)]

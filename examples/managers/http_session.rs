@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
-use acm::{Exit, async_context_manager};
 use axum::Router;
 use axum::routing::get;
+use contextlib::{Exit, async_context_manager};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -93,7 +93,7 @@ pub struct ApiServer {
 /// **Cancellation**: the shutdown awaits the server task, which a teardown run in `Drop`
 /// cannot wait for: the server is told to stop, but its end is not awaited (and the teardown
 /// is reported as unfinished). `detach_on_cancel(serve_api())` (it owns everything it needs)
-/// has acm's teardown runtime await the shutdown to the end.
+/// has contextlib's teardown runtime await the shutdown to the end.
 #[async_context_manager]
 pub async fn serve_api() -> io::Result<&ApiServer> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
@@ -106,7 +106,7 @@ pub async fn serve_api() -> io::Result<&ApiServer> {
             "/hello",
             get(move || async move {
                 hello_stats.hits.fetch_add(1, Ordering::SeqCst);
-                "hello from acm"
+                "hello from contextlib"
             }),
         )
         .route(

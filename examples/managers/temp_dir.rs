@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use acm::{Exit, async_context_manager};
+use contextlib::{Exit, async_context_manager};
 
 /// Creates a new, empty directory under the system temp dir, lends the block its path, and
 /// removes it with everything in it at exit.
@@ -20,7 +20,7 @@ use acm::{Exit, async_context_manager};
 ///   in `Drop` cannot wait for, so a cancelled block (a `timeout`, a lost `select!`) would
 ///   leave the directory behind (reported to the teardown hook). For the guarantee, wrap it:
 ///   `detach_on_cancel(temp_directory("prefix"))` — it is `Send + 'static` with a literal (or
-///   any `&'static str`) prefix, and acm's teardown runtime then removes the directory.
+///   any `&'static str`) prefix, and contextlib's teardown runtime then removes the directory.
 #[async_context_manager]
 pub async fn temp_directory(prefix: &str) -> io::Result<&Path> {
     let dir = create_unique_dir(prefix)?;

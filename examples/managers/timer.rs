@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use acm::{Exit, async_context_manager};
+use contextlib::{Exit, async_context_manager};
 use tokio::time::Instant;
 
 /// Lends the block the `Instant` it started at, and at exit stores how long the block took

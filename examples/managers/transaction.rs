@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use acm::{Exit, async_context_manager};
+use contextlib::{Exit, async_context_manager};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyPool, ConnectOptions, Transaction};
 
@@ -45,7 +45,7 @@ impl Journal {
 /// - **Cancellation**: the rollback awaits the database, which a teardown run in `Drop`
 ///   cannot wait for; sqlx would still discard the transaction when it is dropped, but
 ///   unrecorded, and the teardown is reported to the hook as unfinished. Wrap the manager to
-///   have the rollback awaited to the end (and journaled as `rollback (cancelled)`) by acm's
+///   have the rollback awaited to the end (and journaled as `rollback (cancelled)`) by contextlib's
 ///   teardown runtime: `detach_on_cancel(db_transaction(pool.clone(), journal.clone()))`.
 /// - Every step is recorded in `journal`.
 // The attribute's expansion trips clippy's `type_complexity` here (not the code as written).

@@ -1,5 +1,5 @@
 // A manager holding a `Cell` across its yield point is `Send` but not `Sync`.
-use acm::async_context_manager;
+use contextlib::async_context_manager;
 
 #[async_context_manager]
 async fn with_cell(start: u32) -> u32 {

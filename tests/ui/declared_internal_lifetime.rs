@@ -3,7 +3,7 @@
 // its local for it.
 use std::cell::Cell;
 
-use acm::async_context_manager;
+use contextlib::async_context_manager;
 
 #[async_context_manager]
 async fn slot<'__acm_family>() -> &'__acm_family Cell<&'__acm_family String> {

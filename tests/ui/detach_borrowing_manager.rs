@@ -1,7 +1,7 @@
 // A manager that borrows cannot be detached: its teardown would outlive what it borrows.
 // This is a compile error, never a silently skipped teardown.
-use acm::tokio::detach_on_cancel;
-use acm::{async_context_manager, async_with};
+use contextlib::tokio::detach_on_cancel;
+use contextlib::{async_context_manager, async_with};
 
 #[async_context_manager]
 async fn borrows(name: &str) -> usize {

@@ -1,5 +1,5 @@
 // The `Exit` borrows the block's outcome for the teardown only: it cannot be stored beyond it.
-use acm::{Exit, async_context_manager};
+use contextlib::{Exit, async_context_manager};
 
 #[async_context_manager]
 async fn keeps_exit(seen: &mut Vec<Exit<'static>>) -> u32 {

@@ -6,9 +6,9 @@ type Fam = for<'a, 'b> fn(&'a (), &'b ()) -> u32;
 
 fn main() {
     let thief = RefCell::new(None);
-    let body = acm::__private::body::<Fam, (), _, _>(|yielder| {
+    let body = contextlib::__private::body::<Fam, (), _, _>(|yielder| {
         *thief.borrow_mut() = Some(yielder);
         std::future::pending::<()>()
     });
-    let _ = acm::__private::generated(body);
+    let _ = contextlib::__private::generated(body);
 }

@@ -6,7 +6,7 @@ type Fam = for<'a, 'b> fn(&'a (), &'b ()) -> u32;
 
 fn main() {
     let thief = RefCell::new(None);
-    let _ = acm::Generated::<Fam, _>::new::<()>(|yielder| {
+    let _ = contextlib::Generated::<Fam, _>::new::<()>(|yielder| {
         *thief.borrow_mut() = Some(yielder);
         std::future::pending::<()>()
     });

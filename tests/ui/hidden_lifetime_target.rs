@@ -2,7 +2,7 @@
 // lifetimes in the target mean "borrowed from the manager", and a hidden one cannot be seen.
 use std::cell::{Ref, RefCell};
 
-use acm::async_context_manager;
+use contextlib::async_context_manager;
 
 #[async_context_manager]
 async fn borrow_cell(cell: &RefCell<u8>) -> Ref<u8> {

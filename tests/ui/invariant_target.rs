@@ -1,6 +1,6 @@
 // `&mut Tx<'_>`: both elided lifetimes would mean "the manager borrow", but `&mut` is invariant
 // in `Tx<'_>`, so the target could not be handed out for a shorter borrow soundly.
-use acm::async_context_manager;
+use contextlib::async_context_manager;
 
 struct Tx<'db>(&'db mut Vec<u8>);
 

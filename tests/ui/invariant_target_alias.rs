@@ -2,7 +2,7 @@
 // invariant target is refused however it is spelled: here behind an alias.
 use std::cell::Cell;
 
-use acm::async_context_manager;
+use contextlib::async_context_manager;
 
 type Slot<'a> = &'a Cell<&'a String>;
 

@@ -4,7 +4,7 @@
 // written in the target is the user's own: undeclared here.
 use std::cell::Cell;
 
-use acm::async_context_manager;
+use contextlib::async_context_manager;
 
 #[async_context_manager]
 async fn old_family_name() -> &'__acm Cell<&'__acm String> {

@@ -2,7 +2,7 @@
 // spawned on a multi-threaded runtime.
 use std::rc::Rc;
 
-use acm::{async_context_manager, async_with};
+use contextlib::{async_context_manager, async_with};
 
 #[async_context_manager]
 async fn shared_counter() -> u32 {

@@ -1,6 +1,6 @@
 // The analogue of async-stream's unsoundness issue 107: a yielded reference must not outlive
 // its referent (the manager's local), so it cannot leave the block.
-use acm::{async_context_manager, async_with};
+use contextlib::{async_context_manager, async_with};
 
 #[async_context_manager]
 async fn lend() -> &mut String {

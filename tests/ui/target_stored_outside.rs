@@ -1,4 +1,4 @@
-use acm::{async_context_manager, async_with};
+use contextlib::{async_context_manager, async_with};
 
 #[async_context_manager]
 async fn lend() -> &str {

@@ -1,5 +1,5 @@
 // A target type written by a macro would hide its lifetimes from the attribute's checks.
-use acm::async_context_manager;
+use contextlib::async_context_manager;
 
 macro_rules! text {
     () => { &'static str };

@@ -1,4 +1,4 @@
-use acm::async_context_manager;
+use contextlib::async_context_manager;
 
 #[async_context_manager]
 async unsafe fn raw() -> u32 {

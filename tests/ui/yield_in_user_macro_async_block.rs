@@ -2,7 +2,7 @@
 // nested `async` block, which could then be awaited elsewhere (by another manager, with another
 // target type). The attribute cannot see what a macro expands to, so a yield in any macro's
 // input is refused.
-use acm::async_context_manager;
+use contextlib::async_context_manager;
 
 macro_rules! hide_in_async {
     ($e:expr) => {

@@ -1,5 +1,5 @@
 async fn plain() -> u32 {
-    acm::r#yield!(1);
+    contextlib::r#yield!(1);
     1
 }
 

@@ -1,6 +1,6 @@
 // The yield handle is a hygienic local: user code cannot name it, so it cannot be smuggled
 // into another manager or out of the body.
-use acm::async_context_manager;
+use contextlib::async_context_manager;
 
 #[async_context_manager]
 async fn lend() -> u32 {

@@ -3,7 +3,7 @@
 //! of generic impls, and a spawned task. The crate forbids `unsafe` code: the attribute's
 //! expansion must not make a user write (or be blamed for) any.
 #![forbid(unsafe_code)]
-use acm::{async_context_manager, async_with, Exit};
+use contextlib::{async_context_manager, async_with, Exit};
 
 pub struct Db {
     name: String,
