@@ -81,14 +81,34 @@ impl fmt::Display for TeardownReport {
 /// ```
 pub type TeardownHook = fn(&TeardownReport);
 
-static HOOK: Mutex<TeardownHook> = Mutex::new(print_report);
+static HOOK: Mutex<TeardownHook> = Mutex::new(default_hook);
 
-fn print_report(report: &TeardownReport) {
+/// The default hook: a `warn` event through `tracing` (feature `tracing`), else a `warn` record
+/// through `log` (feature `log`), each with the manager's name and the outcome as fields and
+/// `contextlib` as its target; without either feature, a line on standard error.
+fn default_hook(report: &TeardownReport) {
+    #[cfg(feature = "tracing")]
+    tracing::warn!(
+        target: "contextlib",
+        manager = report.manager,
+        outcome = ?report.outcome,
+        "{report}"
+    );
+    #[cfg(all(feature = "log", not(feature = "tracing")))]
+    log::warn!(
+        target: "contextlib",
+        manager = report.manager,
+        outcome:? = report.outcome;
+        "{report}"
+    );
+    #[cfg(not(any(feature = "tracing", feature = "log")))]
     eprintln!("{report}");
 }
 
 /// Sets the function told about teardowns that failed or could not finish after a
-/// cancellation, returning the previous one. The default prints the report to standard error.
+/// cancellation, returning the previous one. The default reports through `tracing` or `log`
+/// (features of the same names: a `warn` with target `contextlib` and the fields `manager` and
+/// `outcome`; `tracing` wins if both are on), and otherwise prints the report to standard error.
 ///
 /// ```
 /// use contextlib::{TeardownOutcome, TeardownReport};

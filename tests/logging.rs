@@ -1,0 +1,155 @@
+//! The default teardown hook reports through `tracing` or `log` when their feature is on.
+//! `cargo test --workspace` builds without them; `.ci/run` runs this file with each feature:
+//! `cargo test -p contextlib --features tracing --test logging` (and `--features log`).
+use std::pin::pin;
+use std::task::{Context, Waker};
+
+use contextlib::{async_context_manager, async_with};
+
+/// A teardown that waits forever: cancelled, it cannot finish in place, so it is reported.
+#[async_context_manager]
+async fn stuck_teardown() -> u8 {
+    r#yield!(1);
+    std::future::pending::<()>().await;
+}
+
+/// Enters `stuck_teardown`, polls into its block once, and drops it: one `Unfinished` report.
+#[allow(dead_code)]
+fn cancel_a_stuck_teardown() {
+    let mut future = pin!(async {
+        async_with!(stuck_teardown() => |n| {
+            std::future::pending::<()>().await;
+            n
+        })
+    });
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(future.as_mut().poll(&mut cx).is_pending());
+}
+
+#[cfg(feature = "tracing")]
+mod through_tracing {
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Level, Metadata, Subscriber};
+
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<(Level, String, Vec<(String, String)>)>>>);
+
+    struct Fields(Vec<(String, String)>);
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            self.0.push((field.name().to_string(), format!("{value:?}")));
+        }
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.0.push((field.name().to_string(), value.to_string()));
+        }
+    }
+
+    impl Subscriber for Capture {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut fields = Fields(Vec::new());
+            event.record(&mut fields);
+            let metadata = event.metadata();
+            self.0.lock().unwrap().push((
+                *metadata.level(),
+                metadata.target().to_string(),
+                fields.0,
+            ));
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    #[test]
+    fn a_teardown_report_is_a_warn_event_with_the_manager_and_outcome_as_fields() {
+        let capture = Capture::default();
+        tracing::subscriber::with_default(capture.clone(), super::cancel_a_stuck_teardown);
+        let events = capture.0.lock().unwrap();
+        assert_eq!(events.len(), 1, "{events:?}");
+        let (level, target, fields) = &events[0];
+        assert_eq!(*level, Level::WARN);
+        assert_eq!(target, "contextlib");
+        let field = |name: &str| {
+            fields
+                .iter()
+                .find(|(field, _)| field == name)
+                .map(|(_, value)| value.as_str())
+        };
+        assert!(field("manager").unwrap().ends_with("stuck_teardown"), "{fields:?}");
+        assert_eq!(field("outcome"), Some("Unfinished"));
+        assert!(field("message").unwrap().contains("was still waiting"), "{fields:?}");
+    }
+}
+
+#[cfg(all(feature = "log", not(feature = "tracing")))]
+mod through_log {
+    use std::sync::Mutex;
+
+    use log::kv::{Error, Key, Value, VisitSource};
+    use log::{Level, Log, Metadata, Record};
+
+    static RECORDS: Mutex<Vec<(Level, String, String, Vec<(String, String)>)>> =
+        Mutex::new(Vec::new());
+
+    struct Capture;
+    struct Pairs(Vec<(String, String)>);
+    impl<'kvs> VisitSource<'kvs> for Pairs {
+        fn visit_pair(&mut self, key: Key<'kvs>, value: Value<'kvs>) -> Result<(), Error> {
+            self.0.push((key.to_string(), value.to_string()));
+            Ok(())
+        }
+    }
+
+    impl Log for Capture {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn log(&self, record: &Record<'_>) {
+            let mut pairs = Pairs(Vec::new());
+            record.key_values().visit(&mut pairs).unwrap();
+            RECORDS.lock().unwrap().push((
+                record.level(),
+                record.target().to_string(),
+                record.args().to_string(),
+                pairs.0,
+            ));
+        }
+        fn flush(&self) {}
+    }
+
+    #[test]
+    fn a_teardown_report_is_a_warn_record_with_the_manager_and_outcome_as_key_values() {
+        log::set_logger(&Capture).unwrap();
+        log::set_max_level(log::LevelFilter::Trace);
+        super::cancel_a_stuck_teardown();
+        let records = RECORDS.lock().unwrap();
+        assert_eq!(records.len(), 1, "{records:?}");
+        let (level, target, message, pairs) = &records[0];
+        assert_eq!(*level, Level::Warn);
+        assert_eq!(target, "contextlib");
+        assert!(message.contains("was still waiting"), "{message}");
+        let pair = |name: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.as_str())
+        };
+        assert!(pair("manager").unwrap().ends_with("stuck_teardown"), "{pairs:?}");
+        assert_eq!(pair("outcome"), Some("Unfinished"));
+    }
+}
+
+#[cfg(not(any(feature = "tracing", feature = "log")))]
+#[test]
+#[ignore = "needs --features tracing or --features log; .ci/run runs this file with each"]
+fn teardown_reports_through_tracing_or_log() {}
