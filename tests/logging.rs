@@ -40,7 +40,8 @@ mod through_tracing {
     struct Fields(Vec<(String, String)>);
     impl Visit for Fields {
         fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-            self.0.push((field.name().to_string(), format!("{value:?}")));
+            self.0
+                .push((field.name().to_string(), format!("{value:?}")));
         }
         fn record_str(&mut self, field: &Field, value: &str) {
             self.0.push((field.name().to_string(), value.to_string()));
@@ -85,9 +86,15 @@ mod through_tracing {
                 .find(|(field, _)| field == name)
                 .map(|(_, value)| value.as_str())
         };
-        assert!(field("manager").unwrap().ends_with("stuck_teardown"), "{fields:?}");
+        assert!(
+            field("manager").unwrap().ends_with("stuck_teardown"),
+            "{fields:?}"
+        );
         assert_eq!(field("outcome"), Some("Unfinished"));
-        assert!(field("message").unwrap().contains("was still waiting"), "{fields:?}");
+        assert!(
+            field("message").unwrap().contains("was still waiting"),
+            "{fields:?}"
+        );
     }
 }
 
@@ -144,7 +151,10 @@ mod through_log {
                 .find(|(key, _)| key == name)
                 .map(|(_, value)| value.as_str())
         };
-        assert!(pair("manager").unwrap().ends_with("stuck_teardown"), "{pairs:?}");
+        assert!(
+            pair("manager").unwrap().ends_with("stuck_teardown"),
+            "{pairs:?}"
+        );
         assert_eq!(pair("outcome"), Some("Unfinished"));
     }
 }

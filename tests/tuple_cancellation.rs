@@ -36,6 +36,18 @@ struct Scenario {
     /// Which managers fail to enter.
     fails: &'static [bool],
     block_fails: bool,
+    shape: Shape,
+}
+
+/// How the managers are grouped.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// `(a, b)` or `(a, b, c)`.
+    Flat,
+    /// `((a, b), c)` or `((a, b), c, d)`: a tuple inside a tuple (adversarial pass).
+    Nested,
+    /// `(pin!((a, b)).as_mut(), c)`: a pinned tuple borrowed as an element.
+    PinnedInner,
 }
 
 const SCENARIOS: &[Scenario] = &[
@@ -43,44 +55,81 @@ const SCENARIOS: &[Scenario] = &[
         name: "second of two fails to enter",
         fails: &[false, true],
         block_fails: false,
+        shape: Shape::Flat,
     },
     Scenario {
         name: "third of three fails to enter",
         fails: &[false, false, true],
         block_fails: false,
+        shape: Shape::Flat,
     },
     Scenario {
         name: "second of three fails to enter",
         fails: &[false, true, false],
         block_fails: false,
+        shape: Shape::Flat,
     },
     Scenario {
         name: "two enter, block succeeds",
         fails: &[false, false],
         block_fails: false,
+        shape: Shape::Flat,
     },
     Scenario {
         name: "three enter, block fails",
         fails: &[false, false, false],
         block_fails: true,
+        shape: Shape::Flat,
+    },
+    Scenario {
+        name: "nested, block succeeds",
+        fails: &[false, false, false],
+        block_fails: false,
+        shape: Shape::Nested,
+    },
+    Scenario {
+        name: "nested, block fails",
+        fails: &[false, false, false],
+        block_fails: true,
+        shape: Shape::Nested,
+    },
+    Scenario {
+        name: "nested, last fails to enter",
+        fails: &[false, false, false, true],
+        block_fails: false,
+        shape: Shape::Nested,
+    },
+    Scenario {
+        name: "pinned inner tuple, block succeeds",
+        fails: &[false, false, false],
+        block_fails: false,
+        shape: Shape::PinnedInner,
     },
 ];
 
+const NAMES: [&str; 4] = ["a", "b", "c", "d"];
+
 async fn run(scenario: &Scenario, probe: &Probe, log: &Log) -> Result<(), Failure> {
-    let step = |index: usize| {
-        let name = ["a", "b", "c"][index];
-        probe.observe(slow_step(log.clone(), name, scenario.fails[index]))
-    };
+    let step =
+        |index: usize| probe.observe(slow_step(log.clone(), NAMES[index], scenario.fails[index]));
     let block_fails = scenario.block_fails;
-    match scenario.fails.len() {
-        2 => async_with!((step(0), step(1)) => |_| {
-            yield_now().await;
-            if block_fails { Err(Failure("block")) } else { Ok(()) }
-        }),
-        3 => async_with!((step(0), step(1), step(2)) => |_| {
-            yield_now().await;
-            if block_fails { Err(Failure("block")) } else { Ok(()) }
-        }),
+    macro_rules! with {
+        ($managers:expr) => {
+            async_with!($managers => |_| {
+                yield_now().await;
+                if block_fails { Err(Failure("block")) } else { Ok(()) }
+            })
+        };
+    }
+    match (scenario.shape, scenario.fails.len()) {
+        (Shape::Flat, 2) => with!((step(0), step(1))),
+        (Shape::Flat, 3) => with!((step(0), step(1), step(2))),
+        (Shape::Nested, 3) => with!(((step(0), step(1)), step(2))),
+        (Shape::Nested, 4) => with!(((step(0), step(1)), step(2), step(3))),
+        (Shape::PinnedInner, 3) => {
+            let mut inner = std::pin::pin!((step(0), step(1)));
+            with!((inner.as_mut(), step(2)))
+        }
         _ => unreachable!(),
     }
 }
@@ -107,7 +156,7 @@ fn every_entered_manager_of_a_tuple_is_torn_down_to_the_end_wherever_it_is_dropp
                     let failed = scenario.fails.iter().position(|&fails| fails);
                     match failed {
                         Some(index) => {
-                            assert_eq!(output, Err(Failure(["a", "b", "c"][index])));
+                            assert_eq!(output, Err(Failure(NAMES[index])));
                             assert!(began.iter().all(|seen| *seen == Observed::Err));
                         }
                         None if scenario.block_fails => assert_eq!(output, Err(Failure("block"))),
@@ -163,4 +212,69 @@ fn teardown_reports() -> &'static std::sync::Mutex<Vec<String>> {
     static REPORTS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     contextlib::set_teardown_hook(|report| REPORTS.lock().unwrap().push(report.to_string()));
     &REPORTS
+}
+
+/// A panic payload whose own `Drop` panics.
+struct Bomb;
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        panic!("the payload's drop panicked");
+    }
+}
+
+/// Adversarial pass: a cancelled teardown that panics with a payload whose `Drop` panics too
+/// used to unwind out of the tuple's cancel, skipping the managers left of it.
+#[test]
+fn a_panic_payload_that_panics_when_dropped_does_not_skip_a_teardown() {
+    #[async_context_manager]
+    async fn cancelled(log: Log, name: &'static str, panics: u8) -> Result<u8, Failure> {
+        r#yield!(1);
+        log.push(format!("{name} torn down"));
+        match panics {
+            1 => panic!("plain panic"),
+            2 => std::panic::panic_any(Bomb),
+            _ => Ok(()),
+        }
+    }
+    let log = Log::default();
+    {
+        let mut future = std::pin::pin!(async {
+            async_with!((cancelled(log.clone(), "a", 0), cancelled(log.clone(), "b", 2), cancelled(log.clone(), "c", 1)) => |_| {
+                std::future::pending::<()>().await;
+            })
+        });
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(future.as_mut().poll(&mut cx).is_pending());
+    }
+    assert_eq!(log.take(), ["c torn down", "b torn down", "a torn down"]);
+}
+
+/// Adversarial pass: when a later manager fails to enter, a target whose `Drop` panics used to
+/// skip the exits of the managers already entered.
+#[test]
+fn a_target_that_panics_when_dropped_does_not_skip_the_unwinding_exits() {
+    struct PanicsOnDrop;
+    impl Drop for PanicsOnDrop {
+        fn drop(&mut self) {
+            panic!("the target's drop panicked");
+        }
+    }
+    #[async_context_manager]
+    async fn lends_a_bomb(log: Log) -> Result<PanicsOnDrop, Failure> {
+        let exit = r#yield!(PanicsOnDrop);
+        log.push(format!("a torn down: {exit:?}"));
+        Ok(())
+    }
+    #[async_context_manager]
+    async fn refuses() -> Result<PanicsOnDrop, Failure> {
+        Err(Failure("refused"))?;
+        r#yield!(PanicsOnDrop);
+        Ok(())
+    }
+    let log = Log::default();
+    let result = common::block_on_catching(async {
+        async_with!((lends_a_bomb(log.clone()), refuses()) => |_| ())
+    });
+    assert_eq!(result.unwrap_err(), "the target's drop panicked");
+    assert_eq!(log.take(), ["a torn down: Cancelled"]);
 }

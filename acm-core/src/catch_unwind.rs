@@ -10,6 +10,20 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 /// A panic payload, as `std::panic::catch_unwind` returns it.
 pub type Payload = Box<dyn Any + Send + 'static>;
 
+/// Drops a panic payload that will not be resumed, without letting a payload whose own `Drop`
+/// panics unwind out of the destructor that is discarding it. (The payloads of such panics are
+/// dropped the same way; past a few levels of that, the last one is leaked.)
+pub(crate) fn discard(payload: Payload) {
+    let mut next = payload;
+    for _ in 0..3 {
+        match catch_unwind(AssertUnwindSafe(|| drop(next))) {
+            Ok(()) => return,
+            Err(payload) => next = payload,
+        }
+    }
+    core::mem::forget(next);
+}
+
 /// Polls `F`, catching panics.
 pub struct CatchUnwind<F>(F);
 

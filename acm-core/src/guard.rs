@@ -8,6 +8,7 @@ use core::task::{Context, Poll};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::AsyncContextManager;
+use crate::catch_unwind::discard;
 use crate::teardown::{TeardownOutcome, TeardownReport, poll_in_place, report};
 
 /// A pinned manager and whether it owes an exit.
@@ -93,7 +94,8 @@ impl<M: AsyncContextManager + ?Sized> Guard<'_, M> {
         let manager = self.manager.as_mut();
         let name = M::name();
         // A panicking teardown must not abort the process if this drop runs during unwinding.
-        if catch_unwind(AssertUnwindSafe(|| manager.cancel())).is_err() {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| manager.cancel())) {
+            discard(payload);
             report(TeardownReport {
                 manager: name,
                 outcome: TeardownOutcome::Panicked,
@@ -183,8 +185,13 @@ impl<F: TeardownFuture> Finishing<F> {
         // SAFETY: `Finishing` is only used pinned (it is a future), so its `future` is pinned
         // until dropped right after this. Exercised by tests/cancellation.rs under Miri.
         let future = unsafe { Pin::new_unchecked(&mut self.future) };
-        let outcome = catch_unwind(AssertUnwindSafe(|| poll_in_place(future)))
-            .unwrap_or(Some(TeardownOutcome::Panicked));
+        let outcome = match catch_unwind(AssertUnwindSafe(|| poll_in_place(future))) {
+            Ok(outcome) => outcome,
+            Err(payload) => {
+                discard(payload);
+                Some(TeardownOutcome::Panicked)
+            }
+        };
         if let Some(outcome) = outcome {
             report(TeardownReport {
                 manager: (self.teardown.manager)(),

@@ -131,9 +131,11 @@ pub trait AsyncContextManager {
     }
 
     /// Whether this manager's exit future finishes the teardown by itself even if it is
-    /// dropped early (as [`contextlib::tokio::Detached`]'s does: the exit runs elsewhere). If not (the
-    /// default), `async_with!` finishes a dropped exit in place as far as it can, and reports it
-    /// if it cannot.
+    /// dropped early — from the moment `exit` is called, even before its first poll (as
+    /// [`contextlib::tokio::Detached`]'s does: the exit runs elsewhere; and as a tuple's does:
+    /// it finishes each of its managers' exits). If not (the default), `async_with!` finishes a
+    /// dropped exit in place as far as it can, and reports it if it cannot. Claiming `true` for
+    /// an exit that does nothing until polled loses the teardown of a dropped exit.
     ///
     /// [`contextlib::tokio::Detached`]: https://docs.rs/contextlib/latest/contextlib/tokio/struct.Detached.html
     ///

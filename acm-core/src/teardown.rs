@@ -125,10 +125,14 @@ pub fn set_teardown_hook(hook: TeardownHook) -> TeardownHook {
     std::mem::replace(&mut *current, hook)
 }
 
-/// Tells the teardown hook.
+/// Tells the teardown hook. Runs in destructors, so a hook that panics is caught (and said
+/// so on standard error) rather than cutting short the teardowns still to run.
 pub fn report(report: TeardownReport) {
     let hook = *HOOK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    hook(&report);
+    if let Err(payload) = std::panic::catch_unwind(|| hook(&report)) {
+        crate::catch_unwind::discard(payload);
+        eprintln!("contextlib: the teardown hook panicked while reporting: {report}");
+    }
 }
 
 /// Polls `teardown` in place, without a runtime, until it completes or is evidently waiting;

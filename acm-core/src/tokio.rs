@@ -18,7 +18,7 @@ use core::pin::Pin;
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::catch_unwind::CatchUnwind;
+use crate::catch_unwind::{CatchUnwind, discard};
 use crate::exit::OwnedExit;
 use crate::teardown::{TeardownOutcome, TeardownReport, report};
 use crate::{AsyncContextManager, Exit};
@@ -164,13 +164,17 @@ fn detach_exit<M>(
     detach(Box::new(move || {
         Box::pin(async move {
             let mut manager = manager;
-            let Ok(exited) = CatchUnwind::new(manager.as_mut().exit(exit.exit())).await else {
-                // The waiting caller, if any, sees its channel closed and panics in turn.
-                report(TeardownReport {
-                    manager: M::name(),
-                    outcome: TeardownOutcome::Panicked,
-                });
-                return;
+            let exited = match CatchUnwind::new(manager.as_mut().exit(exit.exit())).await {
+                Ok(exited) => exited,
+                Err(payload) => {
+                    discard(payload);
+                    // The waiting caller, if any, sees its channel closed and panics in turn.
+                    report(TeardownReport {
+                        manager: M::name(),
+                        outcome: TeardownOutcome::Panicked,
+                    });
+                    return;
+                }
             };
             let unreceived = match result {
                 Some(result) => result.send(exited).err(),

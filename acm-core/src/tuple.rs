@@ -2,10 +2,12 @@
 //! `async with` statements (or Python's `async with a, b:`).
 
 use core::fmt;
+use core::future::Future;
 use core::pin::Pin;
+use core::task::{Context, Poll};
 use std::panic::resume_unwind;
 
-use crate::catch_unwind::{CatchUnwind, Payload};
+use crate::catch_unwind::{CatchUnwind, Payload, discard};
 use crate::guard::{Finishing, Teardown};
 use crate::teardown::{TeardownOutcome, TeardownReport, report};
 use crate::{AsyncContextManager, BlockError, Exit, PanicMessage};
@@ -46,9 +48,10 @@ impl<E: fmt::Display + fmt::Debug + Sync + 'static> Unwinding<E> {
         match exited {
             Ok(Ok(())) => {}
             Ok(Err(error)) => self.error = Some(error),
-            Err(payload) => {
-                self.panic.get_or_insert(payload);
-            }
+            Err(payload) => match self.panic {
+                None => self.panic = Some(payload),
+                Some(_) => discard(payload),
+            },
         }
     }
 
@@ -90,14 +93,15 @@ macro_rules! tuple_manager {
                             entered.count = $index + 1;
                         }
                         Ok(Err(error)) => {
-                            entered.count = 0;
+                            // (If a target's `Drop` panics, `entered` still cancels them all.)
                             drop(targets);
+                            entered.count = 0;
                             let exited = Self::exit_from(fields, $index, Exit::Err(BlockError::new(&error))).await;
                             return Err(exited.err().unwrap_or(error));
                         }
                         Err(payload) => {
-                            entered.count = 0;
                             drop(targets);
+                            entered.count = 0;
                             let message = PanicMessage::from_payload(&*payload);
                             let _ = Self::exit_from(fields, $index, Exit::Panic(message)).await;
                             resume_unwind(payload);
@@ -108,10 +112,15 @@ macro_rules! tuple_manager {
                 Ok(($(targets.$index.expect("entered"),)+))
             }
 
-            async fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> Result<(), E> {
+            fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> impl Future<Output = Result<(), E>> {
                 // SAFETY: structural pinning, as in `enter`; the targets are gone.
                 let fields = Fields(unsafe { self.get_unchecked_mut() } as *mut Self);
-                Self::exit_from(fields, $len, exit).await
+                ExitFuture {
+                    future: Self::exit_from(fields, $len, exit),
+                    polled: false,
+                    fields,
+                    exit,
+                }
             }
 
             fn cancel(self: Pin<&mut Self>) {
@@ -132,6 +141,7 @@ macro_rules! tuple_manager {
             $($M: AsyncContextManager<Error = E>,)+
         {
             type Error = E;
+            const LEN: usize = $len;
 
             async fn exit_from(fields: Fields<Self>, top: usize, exit: Exit<'_>) -> Result<(), E> {
                 // If this future is dropped midway, the exit in flight is finished first (it is
@@ -176,7 +186,8 @@ macro_rules! tuple_manager {
                         )+
                         _ => unreachable!(),
                     }));
-                    if exited.is_err() {
+                    if let Err(payload) = exited {
+                        discard(payload);
                         report(TeardownReport { manager: Self::name_of(index), outcome: TeardownOutcome::Panicked });
                     }
                 }
@@ -200,13 +211,45 @@ macro_rules! tuple_manager {
                         )+
                         _ => unreachable!(),
                     }));
-                    if cancelled.is_err() {
+                    if let Err(payload) = cancelled {
+                        discard(payload);
                         report(TeardownReport { manager: Self::name_of(index), outcome: TeardownOutcome::Panicked });
                     }
                 }
             }
         }
     };
+}
+
+/// A tuple's exit: the teardowns are owed from the moment `exit` is called. Dropped before its
+/// first poll, it runs every manager's exit the way a dropped exit in progress does (the
+/// `Exiting` of `exit_from`, which exists from the first poll on).
+struct ExitFuture<'e, T: ExitFrom, F> {
+    future: F,
+    polled: bool,
+    fields: Fields<T>,
+    exit: Exit<'e>,
+}
+
+impl<T: ExitFrom, F: Future> Future for ExitFuture<'_, T, F> {
+    type Output = F::Output;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `future` is structurally pinned: never moved out, dropped in place.
+        let this = unsafe { self.get_unchecked_mut() };
+        this.polled = true;
+        // SAFETY: as above. Exercised by tests/tuple_cancellation.rs under Miri.
+        unsafe { Pin::new_unchecked(&mut this.future) }.poll(cx)
+    }
+}
+
+impl<T: ExitFrom, F> Drop for ExitFuture<'_, T, F> {
+    fn drop(&mut self) {
+        if !self.polled {
+            T::finish_from(self.fields, T::LEN, self.exit);
+        }
+    }
 }
 
 /// The managers of a tuple not yet exited, and what their exits will see. If the tuple's exit
@@ -247,6 +290,8 @@ impl<T: ExitFrom> Drop for Entered<T> {
 /// Exits the first `top` fields of a tuple of managers, right to left.
 trait ExitFrom: Sized {
     type Error;
+    /// How many managers the tuple holds.
+    const LEN: usize;
     async fn exit_from(fields: Fields<Self>, top: usize, exit: Exit<'_>)
     -> Result<(), Self::Error>;
     /// Exits the first `top` fields with `exit`, right to left, without awaiting: each exit is

@@ -1,6 +1,7 @@
 //! Finds the body's single `r#yield!(value)` and rewrites it into an await on the manager's
 //! yield handle. Refuses a yield where the rewrite would be wrong or unsound: inside a closure,
-//! an `async` block, a loop, a nested item or another macro's input, or a second one.
+//! an `async` block, a loop, a match guard, a nested item or another macro's input, or a
+//! second one.
 
 use proc_macro2::{Ident, Span, TokenStream, TokenTree};
 use quote::quote_spanned;
@@ -22,6 +23,7 @@ enum Context {
     Loop,
     Item,
     ConstBlock,
+    Guard,
 }
 
 impl Context {
@@ -43,6 +45,11 @@ impl Context {
                  manager's own body"
             }
             Context::ConstBlock => "`r#yield!` cannot be used inside a `const` block",
+            Context::Guard => {
+                "`r#yield!` cannot be used in a match guard: a guard can run more than once (once \
+                 per alternative of an or-pattern), and a manager yields exactly once; bind the \
+                 yield's `Exit` before the `match`"
+            }
         }
     }
 }
@@ -181,6 +188,17 @@ impl VisitMut for YieldPoints {
             return;
         }
         visit_mut::visit_stmt_mut(self, stmt);
+    }
+
+    fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
+        for attribute in &mut arm.attrs {
+            self.visit_attribute_mut(attribute);
+        }
+        self.visit_pat_mut(&mut arm.pat);
+        if let Some((_, guard)) = &mut arm.guard {
+            self.within(Context::Guard, |this| this.visit_expr_mut(guard));
+        }
+        self.visit_expr_mut(&mut arm.body);
     }
 
     fn visit_item_mut(&mut self, item: &mut syn::Item) {
