@@ -1,7 +1,9 @@
-//! Every compile error of the attribute and of `async_with!`, with its reviewed message.
+//! Every compile error of the attribute and of `async_with!`, with its reviewed message; and
+//! programs that must compile (`tests/ui-pass`).
 #[test]
-#[cfg_attr(miri, ignore)]
+#[cfg_attr(miri, ignore = "trybuild runs rustc, which Miri cannot")]
 fn ui() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/*.rs");
+    cases.pass("tests/ui-pass/*.rs");
 }

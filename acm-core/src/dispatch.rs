@@ -65,6 +65,16 @@ impl<R, ME> ValueBlockKind for Kind<R, ME> {
     }
 }
 
+/// The `Exit` of a block that completed: `Ok`, or in a manager's body, the outcome of the outer
+/// block that the manager's yield received (see `async_with!(@yielding ..)`).
+#[inline(always)]
+pub fn outer_or_ok(outer: Option<crate::Exit<'_>>) -> crate::Exit<'_> {
+    match outer {
+        Some(exit) => exit,
+        None => crate::Exit::Ok,
+    }
+}
+
 /// How the block ended, seen by reference so that the exit can borrow it.
 pub enum Split<'a, E> {
     /// Completed normally.

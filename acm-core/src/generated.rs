@@ -27,6 +27,8 @@ pub trait Body {
     unsafe fn start(self, slot: SlotRef) -> Self::Fut;
     /// The generated fn's path, for panic messages.
     fn name() -> &'static str;
+    /// Whether the coroutine's value is an error (a teardown that failed).
+    fn failed(output: &<Self::Fut as Future>::Output) -> bool;
 }
 
 /// A body closure, typed by the target family its yield handle accepts. Inert: only
@@ -54,7 +56,7 @@ where
 impl<Fam, C, Fut> Body for Start<Fam, C>
 where
     C: FnOnce(Yielder<Fam>) -> Fut,
-    Fut: Future,
+    Fut: Future<Output: BodyOutput>,
 {
     type Fut = Fut;
 
@@ -65,6 +67,10 @@ where
     fn name() -> &'static str {
         let closure = core::any::type_name::<C>();
         closure.strip_suffix("::{{closure}}").unwrap_or(closure)
+    }
+
+    fn failed(output: &Fut::Output) -> bool {
+        output.is_err()
     }
 }
 
@@ -128,7 +134,7 @@ unsafe impl<Fam, B: Body + Send> Send for Generated<Fam, B> where B::Fut: Send {
 pub unsafe fn generated<Fam, C, Fut>(body: Start<Fam, C>) -> Generated<Fam, Start<Fam, C>>
 where
     C: FnOnce(Yielder<Fam>) -> Fut,
-    Fut: Future,
+    Fut: Future<Output: BodyOutput>,
 {
     Generated {
         stage: UnsafeCell::new(Stage {
@@ -283,6 +289,10 @@ fn misuse(name: fn() -> &'static str, phase: usize, verb: &str) -> ! {
 
 impl<Fam, B: Body> Drop for Generated<Fam, B> {
     fn drop(&mut self) {
+        // SAFETY: reading the phase touches nothing else.
+        if unsafe { Slot::handle(&self.slot).phase() } == phase::ENTERED {
+            self.cancel_on_drop();
+        }
         // SAFETY: the manager is pinned (it is only used as `Pin<&mut Self>`), so its parts
         // are dropped in place; the phase says which part of the union is live.
         unsafe {
@@ -332,6 +342,59 @@ where
 
     fn name() -> &'static str {
         B::name()
+    }
+}
+
+impl<Fam, B: Body> Generated<Fam, B> {
+    /// Dropped while entered, its exit never called (a caller driving `enter`/`exit` by hand):
+    /// the teardown runs with `Exit::Cancelled`, in place, as `async_with!`'s guard would run
+    /// it, and what cannot finish is reported. Never silently skipped
+    /// (tests/composition.rs::a_generated_manager_dropped_while_entered_runs_its_teardown_with_cancelled).
+    #[cold]
+    #[inline(never)]
+    fn cancel_on_drop(&mut self) {
+        use crate::teardown::{POLLS_IN_PLACE, TeardownOutcome, TeardownReport, report};
+        let raw: *mut Self = self;
+        let exit = Exit::Cancelled;
+        let mut cx = Context::from_waker(core::task::Waker::noop());
+        // SAFETY: an entered manager was entered through `Pin<&mut Self>`, so it is pinned and
+        // stays where it is until this drop ends; `exit` outlives every poll below, and the
+        // coroutine is ended (or left to the caller's match, which drops it) before it goes.
+        let teardown = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| unsafe {
+            let slot = slot!(raw);
+            exit_begins(slot, Some(&exit), B::name);
+            for _ in 0..POLLS_IN_PLACE {
+                match running!(raw).poll(&mut cx) {
+                    Poll::Ready(output) => {
+                        Generated::finish_body(raw, slot);
+                        return B::failed(&output).then_some(TeardownOutcome::Failed);
+                    }
+                    Poll::Pending => slot.set_phase(phase::EXITING),
+                }
+            }
+            Generated::finish_body(raw, slot); // still waiting: dropped in place, reported
+            Some(TeardownOutcome::Unfinished)
+        }));
+        let outcome = match teardown {
+            Ok(outcome) => outcome,
+            Err(payload) => {
+                crate::catch_unwind::discard(payload);
+                // SAFETY: as above; a coroutine that panicked mid-teardown is dropped here.
+                unsafe {
+                    let slot = slot!(raw);
+                    if matches!(slot.phase(), phase::TAKEN | phase::EXITING) {
+                        Generated::finish_body(raw, slot);
+                    }
+                }
+                Some(TeardownOutcome::Panicked)
+            }
+        };
+        if let Some(outcome) = outcome {
+            report(TeardownReport {
+                manager: B::name(),
+                outcome,
+            });
+        }
     }
 }
 

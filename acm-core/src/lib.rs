@@ -33,7 +33,7 @@ pub mod __private {
     pub use crate::dispatch::{
         FallibleBlock, FallibleBlockKind, FromManagerError, InfallibleManager,
         InfallibleManagerKind, Kind, Split, ValueBlock, ValueBlockKind, View, ViewDebug,
-        ViewFormatted, ViewOpaque, ViewShared, ViewStorage,
+        ViewFormatted, ViewOpaque, ViewShared, ViewStorage, outer_or_ok,
     };
     pub use crate::family::Family;
     pub use crate::generated::{Body, EnterFuture, ExitFuture, Generated, Start, body, generated};

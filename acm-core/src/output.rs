@@ -12,6 +12,8 @@ pub trait BodyOutput {
     type Error;
     /// The body's value as the result of the exit.
     fn into_result(self) -> Result<(), Self::Error>;
+    /// Whether the body's value is an error.
+    fn is_err(&self) -> bool;
 }
 
 impl BodyOutput for () {
@@ -19,11 +21,17 @@ impl BodyOutput for () {
     fn into_result(self) -> Result<(), Infallible> {
         Ok(())
     }
+    fn is_err(&self) -> bool {
+        false
+    }
 }
 
 impl<E> BodyOutput for Result<(), E> {
     type Error = E;
     fn into_result(self) -> Result<(), E> {
         self
+    }
+    fn is_err(&self) -> bool {
+        Result::is_err(self)
     }
 }

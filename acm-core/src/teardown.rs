@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 /// How often a teardown is polled in place before it is judged to be waiting on I/O. A
 /// teardown that only yields (such as `tokio::task::yield_now`) finishes well within this.
-const POLLS_IN_PLACE: usize = 64;
+pub(crate) const POLLS_IN_PLACE: usize = 64;
 
 /// What became of a teardown that had to be finished in place (see the crate's
 /// "Cancellation" documentation), as told to the [teardown hook](set_teardown_hook).

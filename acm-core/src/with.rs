@@ -63,6 +63,18 @@
 #[macro_export]
 macro_rules! async_with {
     ($manager:expr => |$target:pat_param| $body:expr $(,)?) => {
+        $crate::async_with!(@with [::core::option::Option::None] $manager => |$target| $body)
+    };
+    // What `#[async_context_manager]` writes for an `async_with!` whose block holds the manager's
+    // yield: `$outer` is the local the yield stores the outer block's `Exit` in. A block that
+    // completes after the yield shows the manager that outcome, as Python's exception propagates
+    // out of a `yield` through each `async with`; a block that fails shows its own failure.
+    (@yielding $outer:ident; $manager:expr => |$target:pat_param| $body:expr $(,)?) => {
+        $crate::async_with!(@with [$outer] $manager => |$target| $body)
+    };
+    // The attribute's check that the `async_with!` a user wrote around the yield is this one.
+    (@contextlib_async_with) => {};
+    (@with [$outer:expr] $manager:expr => |$target:pat_param| $body:expr) => {
         // A `match` keeps the temporaries of the manager expression alive for the whole block.
         match $manager {
             __acm_manager => {
@@ -105,7 +117,7 @@ macro_rules! async_with {
                     ::core::result::Result::Ok(__acm_outcome) => {
                         let __acm_view;
                         let __acm_exit = match __acm_kind.split(&__acm_outcome) {
-                            $crate::__private::Split::Ok => $crate::Exit::Ok,
+                            $crate::__private::Split::Ok => $crate::__private::outer_or_ok($outer),
                             $crate::__private::Split::Err(__acm_error) => {
                                 __acm_view =
                                     (&&&&$crate::__private::View(__acm_error)).__acm_view();

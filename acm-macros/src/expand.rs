@@ -19,8 +19,9 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
 
     let mut body = *function.block;
     complete_tail_yield(&mut body, shape.fallible);
-    let found = YieldPoints::new(yielder.clone()).rewrite(&mut body)?;
-    if found == 0 {
+    let outer_exit = format_ident!("__acm_outer_exit", span = Span::mixed_site());
+    let found = YieldPoints::new(yielder.clone(), outer_exit.clone()).rewrite(&mut body)?;
+    if found.yields == 0 {
         return Err(Error::new_spanned(
             &function.sig.ident,
             format!(
@@ -33,6 +34,13 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
     let bindings = args::rebind(&mut function.sig.inputs);
     let captures = captures(name_argument_lifetimes(&mut function.sig, &mut fresh));
     let statements = &body.stmts;
+    // Where the yield stores the outer block's `Exit` for the `async_with!`s around it.
+    let outer_exit_declaration = found.in_async_with.then(|| {
+        quote! {
+            let mut #outer_exit: ::core::option::Option<::contextlib::Exit<'_>> =
+                ::core::option::Option::None;
+        }
+    });
 
     let family_lifetime = fresh.lifetime("family", Span::call_site());
     let unelidable = fresh.lifetime("unelidable", Span::call_site());
@@ -66,6 +74,7 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
                 move |mut #yielder: ::contextlib::__private::Yielder<#family>| {
                     async move {
                         #(#bindings)*
+                        #outer_exit_declaration
                         #(#statements)*
                     }
                 },

@@ -2,6 +2,7 @@
 //! documents it.
 
 mod args;
+mod async_with;
 mod expand;
 mod fresh;
 mod lifetimes;

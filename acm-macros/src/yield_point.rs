@@ -1,7 +1,7 @@
 //! Finds the body's single `r#yield!(value)` and rewrites it into an await on the manager's
 //! yield handle. Refuses a yield where the rewrite would be wrong or unsound: inside a closure,
-//! an `async` block, a loop, a match guard, a nested item or another macro's input, or a
-//! second one.
+//! an `async` block, a loop, a match guard, a nested item or another macro's input (except the
+//! block of an `async_with!`, which the attribute expands itself), or a second one.
 
 use proc_macro2::{Ident, Span, TokenStream, TokenTree};
 use quote::quote_spanned;
@@ -9,11 +9,25 @@ use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Block, Error, Expr, Macro, Stmt};
 
+use crate::async_with::{AsyncWith, is_async_with_path};
+
 pub struct YieldPoints {
     pub found: usize,
     errors: Vec<Error>,
     context: Vec<Context>,
     yielder: Ident,
+    /// The local the yield stores the outer block's `Exit` in, for the `async_with!`s around it.
+    outer_exit: Ident,
+    /// How many `async_with!` blocks enclose the place being visited.
+    async_with_depth: usize,
+    /// Whether the yield stands in an `async_with!` block (so `outer_exit` must be declared).
+    pub yields_in_async_with: bool,
+}
+
+/// What the rewrite found: how many yields, and whether one stands in an `async_with!` block.
+pub struct Found {
+    pub yields: usize,
+    pub in_async_with: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -24,6 +38,7 @@ enum Context {
     Item,
     ConstBlock,
     Guard,
+    AsyncWithManager,
 }
 
 impl Context {
@@ -45,6 +60,10 @@ impl Context {
                  manager's own body"
             }
             Context::ConstBlock => "`r#yield!` cannot be used inside a `const` block",
+            Context::AsyncWithManager => {
+                "`r#yield!` cannot be used in the manager expression of an `async_with!`: it may \
+                 stand in its block, which runs once the manager has entered"
+            }
             Context::Guard => {
                 "`r#yield!` cannot be used in a match guard: a guard can run more than once (once \
                  per alternative of an or-pattern), and a manager yields exactly once; bind the \
@@ -55,21 +74,27 @@ impl Context {
 }
 
 impl YieldPoints {
-    pub fn new(yielder: Ident) -> Self {
+    pub fn new(yielder: Ident, outer_exit: Ident) -> Self {
         YieldPoints {
             found: 0,
             errors: Vec::new(),
             context: Vec::new(),
             yielder,
+            outer_exit,
+            async_with_depth: 0,
+            yields_in_async_with: false,
         }
     }
 
     /// Rewrites the yield in `block`; every misplaced yield becomes one combined error.
-    pub fn rewrite(mut self, block: &mut Block) -> syn::Result<usize> {
+    pub fn rewrite(mut self, block: &mut Block) -> syn::Result<Found> {
         self.visit_block_mut(block);
         let mut errors = self.errors.into_iter();
         match errors.next() {
-            None => Ok(self.found),
+            None => Ok(Found {
+                yields: self.found,
+                in_async_with: self.yields_in_async_with,
+            }),
             Some(mut first) => {
                 errors.for_each(|error| first.combine(error));
                 Err(first)
@@ -83,12 +108,62 @@ impl YieldPoints {
         self.context.pop();
     }
 
-    /// The replacement for the yield macro `mac`, or `None` if it is not one.
-    fn yield_point(&mut self, mac: &Macro) -> Option<Expr> {
-        if !is_yield_path(&mac.path) {
-            self.refuse_hidden_yields(mac);
-            return None;
+    /// The replacement for the macro `mac`, or `None` if it is left alone: a yield, or an
+    /// `async_with!` whose block holds one. A yield in any other macro is refused.
+    fn rewrite_macro(&mut self, mac: &Macro) -> Option<Expr> {
+        if is_yield_path(&mac.path) {
+            return Some(self.yield_point(mac));
         }
+        if is_async_with_path(&mac.path) && find_yield_token(mac.tokens.clone()).is_some() {
+            return Some(self.async_with_around_yield(mac));
+        }
+        self.refuse_hidden_yields(mac);
+        None
+    }
+
+    /// `async_with!(manager => |pattern| block)` with the yield in `block`, expanded through
+    /// contextlib's own `async_with!`. A macro of that name in scope is not used for the block:
+    /// its expansion could put the yield where something else polls it. It is only checked to
+    /// be contextlib's (a user macro of that name is refused: ui/user_async_with_around_yield).
+    fn async_with_around_yield(&mut self, mac: &Macro) -> Expr {
+        let span = mac.path.span();
+        let AsyncWith {
+            mut manager,
+            mut pattern,
+            mut block,
+        } = match mac.parse_body::<AsyncWith>() {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                self.errors.push(Error::new(
+                    error.span(),
+                    format!(
+                        "{error}: an `async_with!` around the yield is read as \
+                         `async_with!(MANAGER => |PATTERN| BLOCK)`"
+                    ),
+                ));
+                return syn::parse_quote_spanned!(span=> ());
+            }
+        };
+        self.within(Context::AsyncWithManager, |this| {
+            this.visit_expr_mut(&mut manager)
+        });
+        self.visit_pat_mut(&mut pattern);
+        self.async_with_depth += 1;
+        self.visit_expr_mut(&mut block);
+        self.async_with_depth -= 1;
+        let outer_exit = &self.outer_exit;
+        // The macro the user named is asked, not used: contextlib's `async_with!` expands this
+        // to nothing, any other macro of that name refuses it (or says what it likes).
+        let path = &mac.path;
+        let ours = quote_spanned!(span=> @contextlib_async_with);
+        syn::parse_quote_spanned!(span=> {
+            #path!(#ours);
+            ::contextlib::async_with!(@yielding #outer_exit; #manager => |#pattern| #block)
+        })
+    }
+
+    /// The replacement for the yield macro `mac`.
+    fn yield_point(&mut self, mac: &Macro) -> Expr {
         let span = mac.path.span();
         if let Some(context) = self.context.last() {
             self.errors.push(Error::new(span, context.refusal()));
@@ -115,12 +190,22 @@ impl YieldPoints {
         self.visit_expr_mut(&mut value);
         let yielder = &self.yielder;
         let exit = Ident::new("__acm_exit", Span::mixed_site());
+        if self.async_with_depth > 0 {
+            // The `async_with!`s around it show their managers this outcome.
+            self.yields_in_async_with = true;
+            let outer_exit = &self.outer_exit;
+            return syn::parse_quote_spanned!(span=> {
+                let #exit = #yielder.yield_(#value).await;
+                #outer_exit = ::core::option::Option::Some(#exit);
+                #exit
+            });
+        }
         // A block, so that the yield point (which holds the lent borrow) is dropped as soon as
         // it resolves: `match r#yield!(&mut tx) { .. => tx.commit().await }` must compile.
-        Some(syn::parse_quote_spanned!(span=> {
+        syn::parse_quote_spanned!(span=> {
             let #exit = #yielder.yield_(#value).await;
             #exit
-        }))
+        })
     }
 
     /// A yield inside another macro's tokens cannot be rewritten soundly (the macro may put it
@@ -148,7 +233,7 @@ impl VisitMut for YieldPoints {
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
         match expr {
             Expr::Macro(found) => {
-                if let Some(replacement) = self.yield_point(&found.mac) {
+                if let Some(replacement) = self.rewrite_macro(&found.mac) {
                     *expr = replacement;
                 }
             }
@@ -182,7 +267,7 @@ impl VisitMut for YieldPoints {
 
     fn visit_stmt_mut(&mut self, stmt: &mut Stmt) {
         if let Stmt::Macro(found) = stmt {
-            if let Some(replacement) = self.yield_point(&found.mac) {
+            if let Some(replacement) = self.rewrite_macro(&found.mac) {
                 *stmt = Stmt::Expr(replacement, found.semi_token);
             }
             return;
