@@ -124,6 +124,17 @@ pub struct Teardown {
 }
 
 impl Teardown {
+    /// About a manager named by `manager`, whose dropped exit must be finished in place or not.
+    #[inline]
+    pub(crate) fn new(manager: fn() -> &'static str, in_place: bool) -> Self {
+        Teardown { manager, in_place }
+    }
+
+    /// The manager's name.
+    pub(crate) fn manager_name(&self) -> fn() -> &'static str {
+        self.manager
+    }
+
     /// About a manager of type `M`.
     #[inline]
     pub(crate) fn of<M: AsyncContextManager + ?Sized>() -> Self {

@@ -13,6 +13,8 @@ mod guard;
 mod manager;
 mod output;
 mod slot;
+mod stack;
+mod stackable;
 mod teardown;
 pub mod testing;
 #[cfg(feature = "tokio")]
@@ -24,6 +26,8 @@ mod yield_point;
 pub use exit::{BlockError, Exit, PanicMessage};
 pub use generated::Generated;
 pub use manager::AsyncContextManager;
+pub use stack::{BoxError, CleanupResult, ExitStack, StackEnter};
+pub use stackable::{BoxExit, Stackable};
 pub use teardown::{TeardownHook, TeardownOutcome, TeardownReport, set_teardown_hook};
 
 /// Not public API: what `async_with!` and `#[async_context_manager]` expand to.

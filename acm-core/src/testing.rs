@@ -345,6 +345,39 @@ impl<M: AsyncContextManager> AsyncContextManager for Watched<'_, M> {
     }
 }
 
+impl<M: crate::Stackable> crate::Stackable for Watched<'_, M> {
+    type EnterFuture<'m>
+        = Pin<Box<dyn Future<Output = Result<M::Target<'m>, M::Error>> + Send + 'm>>
+    where
+        Self: 'm;
+
+    fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
+        let probe = self.probe;
+        let enter = self.manager().enter_send();
+        Box::pin(async move {
+            let entered = enter.await;
+            if entered.is_ok() {
+                probe.record(|seen| seen.entered += 1);
+            }
+            entered
+        })
+    }
+
+    fn exit_into<'x, E: From<M::Error> + Send + 'x>(
+        self: Pin<&'x mut Self>,
+        exit: Exit<'x>,
+    ) -> crate::BoxExit<'x, E> {
+        let probe = self.probe;
+        probe.record(|seen| seen.teardowns.push(Observed::of(&exit)));
+        Box::pin(WatchedExit {
+            exit: self.manager().exit_into::<E>(exit),
+            probe,
+            ended: false,
+            finishes_by_itself: M::EXIT_FINISHES_WHEN_DROPPED,
+        })
+    }
+}
+
 /// The exit future of a [`Watched`] manager: tells the probe when the teardown ended.
 struct WatchedExit<'p, F> {
     exit: F,

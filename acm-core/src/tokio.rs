@@ -151,6 +151,28 @@ where
     }
 }
 
+impl<M> crate::Stackable for Detached<M>
+where
+    M: crate::Stackable + 'static,
+    M::Error: Send,
+{
+    type EnterFuture<'m>
+        = M::EnterFuture<'m>
+    where
+        Self: 'm;
+
+    fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
+        self.manager().enter_send()
+    }
+
+    fn exit_into<'x, E: From<M::Error> + Send + 'x>(
+        self: Pin<&'x mut Self>,
+        exit: Exit<'x>,
+    ) -> crate::BoxExit<'x, E> {
+        Box::pin(crate::stackable::MapErr::<_, E>::new(self.exit(exit)))
+    }
+}
+
 /// Hands `manager`'s exit to the teardown runtime; its result goes to `result` if someone is
 /// still waiting for it, and a failure nobody receives is reported.
 fn detach_exit<M>(

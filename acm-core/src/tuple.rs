@@ -30,13 +30,20 @@ unsafe impl<T: Sync> Sync for Fields<T> {}
 
 /// What the exits seen so far left behind: the newest error wins (as in Python), a panic is
 /// remembered and resumed once every manager has exited.
-struct Unwinding<E> {
+pub(crate) struct Unwinding<E> {
     error: Option<E>,
     panic: Option<Payload>,
 }
 
 impl<E: fmt::Display + fmt::Debug + Sync + 'static> Unwinding<E> {
-    fn exit_for_next<'a>(&'a self, original: Exit<'a>) -> Exit<'a> {
+    pub(crate) fn new() -> Self {
+        Unwinding {
+            error: None,
+            panic: None,
+        }
+    }
+
+    pub(crate) fn exit_for_next<'a>(&'a self, original: Exit<'a>) -> Exit<'a> {
         match (&self.panic, &self.error) {
             (Some(payload), _) => Exit::Panic(PanicMessage::from_payload(&**payload)),
             (None, Some(error)) => Exit::Err(BlockError::new(error)),
@@ -44,7 +51,7 @@ impl<E: fmt::Display + fmt::Debug + Sync + 'static> Unwinding<E> {
         }
     }
 
-    fn record(&mut self, exited: Result<Result<(), E>, Payload>) {
+    pub(crate) fn record(&mut self, exited: Result<Result<(), E>, Payload>) {
         match exited {
             Ok(Ok(())) => {}
             Ok(Err(error)) => self.error = Some(error),
@@ -55,7 +62,7 @@ impl<E: fmt::Display + fmt::Debug + Sync + 'static> Unwinding<E> {
         }
     }
 
-    fn finish(self) -> Result<(), E> {
+    pub(crate) fn finish(self) -> Result<(), E> {
         if let Some(payload) = self.panic {
             resume_unwind(payload);
         }

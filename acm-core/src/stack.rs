@@ -1,0 +1,561 @@
+//! [`ExitStack`]: Python's `contextlib.AsyncExitStack`, for a number of managers known only at
+//! run time.
+
+use core::fmt;
+use core::future::Future;
+use core::mem::ManuallyDrop;
+use core::pin::Pin;
+use core::ptr::NonNull;
+use core::task::{Context, Poll};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
+
+use crate::catch_unwind::{CatchUnwind, discard};
+use crate::guard::{Finishing, Teardown};
+use crate::stackable::{BoxExit, Stackable};
+use crate::teardown::{TeardownOutcome, TeardownReport, finish_in_place, report};
+use crate::tuple::Unwinding;
+use crate::{AsyncContextManager, Exit};
+
+/// The catch-all error of a stack whose managers fail in different ways.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Python's `contextlib.AsyncExitStack`: enters any number of managers, chosen at run time, and
+/// exits them all, last in, first out.
+///
+/// In `async_with!`, its target is `&ExitStack`: [`enter`](Self::enter) managers and
+/// [`defer`](Self::defer) cleanups through it; each entered target borrows the stack, so none
+/// outlives it, and several are alive at once. When the block ends, every manager is exited and
+/// every cleanup run, in reverse order. Each exit sees the block's `Exit`, or the error of an
+/// exit that failed after it (Python's exception chaining). Every one runs even if another fails
+/// or panics; the last error is returned, and a panic resumes once all have run. If the block is
+/// cancelled, each manager is cancelled in reverse order through its own `cancel` (so detached
+/// managers stay detached).
+///
+/// `E` is the stack's error type (`ExitStack::<sqlx::Error>::new()`); entering `M` needs
+/// `E: From<M::Error>`, and [`BoxError`] takes any error. The stack is `Send` and `Sync`: the
+/// managers it holds are [`Stackable`].
+///
+/// ```
+/// use contextlib::{async_context_manager, async_with, BoxError, ExitStack};
+///
+/// #[async_context_manager]
+/// async fn shard(id: u32, log: &std::sync::Mutex<Vec<String>>) -> Result<u32, std::io::Error> {
+///     log.lock().unwrap().push(format!("open {id}"));
+///     r#yield!(id * 10);
+///     log.lock().unwrap().push(format!("close {id}"));
+///     Ok(())
+/// }
+///
+/// # futures_executor::block_on(async {
+/// let log = std::sync::Mutex::new(Vec::new());
+/// let total = async_with!(ExitStack::<BoxError>::new() => |stack| {
+///     let mut shards = Vec::new();
+///     for id in 1..=3 {
+///         shards.push(stack.enter(shard(id, &log)).await?); // as many as the run needs
+///     }
+///     let log = &log;
+///     stack.defer(async move { log.lock().unwrap().push("deferred".into()) });
+///     Ok::<_, BoxError>(shards.iter().sum::<u32>())
+/// });
+/// assert_eq!(total.unwrap(), 60);
+/// assert_eq!(
+///     *log.lock().unwrap(),
+///     ["open 1", "open 2", "open 3", "deferred", "close 3", "close 2", "close 1"]
+/// );
+/// # });
+/// ```
+pub struct ExitStack<'a, E> {
+    entries: Mutex<Vec<Entry<'a, E>>>,
+}
+
+enum Entry<'a, E> {
+    Manager(Held<'a, E>),
+    Cleanup(BoxExit<'a, E>),
+}
+
+/// An entered manager, boxed and type-erased. A raw pointer rather than a `Box`: the targets
+/// lent out borrow the manager, and moving a `Box` (the `Vec` growing) would assert a unique
+/// borrow over them.
+struct Held<'a, E> {
+    manager: NonNull<dyn Erased<E> + 'a>,
+}
+
+// SAFETY: `Held` owns its manager (a `Box` turned raw), which is `Send` (`Erased: Send`).
+// Exercised by tests/exit_stack.rs (a stack in a spawned task).
+unsafe impl<E> Send for Held<'_, E> {}
+
+impl<'a, E> Held<'a, E> {
+    fn pinned(&mut self) -> Pin<&mut (dyn Erased<E> + 'a)> {
+        // SAFETY: the manager is boxed and never moved; `&mut self` is the only access now (its
+        // target, which borrowed the stack, is gone: exiting takes the stack by `&mut`).
+        unsafe { Pin::new_unchecked(self.manager.as_mut()) }
+    }
+}
+
+impl<E> Drop for Held<'_, E> {
+    fn drop(&mut self) {
+        // SAFETY: made by `Box::into_raw` in `ExitStack::enter`, freed only here.
+        drop(unsafe { Box::from_raw(self.manager.as_ptr()) });
+    }
+}
+
+/// A stacked manager, its error converted into the stack's.
+trait Erased<E>: Send {
+    fn exit<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> BoxExit<'x, E>;
+    fn cancel(self: Pin<&mut Self>);
+    fn teardown(&self) -> Teardown;
+}
+
+impl<M: Stackable, E: From<M::Error> + Send + 'static> Erased<E> for M {
+    fn exit<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> BoxExit<'x, E> {
+        M::exit_into::<E>(self, exit)
+    }
+    fn cancel(self: Pin<&mut Self>) {
+        AsyncContextManager::cancel(self)
+    }
+    fn teardown(&self) -> Teardown {
+        Teardown::new(M::name, !M::EXIT_FINISHES_WHEN_DROPPED)
+    }
+}
+
+fn deferred_cleanup() -> &'static str {
+    "a cleanup deferred on an ExitStack"
+}
+
+/// What [`ExitStack::defer`] accepts from a cleanup: nothing, or a result whose error converts.
+pub trait CleanupResult<E> {
+    /// The cleanup's result in the stack's error type.
+    fn into_result(self) -> Result<(), E>;
+}
+
+impl<E> CleanupResult<E> for () {
+    fn into_result(self) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+impl<E, F: Into<E>> CleanupResult<E> for Result<(), F> {
+    fn into_result(self) -> Result<(), E> {
+        self.map_err(Into::into)
+    }
+}
+
+impl<E> Default for ExitStack<'_, E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E> fmt::Debug for ExitStack<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExitStack")
+            .field("entries", &self.len())
+            .finish()
+    }
+}
+
+impl<'a, E> ExitStack<'a, E> {
+    /// An empty stack.
+    ///
+    /// ```
+    /// let stack = contextlib::ExitStack::<contextlib::BoxError>::new();
+    /// assert!(stack.is_empty());
+    /// ```
+    pub fn new() -> Self {
+        ExitStack {
+            entries: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, Vec<Entry<'a, E>>> {
+        // Never poisoned in practice: no user code runs while it is held.
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// How many managers and cleanups the stack holds.
+    ///
+    /// ```
+    /// let stack = contextlib::ExitStack::<contextlib::BoxError>::new();
+    /// stack.defer(async {});
+    /// assert_eq!(stack.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.entries().len()
+    }
+
+    /// `true` if the stack holds nothing.
+    ///
+    /// ```
+    /// assert!(contextlib::ExitStack::<std::io::Error>::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Enters `manager` and keeps it to be exited with the stack (Python's
+    /// `enter_async_context`). Returns its target, which borrows the stack; a manager that fails
+    /// to enter (or whose enter is dropped) is not kept. One allocation per manager.
+    ///
+    /// ```
+    /// use contextlib::{async_context_manager, async_with, ExitStack};
+    ///
+    /// #[async_context_manager]
+    /// async fn numbered(n: u32) -> u32 { r#yield!(n); }
+    ///
+    /// # futures_executor::block_on(async {
+    /// let sum = async_with!(ExitStack::<std::convert::Infallible>::new() => |stack| {
+    ///     let a = stack.enter(numbered(1)).await.unwrap();
+    ///     let b = stack.enter(numbered(2)).await.unwrap(); // `a` is still alive
+    ///     a + b
+    /// });
+    /// assert_eq!(sum, Ok(3));
+    /// # });
+    /// ```
+    pub fn enter<'s, M>(&'s self, manager: M) -> StackEnter<'s, 'a, M, M::EnterFuture<'s>, E>
+    where
+        M: Stackable + 'a,
+        E: From<M::Error> + Send + 'static,
+    {
+        let manager = Box::into_raw(Box::new(manager));
+        // SAFETY: boxed, so pinned until `Held` frees it; the enter future borrows it for 's,
+        // and the box outlives 's (only `&mut self` methods exit or free it).
+        let future = M::enter_send(unsafe { Pin::new_unchecked(&mut *manager) });
+        StackEnter {
+            stack: self,
+            manager,
+            future: ManuallyDrop::new(future),
+            done: false,
+        }
+    }
+
+    /// Runs `cleanup` when the stack exits, in its place among the managers (Python's
+    /// `push_async_callback`). It may return `()` or `Result<(), F>` with `F: Into<E>`.
+    ///
+    /// ```
+    /// use contextlib::{async_with, ExitStack};
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    ///
+    /// # futures_executor::block_on(async {
+    /// let flushed = AtomicBool::new(false);
+    /// async_with!(ExitStack::<std::io::Error>::new() => |stack| {
+    ///     stack.defer(async { flushed.store(true, Ordering::SeqCst) });
+    /// }).unwrap();
+    /// assert!(flushed.load(Ordering::SeqCst));
+    /// # });
+    /// ```
+    pub fn defer<F>(&self, cleanup: F)
+    where
+        F: Future + Send + 'a,
+        F::Output: CleanupResult<E>,
+        E: 'a,
+    {
+        let cleanup: BoxExit<'a, E> = Box::pin(async move { cleanup.await.into_result() });
+        self.entries().push(Entry::Cleanup(cleanup));
+    }
+
+    /// Moves everything entered so far into a new stack, leaving this one empty (Python's
+    /// `pop_all`): a function can enter many managers and hand them over only if all entered.
+    ///
+    /// ```
+    /// use contextlib::{async_context_manager, ExitStack};
+    ///
+    /// #[async_context_manager]
+    /// async fn file(n: u32) -> u32 { r#yield!(n); }
+    ///
+    /// # futures_executor::block_on(async {
+    /// let mut stack = ExitStack::<std::convert::Infallible>::new();
+    /// stack.enter(file(1)).await.unwrap();
+    /// stack.enter(file(2)).await.unwrap();
+    /// let mut kept = stack.pop_all(); // all entered: keep them past this scope
+    /// assert!(stack.is_empty());
+    /// assert_eq!(kept.len(), 2);
+    /// kept.close().await.unwrap();
+    /// # });
+    /// ```
+    pub fn pop_all(&mut self) -> ExitStack<'a, E> {
+        let entries = core::mem::take(
+            self.entries
+                .get_mut()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        ExitStack {
+            entries: Mutex::new(entries),
+        }
+    }
+
+    fn take_entries(&mut self) -> Vec<Entry<'a, E>> {
+        core::mem::take(
+            self.entries
+                .get_mut()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        )
+    }
+}
+
+impl<'a, E> ExitStack<'a, E>
+where
+    E: fmt::Display + fmt::Debug + Send + Sync + 'static,
+{
+    /// Exits everything the stack holds, as if its block had succeeded (Python's `aclose`), for
+    /// a stack used without `async_with!`. The stack is empty afterwards and can be used again.
+    ///
+    /// ```
+    /// use contextlib::{async_context_manager, ExitStack};
+    ///
+    /// #[async_context_manager]
+    /// async fn noted(log: &std::sync::Mutex<Vec<u32>>, n: u32) -> u32 {
+    ///     r#yield!(n);
+    ///     log.lock().unwrap().push(n);
+    /// }
+    ///
+    /// # futures_executor::block_on(async {
+    /// let log = std::sync::Mutex::new(Vec::new());
+    /// let mut stack = ExitStack::<std::convert::Infallible>::new();
+    /// stack.enter(noted(&log, 1)).await.unwrap();
+    /// stack.enter(noted(&log, 2)).await.unwrap();
+    /// stack.close().await.unwrap();
+    /// assert_eq!(*log.lock().unwrap(), [2, 1]);
+    /// # });
+    /// ```
+    pub async fn close(&mut self) -> Result<(), E> {
+        unwind(self.take_entries(), Exit::Ok).await
+    }
+}
+
+/// Exits `entries`, last first. Dropped midway, it finishes the exit in flight and runs the
+/// rest in place (or hands them to their managers), like a tuple's exit.
+async fn unwind<E>(entries: Vec<Entry<'_, E>>, exit: Exit<'_>) -> Result<(), E>
+where
+    E: fmt::Display + fmt::Debug + Send + Sync + 'static,
+{
+    let mut exiting = Exiting {
+        entries,
+        exit,
+        unwinding: Unwinding::new(),
+    };
+    while let Some(mut entry) = exiting.entries.pop() {
+        let seen = exiting.unwinding.exit_for_next(exiting.exit);
+        let exited = match &mut entry {
+            Entry::Manager(held) => {
+                let teardown = held.pinned().teardown();
+                CatchUnwind::new(Finishing::new(held.pinned().exit(seen), teardown)).await
+            }
+            Entry::Cleanup(cleanup) => {
+                let teardown = Teardown::new(deferred_cleanup, true);
+                CatchUnwind::new(Finishing::new(cleanup.as_mut(), teardown)).await
+            }
+        };
+        drop(entry);
+        exiting.unwinding.record(exited);
+    }
+    core::mem::replace(&mut exiting.unwinding, Unwinding::new()).finish()
+}
+
+struct Exiting<'a, 'e, E: fmt::Display + fmt::Debug + Sync + 'static> {
+    entries: Vec<Entry<'a, E>>,
+    exit: Exit<'e>,
+    unwinding: Unwinding<E>,
+}
+
+impl<E: fmt::Display + fmt::Debug + Sync + 'static> Drop for Exiting<'_, '_, E> {
+    fn drop(&mut self) {
+        let seen = self.unwinding.exit_for_next(self.exit);
+        while let Some(mut entry) = self.entries.pop() {
+            // Runs in a destructor: a panic is reported, and the entries below still exit.
+            let finished = catch_unwind(AssertUnwindSafe(|| match &mut entry {
+                Entry::Manager(held) => {
+                    let teardown = held.pinned().teardown();
+                    drop(Finishing::new(held.pinned().exit(seen), teardown));
+                }
+                Entry::Cleanup(cleanup) => drop(Finishing::new(
+                    cleanup.as_mut(),
+                    Teardown::new(deferred_cleanup, true),
+                )),
+            }));
+            if let Err(payload) = finished {
+                discard(payload);
+                report(TeardownReport {
+                    manager: entry_name(&mut entry),
+                    outcome: TeardownOutcome::Panicked,
+                });
+            }
+            drop_reporting(entry);
+        }
+    }
+}
+
+fn entry_name<E>(entry: &mut Entry<'_, E>) -> &'static str {
+    match entry {
+        Entry::Manager(held) => (held.pinned().teardown().manager_name())(),
+        Entry::Cleanup(_) => deferred_cleanup(),
+    }
+}
+
+/// Drops an entry (its manager) in a destructor: a panicking `Drop` is reported.
+fn drop_reporting<E>(entry: Entry<'_, E>) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(|| drop(entry))) {
+        discard(payload);
+        report(TeardownReport {
+            manager: "a manager held by an ExitStack",
+            outcome: TeardownOutcome::Panicked,
+        });
+    }
+}
+
+/// Cancels `entries`, last first, each through its own `cancel` (a cleanup is polled in place).
+fn cancel_all<E>(mut entries: Vec<Entry<'_, E>>) {
+    while let Some(mut entry) = entries.pop() {
+        let cancelled = catch_unwind(AssertUnwindSafe(|| match &mut entry {
+            Entry::Manager(held) => held.pinned().cancel(),
+            Entry::Cleanup(cleanup) => finish_in_place(cleanup.as_mut(), deferred_cleanup()),
+        }));
+        if let Err(payload) = cancelled {
+            discard(payload);
+            report(TeardownReport {
+                manager: entry_name(&mut entry),
+                outcome: TeardownOutcome::Panicked,
+            });
+        }
+        drop_reporting(entry);
+    }
+}
+
+impl<E> Drop for ExitStack<'_, E> {
+    /// A stack dropped while it still holds managers (its exit never ran) cancels them, as
+    /// `async_with!`'s guard would: never a silently skipped teardown.
+    fn drop(&mut self) {
+        let entries = self.take_entries();
+        if !entries.is_empty() {
+            cancel_all(entries);
+        }
+    }
+}
+
+impl<'a, E> AsyncContextManager for ExitStack<'a, E>
+where
+    E: fmt::Display + fmt::Debug + Send + Sync + 'static,
+{
+    type Target<'s>
+        = &'s ExitStack<'a, E>
+    where
+        Self: 's;
+    type Error = E;
+
+    #[allow(refining_impl_trait)]
+    fn enter(self: Pin<&mut Self>) -> core::future::Ready<Result<&Self, E>> {
+        core::future::ready(Ok(self.into_ref().get_ref()))
+    }
+
+    fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> impl Future<Output = Result<(), E>> {
+        let stack = self.get_mut();
+        async move { unwind(stack.take_entries(), exit).await }
+    }
+
+    fn cancel(self: Pin<&mut Self>) {
+        cancel_all(self.get_mut().take_entries());
+    }
+
+    /// Dropped early, the stack's exit finishes the exit in flight and the rest; dropped
+    /// before its first poll, the entries stay in the stack, which cancels them when dropped.
+    const EXIT_FINISHES_WHEN_DROPPED: bool = true;
+
+    fn name() -> &'static str {
+        "contextlib::ExitStack"
+    }
+}
+
+impl<'a, E> Stackable for ExitStack<'a, E>
+where
+    E: fmt::Display + fmt::Debug + Send + Sync + 'static,
+{
+    type EnterFuture<'m>
+        = core::future::Ready<Result<&'m Self, E>>
+    where
+        Self: 'm;
+
+    fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
+        self.enter()
+    }
+
+    fn exit_into<'x, F: From<E> + Send + 'x>(
+        self: Pin<&'x mut Self>,
+        exit: Exit<'x>,
+    ) -> BoxExit<'x, F> {
+        let stack = self.get_mut();
+        Box::pin(async move { unwind(stack.take_entries(), exit).await.map_err(F::from) })
+    }
+}
+
+/// The future of [`ExitStack::enter`]: the manager's target, borrowing the stack. (`F` is the
+/// manager's enter future.)
+#[must_use = "futures do nothing unless polled"]
+pub struct StackEnter<'s, 'a, M, F, E> {
+    stack: &'s ExitStack<'a, E>,
+    /// Boxed; owned here until the enter succeeds, then by the stack.
+    manager: *mut M,
+    future: ManuallyDrop<F>,
+    done: bool,
+}
+
+// SAFETY: `StackEnter` owns the boxed `M` until it hands it to the stack, and holds a shared
+// borrow of the stack (`Sync`) and the manager's enter future. (No trait or lifetime bounds
+// beyond `Send`: a bound such as `M: Stackable` would have to be proved for every lifetime
+// inside a spawned task's future, which fails for managers with `'static` parts.)
+// Exercised by tests/exit_stack.rs (enters awaited in a spawned task).
+unsafe impl<M: Send, F: Send, E> Send for StackEnter<'_, '_, M, F, E> {}
+
+impl<'s, 'a, M, E> Future for StackEnter<'s, 'a, M, M::EnterFuture<'s>, E>
+where
+    M: Stackable + 'a,
+    E: From<M::Error> + Send + 'static,
+{
+    type Output = Result<M::Target<'s>, M::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: `future` is structurally pinned (never moved, dropped in place); the other
+        // fields are not pinned.
+        let this = unsafe { self.get_unchecked_mut() };
+        assert!(
+            !this.done,
+            "contextlib: `ExitStack::enter` polled after it completed"
+        );
+        // SAFETY: as above.
+        let polled = unsafe { Pin::new_unchecked(&mut *this.future) }.poll(cx);
+        let Poll::Ready(entered) = polled else {
+            return Poll::Pending;
+        };
+        this.done = true;
+        // SAFETY: the future is done and not used again.
+        unsafe { ManuallyDrop::drop(&mut this.future) };
+        match entered {
+            Ok(target) => {
+                let erased: *mut (dyn Erased<E> + 'a) = this.manager;
+                // SAFETY: from `Box::into_raw`, so not null.
+                let manager = unsafe { NonNull::new_unchecked(erased) };
+                this.stack.entries().push(Entry::Manager(Held { manager }));
+                Poll::Ready(Ok(target))
+            }
+            Err(error) => {
+                // SAFETY: the enter failed: nothing borrows the manager; it is not kept.
+                drop(unsafe { Box::from_raw(this.manager) });
+                Poll::Ready(Err(error))
+            }
+        }
+    }
+}
+
+impl<M, F, E> Drop for StackEnter<'_, '_, M, F, E> {
+    fn drop(&mut self) {
+        if !self.done {
+            // SAFETY: the enter never completed: its future goes first, then the manager it
+            // borrowed, which is not kept (an enter that is dropped leaves nothing to exit).
+            unsafe {
+                ManuallyDrop::drop(&mut self.future);
+                drop(Box::from_raw(self.manager));
+            }
+        }
+    }
+}

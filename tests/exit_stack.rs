@@ -1,0 +1,381 @@
+//! `ExitStack`: Python's `AsyncExitStack`, with the cases of CPython's `TestAsyncExitStack` /
+//! `TestBaseExitStack` that have a Rust meaning.
+mod common;
+
+use std::pin::pin;
+
+use common::{Failure, Log, block_on_catching};
+use contextlib::testing::{Probe, Run, cancel_at_every_poll, yield_now};
+use contextlib::{BoxError, Exit, ExitStack, async_context_manager, async_with};
+use futures_executor::block_on;
+
+fn describe(exit: &Exit<'_>) -> String {
+    match exit {
+        Exit::Ok => "ok".into(),
+        Exit::Err(error) => format!("err {error}"),
+        Exit::Panic(panic) => format!("panic {panic}"),
+        _ => "cancelled".into(),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Fault {
+    None,
+    Enter,
+    Exit,
+    ExitPanic,
+}
+
+#[async_context_manager]
+async fn resource(log: Log, name: &'static str, fault: Fault) -> Result<&'static str, Failure> {
+    yield_now().await;
+    if fault == Fault::Enter {
+        return Err(Failure(name));
+    }
+    log.push(format!("enter {name}"));
+    let exit = r#yield!(name);
+    yield_now().await;
+    log.push(format!("exit {name}: {}", describe(&exit)));
+    match fault {
+        Fault::Exit => Err(Failure(name)),
+        Fault::ExitPanic => panic!("{name}'s exit panicked"),
+        _ => Ok(()),
+    }
+}
+
+#[test]
+fn managers_and_cleanups_exit_last_in_first_out() {
+    let log = Log::default();
+    let result = block_on(async {
+        async_with!(ExitStack::<Failure>::new() => |stack| {
+            let a = stack.enter(resource(log.clone(), "a", Fault::None)).await?;
+            let cleanup_log = log.clone();
+            stack.defer(async move { cleanup_log.push("cleanup 1") });
+            let b = stack.enter(resource(log.clone(), "b", Fault::None)).await?;
+            let cleanup_log = log.clone();
+            stack.defer(async move {
+                yield_now().await;
+                cleanup_log.push("cleanup 2");
+                Ok::<_, Failure>(())
+            });
+            log.push(format!("block with {a} and {b}")); // both targets alive at once
+            Ok::<_, Failure>(stack.len())
+        })
+    });
+    assert_eq!(result, Ok(4));
+    assert_eq!(
+        log.take(),
+        [
+            "enter a",
+            "enter b",
+            "block with a and b",
+            "cleanup 2",
+            "exit b: ok",
+            "cleanup 1",
+            "exit a: ok"
+        ]
+    );
+}
+
+#[test]
+fn each_exit_sees_the_error_of_the_exit_after_it_and_the_last_error_wins() {
+    let log = Log::default();
+    let result: Result<(), Failure> = block_on(async {
+        async_with!(ExitStack::<Failure>::new() => |stack| {
+            stack.enter(resource(log.clone(), "a", Fault::Exit)).await?;
+            stack.enter(resource(log.clone(), "b", Fault::None)).await?;
+            stack.enter(resource(log.clone(), "c", Fault::Exit)).await?;
+            Err(Failure("block"))
+        })
+    });
+    assert_eq!(result, Err(Failure("a")));
+    assert_eq!(
+        log.take(),
+        [
+            "enter a",
+            "enter b",
+            "enter c",
+            "exit c: err failure: block",
+            "exit b: err failure: c",
+            "exit a: err failure: c"
+        ]
+    );
+}
+
+#[test]
+fn a_panicking_exit_does_not_stop_the_others_and_resumes_after_them() {
+    let log = Log::default();
+    let result = block_on_catching(async {
+        async_with!(ExitStack::<Failure>::new() => |stack| {
+            stack.enter(resource(log.clone(), "a", Fault::None)).await?;
+            stack.enter(resource(log.clone(), "b", Fault::ExitPanic)).await?;
+            Ok::<_, Failure>(())
+        })
+    });
+    assert_eq!(result.unwrap_err(), "b's exit panicked");
+    assert_eq!(
+        log.take(),
+        [
+            "enter a",
+            "enter b",
+            "exit b: ok",
+            "exit a: panic b's exit panicked"
+        ]
+    );
+}
+
+#[test]
+fn a_failed_enter_leaves_nothing_to_exit_and_the_others_see_its_error() {
+    let log = Log::default();
+    let result: Result<(), Failure> = block_on(async {
+        async_with!(ExitStack::<Failure>::new() => |stack| {
+            stack.enter(resource(log.clone(), "a", Fault::None)).await?;
+            let failed = stack.enter(resource(log.clone(), "b", Fault::Enter)).await;
+            assert_eq!(stack.len(), 1);
+            failed?;
+            Ok(())
+        })
+    });
+    assert_eq!(result, Err(Failure("b")));
+    assert_eq!(log.take(), ["enter a", "exit a: err failure: b"]);
+}
+
+#[test]
+fn an_empty_stack_exits_cleanly() {
+    let result =
+        block_on(async { async_with!(ExitStack::<Failure>::new() => |stack| stack.len()) });
+    assert_eq!(result, Ok(0));
+}
+
+#[test]
+fn close_exits_everything_and_the_stack_can_be_used_again() {
+    let log = Log::default();
+    block_on(async {
+        let mut stack = ExitStack::<Failure>::new();
+        stack
+            .enter(resource(log.clone(), "a", Fault::None))
+            .await
+            .unwrap();
+        stack
+            .enter(resource(log.clone(), "b", Fault::None))
+            .await
+            .unwrap();
+        stack.close().await.unwrap();
+        assert!(stack.is_empty());
+        stack
+            .enter(resource(log.clone(), "c", Fault::None))
+            .await
+            .unwrap();
+        stack.close().await.unwrap();
+    });
+    assert_eq!(
+        log.take(),
+        [
+            "enter a",
+            "enter b",
+            "exit b: ok",
+            "exit a: ok",
+            "enter c",
+            "exit c: ok"
+        ]
+    );
+}
+
+/// Python's `pop_all`: enter many, hand them over only if all entered.
+async fn open_all(
+    log: &Log,
+    names: &[&'static str],
+    fails: &str,
+) -> Result<ExitStack<'static, Failure>, Failure> {
+    let mut stack = ExitStack::new();
+    for name in names {
+        let fault = if *name == fails {
+            Fault::Enter
+        } else {
+            Fault::None
+        };
+        stack.enter(resource(log.clone(), name, fault)).await?;
+    }
+    Ok(stack.pop_all())
+}
+
+#[test]
+fn pop_all_hands_over_only_when_every_enter_succeeded() {
+    let log = Log::default();
+    block_on(async {
+        let mut kept = open_all(&log, &["a", "b"], "").await.unwrap();
+        assert_eq!(kept.len(), 2);
+        assert_eq!(log.take(), ["enter a", "enter b"]); // nothing exited yet
+        kept.close().await.unwrap();
+        assert_eq!(log.take(), ["exit b: ok", "exit a: ok"]);
+
+        let failed = open_all(&log, &["c", "d", "e"], "e").await;
+        assert_eq!(failed.unwrap_err(), Failure("e"));
+        // The stack that was not handed over cancelled what it held when it was dropped.
+        assert_eq!(
+            log.take(),
+            [
+                "enter c",
+                "enter d",
+                "exit d: cancelled",
+                "exit c: cancelled"
+            ]
+        );
+    });
+}
+
+#[async_context_manager]
+async fn counted(exits: &std::sync::atomic::AtomicUsize) -> u8 {
+    r#yield!(1);
+    exits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// CPython's `test_excessive_nesting`: exiting does not recurse.
+#[test]
+fn ten_thousand_managers_and_cleanups_exit_without_recursion() {
+    let count = if cfg!(miri) { 200 } else { 10_000 };
+    let exits = std::sync::atomic::AtomicUsize::new(0);
+    let result = block_on(async {
+        async_with!(ExitStack::<std::convert::Infallible>::new() => |stack| {
+            for _ in 0..count {
+                stack.enter(counted(&exits)).await.unwrap();
+                let exits = &exits;
+                stack.defer(async move { exits.fetch_add(1, std::sync::atomic::Ordering::Relaxed); });
+            }
+            stack.len()
+        })
+    });
+    assert_eq!(result, Ok(2 * count));
+    assert_eq!(exits.load(std::sync::atomic::Ordering::Relaxed), 2 * count);
+}
+
+#[test]
+fn a_stack_is_torn_down_wherever_it_is_dropped() {
+    let probe = Probe::default();
+    let log = Log::default();
+    cancel_at_every_poll(
+        || async {
+            async_with!(ExitStack::<Failure>::new() => |stack| {
+                for name in ["a", "b", "c"] {
+                    stack.enter(probe.observe(resource(log.clone(), name, Fault::None))).await?;
+                }
+                let cleanup_log = log.clone();
+                stack.defer(async move {
+                    yield_now().await;
+                    cleanup_log.push("cleanup");
+                });
+                yield_now().await;
+                Ok::<_, Failure>(())
+            })
+        },
+        |run| {
+            probe.assert_torn_down_once(&run);
+            let seen = log.take();
+            let entered = seen.iter().filter(|e| e.starts_with("enter")).count();
+            let exited = seen.iter().filter(|e| e.starts_with("exit")).count();
+            assert_eq!(entered, exited, "{seen:?}");
+            if let Run::Completed { output, .. } = run {
+                assert_eq!(output, Ok(()));
+                assert_eq!(seen.last().map(String::as_str), Some("exit a: ok"));
+            }
+        },
+    );
+}
+
+#[test]
+fn a_stack_dropped_while_it_holds_managers_cancels_them() {
+    let log = Log::default();
+    {
+        let stack = ExitStack::<Failure>::new();
+        block_on(stack.enter(resource(log.clone(), "a", Fault::None))).unwrap();
+        block_on(stack.enter(resource(log.clone(), "b", Fault::None))).unwrap();
+    }
+    assert_eq!(
+        log.take(),
+        [
+            "enter a",
+            "enter b",
+            "exit b: cancelled",
+            "exit a: cancelled"
+        ]
+    );
+}
+
+#[test]
+fn a_dropped_enter_leaves_nothing_to_exit() {
+    let log = Log::default();
+    let stack = ExitStack::<Failure>::new();
+    {
+        let mut enter = pin!(stack.enter(resource(log.clone(), "a", Fault::None)));
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(enter.as_mut().poll(&mut cx).is_pending()); // suspended in its setup
+    }
+    assert!(stack.is_empty());
+    drop(stack);
+    assert!(log.take().is_empty());
+}
+
+/// "Open every shard, yield them all": a manager yields from inside a stack's block.
+#[async_context_manager]
+async fn shards(log: Log, names: &'static [&'static str]) -> Result<Vec<&'static str>, BoxError> {
+    async_with!(ExitStack::<BoxError>::new() => |stack| {
+        let mut open = Vec::new();
+        for name in names {
+            open.push(stack.enter(resource(log.clone(), name, Fault::None)).await?);
+        }
+        let exit = r#yield!(open);
+        log.push(format!("shards saw {}", describe(&exit)));
+        Ok::<_, BoxError>(())
+    })
+}
+
+#[test]
+fn a_manager_can_yield_from_inside_a_stack() {
+    let log = Log::default();
+    let result: Result<usize, BoxError> = block_on(async {
+        async_with!(shards(log.clone(), &["s1", "s2"]) => |open| {
+            log.push(format!("block on {open:?}"));
+            Err::<usize, BoxError>("query failed".into())
+        })
+    });
+    assert_eq!(result.unwrap_err().to_string(), "query failed");
+    assert_eq!(
+        log.take(),
+        [
+            "enter s1",
+            "enter s2",
+            "block on [\"s1\", \"s2\"]",
+            "shards saw err query failed",
+            "exit s2: err query failed",
+            "exit s1: err query failed"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    miri,
+    ignore = "a multi-thread tokio runtime; the same logic runs above under Miri"
+)]
+async fn a_stack_of_generated_and_detached_managers_runs_in_a_spawned_task() {
+    let log = Log::default();
+    let task = tokio::spawn({
+        let log = log.clone();
+        async move {
+            async_with!(ExitStack::<Failure>::new() => |stack| {
+                let a = stack.enter(resource(log.clone(), "a", Fault::None)).await?;
+                tokio::task::yield_now().await;
+                let b = stack
+                    .enter(contextlib::tokio::detach_on_cancel(resource(log.clone(), "b", Fault::None)))
+                    .await?;
+                tokio::task::yield_now().await;
+                Ok::<_, Failure>(format!("{a}{b}"))
+            })
+        }
+    });
+    assert_eq!(task.await.unwrap(), Ok("ab".to_string()));
+    assert_eq!(
+        log.take(),
+        ["enter a", "enter b", "exit b: ok", "exit a: ok"]
+    );
+}
