@@ -5,9 +5,10 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use contextlib::{Exit, async_context_manager};
+use contextlib::{Exit, async_context_manager, async_with};
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Any, AnyPool, ConnectOptions, Transaction};
+use sqlx::{Any, AnyPool, ConnectOptions};
 
 /// What the transaction manager did, in order: `"begin"`, `"commit"`, `"rollback (...)"`.
 #[derive(Debug, Default)]
@@ -31,21 +32,42 @@ impl Journal {
     }
 }
 
-/// Begins a transaction on `pool` and lends the block `&mut` to it.
+/// Acquires a connection from `pool` and lends it to the block; gives it back at exit.
+///
+/// - **Yields** `&mut PoolConnection<Any>`.
+/// - **Exit**: `Exit::Ok` returns the connection to the pool. Any other outcome closes it
+///   instead: a block that failed, panicked or was cut short may have left it mid-transaction,
+///   and a pool that hands out a connection *idle in transaction* fails every later user (the
+///   outage of sqlx issues #4385 and #3875).
+#[allow(clippy::type_complexity)]
+#[async_context_manager]
+pub async fn db_connection(pool: AnyPool) -> Result<&mut PoolConnection<Any>, sqlx::Error> {
+    let mut connection = pool.acquire().await?;
+    if !r#yield!(&mut connection).is_ok() {
+        connection.close_on_drop();
+    }
+    Ok(())
+}
+
+/// Begins a transaction on a connection from `pool` and lends the block that connection;
+/// composed from [`db_connection`], as Python's `async with pool.connection() as conn:` inside
+/// an `@asynccontextmanager`.
 ///
 /// Takes the pool and the journal by value so that the manager owns everything it needs
 /// (`Send + 'static`): pass `pool.clone()` (an `AnyPool` is a cheap, shared handle) and
 /// `journal.clone()` (an `Arc`). The pool may be SQLite or PostgreSQL (see [`connect_url`]).
 ///
-/// - **Yields** `&mut Transaction<'static, Any>`, borrowed from the manager: the block runs
-///   its queries on it (`.execute(&mut **tx)`) but cannot commit, roll back or keep it.
+/// - **Yields** `&mut PoolConnection<Any>`, inside `BEGIN`: the block runs its queries on it
+///   (`.execute(&mut **tx)`) but cannot keep it.
 /// - **Error decision**: `Exit::Ok` commits; `Exit::Err`, `Exit::Panic` and `Exit::Cancelled`
 ///   roll back, so a failed block leaves no partial writes. The block's error is returned as
-///   it was; if the commit or rollback itself fails, that error is returned instead.
+///   it was; if the commit or rollback itself fails, that error is returned instead. The
+///   connection manager around it sees the same outcome (and closes the connection unless the
+///   block succeeded), or the commit's or rollback's failure.
 /// - **Cancellation**: the rollback awaits the database, which a teardown run in `Drop`
-///   cannot wait for; sqlx would still discard the transaction when it is dropped, but
-///   unrecorded, and the teardown is reported to the hook as unfinished. Wrap the manager to
-///   have the rollback awaited to the end (and journaled as `rollback (cancelled)`) by contextlib's
+///   cannot wait for; cut short, the connection is closed rather than returned mid-transaction,
+///   and the teardown is reported to the hook as unfinished. Wrap the manager to have the
+///   rollback awaited to the end (and journaled as `rollback (cancelled)`) by contextlib's
 ///   teardown runtime: `detach_on_cancel(db_transaction(pool.clone(), journal.clone()))`.
 /// - Every step is recorded in `journal`.
 // The attribute's expansion trips clippy's `type_complexity` here (not the code as written).
@@ -54,25 +76,27 @@ impl Journal {
 pub async fn db_transaction(
     pool: AnyPool,
     journal: Arc<Journal>,
-) -> Result<&mut Transaction<'static, Any>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    journal.record("begin".to_string());
-    match r#yield!(&mut tx) {
-        Exit::Ok => {
-            tx.commit().await?;
-            journal.record("commit".to_string());
+) -> Result<&mut PoolConnection<Any>, sqlx::Error> {
+    async_with!(db_connection(pool) => |connection| {
+        sqlx::query("BEGIN").execute(&mut **connection).await?;
+        journal.record("begin".to_string());
+        match r#yield!(&mut *connection) {
+            Exit::Ok => {
+                sqlx::query("COMMIT").execute(&mut **connection).await?;
+                journal.record("commit".to_string());
+            }
+            other => {
+                sqlx::query("ROLLBACK").execute(&mut **connection).await?;
+                let why = match other {
+                    Exit::Err(error) => format!("error: {error}"),
+                    Exit::Panic(panic) => format!("panic: {panic}"),
+                    _ => "cancelled".to_string(),
+                };
+                journal.record(format!("rollback ({why})"));
+            }
         }
-        other => {
-            tx.rollback().await?;
-            let why = match other {
-                Exit::Err(error) => format!("error: {error}"),
-                Exit::Panic(panic) => format!("panic: {panic}"),
-                _ => "cancelled".to_string(),
-            };
-            journal.record(format!("rollback ({why})"));
-        }
-    }
-    Ok(())
+        Ok::<_, sqlx::Error>(())
+    })
 }
 
 /// Connects to the database the examples use: `$DATABASE_URL` if it is set (a `sqlite:` or a
@@ -123,10 +147,7 @@ async fn create_table(pool: &AnyPool) -> Result<(), sqlx::Error> {
 }
 
 /// Inserts one note; the helper the blocks use.
-pub async fn insert_note(
-    tx: &mut Transaction<'static, Any>,
-    body: &str,
-) -> Result<(), sqlx::Error> {
+pub async fn insert_note(tx: &mut PoolConnection<Any>, body: &str) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO notes (body) VALUES ($1)")
         .bind(body)
         .execute(&mut **tx)
