@@ -18,6 +18,8 @@ mod file;
 mod hand_written;
 #[path = "managers/http_session.rs"]
 mod http_session;
+#[path = "managers/scratch.rs"]
+mod scratch;
 #[path = "managers/temp_dir.rs"]
 mod temp_dir;
 #[path = "managers/timer.rs"]
@@ -41,6 +43,7 @@ use tokio::io::AsyncWriteExt;
 use file::file_handler;
 use hand_written::{AppError, SimpleAsyncContextManager, create_async_context};
 use http_session::{api_session, serve_api, wait_until_no_connections};
+use scratch::{scratch_file, write_shards};
 use temp_dir::temp_directory;
 use timer::measure_async_time;
 use transaction::{Journal, connect, count_notes, db_transaction, insert_note};
@@ -70,6 +73,7 @@ async fn main() -> Result<(), BoxError> {
     hand_written_tour().await;
     timer_tour().await;
     http_session_tour().await?;
+    composition_tour().await?;
     cancellation_tour().await?;
     println!("\ntour finished: every exit ran");
     Ok(())
@@ -327,6 +331,45 @@ async fn http_session_tour() -> Result<(), BoxError> {
         println!("   server sees {open} open connection(s)");
         Ok::<_, BoxError>(())
     })
+}
+
+async fn composition_tour() -> Result<(), BoxError> {
+    heading("managers built from managers -> examples/managers/scratch.rs");
+
+    scenario("scratch_file: a file inside its own temporary directory, block succeeds");
+    let mut contents = String::new();
+    async_with!(scratch_file("notes.txt", &mut contents) => |file| {
+        file.write_all(b"written inside a composed manager\n").await?;
+        println!("    [block] wrote a line");
+        Ok::<_, io::Error>(())
+    })?;
+    println!("=> Ok; the file held {contents:?}, and its directory is gone");
+
+    scenario("scratch_file, block fails: both inner managers see the block's error");
+    let mut contents = String::new();
+    let result: io::Result<()> = async_with!(scratch_file("notes.txt", &mut contents) => |file| {
+        file.write_all(b"half").await?;
+        Err(io::Error::other("bad record"))
+    });
+    println!(
+        "=> Err({}); the file still held {contents:?}",
+        result.unwrap_err()
+    );
+
+    scenario("an ExitStack over a number of files known only at run time");
+    // How many: `TOUR_SHARDS` if set, else 3 — the stack does not care.
+    let count = std::env::var("TOUR_SHARDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(3);
+    let shards: Vec<String> = (1..=count).map(|n| format!("shard-{n}.txt")).collect();
+    let names: Vec<&str> = shards.iter().map(String::as_str).collect();
+    async_with!(temp_directory("acm-tour") => |dir| {
+        let bytes = write_shards(dir, &names).await?;
+        println!("=> every file flushed by the stack's exit: {bytes} bytes on disk");
+        Ok::<_, io::Error>(())
+    })?;
+    Ok(())
 }
 
 async fn cancellation_tour() -> Result<(), BoxError> {
