@@ -100,6 +100,33 @@ fn main() {
             "(b), block panics (caught outside)",
             common::b_generated_panic,
         ),
+        row(
+            "g-nested",
+            "two generated managers nested at the call site",
+            common::g_nested,
+        ),
+        row(
+            "g",
+            "the same two composed into one manager (yield inside async_with!)",
+            common::g_composed,
+        ),
+        row(
+            "s1-static",
+            "1 generated manager, static",
+            common::s1_static,
+        ),
+        row("s1", "ExitStack holding 1 manager", common::s1_stack),
+        row(
+            "s10-static",
+            "10 generated managers nested statically",
+            common::s10_static,
+        ),
+        row("s10", "ExitStack holding 10 managers", common::s10_stack),
+        row(
+            "s1000",
+            "ExitStack holding 1,000 managers",
+            common::s1000_stack,
+        ),
     ];
 
     // Calibrate: iterations per batch so that one batch takes about `batch_time`.
@@ -153,6 +180,10 @@ fn main() {
             "f" => Some(base_tuple),
             "b-err" => Some(base_err),
             "b-panic" => Some(base_panic),
+            "g" => Some(baseline("g-nested")),
+            "s1" => Some(baseline("s1-static")),
+            "s10" => Some(baseline("s10-static")),
+            "s1000" => Some(100.0 * baseline("s10-static")),
             _ => None,
         };
         let twin = twin.map_or("".to_string(), |t| format!("{:.2}x", median / t));

@@ -40,6 +40,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 pub struct Counters {
     pub a: u64,
     pub b: u64,
+    pub shared: std::sync::atomic::AtomicU64,
 }
 
 /// The block's error in the erroring variants: `'static + Display + Debug + Sync`, so
@@ -337,4 +338,98 @@ pub fn b_generated_panic(c: &mut Counters) -> u32 {
         })
     }));
     black_box(caught).is_err() as u32
+}
+
+// ---------------------------------------------------------------------------------------------
+// Composition (issue 11): a manager built from two managers against the same two nested at the
+// call site, and `ExitStack` against static nesting. A shared atomic counter, so that any
+// number of managers can count at once (and stacked managers are `Send`).
+
+#[async_context_manager]
+pub async fn counted(counter: &std::sync::atomic::AtomicU64, value: u32) -> u32 {
+    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let exit = r#yield!(value);
+    counter.fetch_add(
+        if exit.is_ok() { 1 } else { 2 },
+        std::sync::atomic::Ordering::Relaxed,
+    );
+}
+
+/// Two levels: `counted` inside `counted`, lending the sum on.
+#[async_context_manager]
+pub async fn two_levels(counter: &std::sync::atomic::AtomicU64, value: u32) -> u32 {
+    async_with!(counted(counter, value) => |x| {
+        async_with!(counted(counter, value) => |y| {
+            r#yield!(x + y);
+        })
+    })
+    .unwrap_or_else(|never: Infallible| match never {})
+}
+
+#[inline]
+pub fn g_composed(c: &mut Counters) -> u32 {
+    let value = black_box(1);
+    let Ok(out) =
+        block_on(async { async_with!(two_levels(&c.shared, value) => |v| black_box(v) + 1) });
+    out
+}
+
+#[inline]
+pub fn g_nested(c: &mut Counters) -> u32 {
+    let value = black_box(1);
+    let Ok(out) = block_on(async {
+        async_with!(counted(&c.shared, value) => |x| {
+            let Ok(sum) = async_with!(counted(&c.shared, value) => |y| black_box(x + y) + 1);
+            sum
+        })
+    });
+    out
+}
+
+/// `n` managers nested statically, each adding its target to the block's value.
+macro_rules! nested {
+    ($counter:expr;) => { 0 };
+    ($counter:expr; $head:tt $($tail:tt)*) => {{
+        let Ok(sum) = async_with!(counted($counter, black_box(1)) => |x| x + nested!($counter; $($tail)*));
+        sum
+    }};
+}
+
+#[inline]
+pub fn s1_static(c: &mut Counters) -> u32 {
+    block_on(async { nested!(&c.shared; x) })
+}
+
+#[inline]
+pub fn s10_static(c: &mut Counters) -> u32 {
+    block_on(async { nested!(&c.shared; x x x x x x x x x x) })
+}
+
+fn stack_of(c: &mut Counters, n: usize) -> u32 {
+    let Ok(out) = block_on(async {
+        async_with!(contextlib::ExitStack::<Infallible>::new() => |stack| {
+            let mut sum = 0;
+            for _ in 0..n {
+                let Ok(x) = stack.enter(counted(&c.shared, black_box(1))).await;
+                sum += x;
+            }
+            sum
+        })
+    });
+    out
+}
+
+#[inline]
+pub fn s1_stack(c: &mut Counters) -> u32 {
+    stack_of(c, 1)
+}
+
+#[inline]
+pub fn s10_stack(c: &mut Counters) -> u32 {
+    stack_of(c, 10)
+}
+
+#[inline]
+pub fn s1000_stack(c: &mut Counters) -> u32 {
+    stack_of(c, 1000)
 }
