@@ -174,8 +174,10 @@ fn a_failed_inner_enter_fails_the_outer_enter() {
 /// Two levels and a tuple: a session on a (lock, connection) pair inside a scope.
 #[async_context_manager]
 async fn scope(log: Log, name: &'static str) -> Result<&'static str, Failure> {
+    yield_now().await;
     log.push(format!("enter {name}"));
     let exit = r#yield!(name);
+    yield_now().await;
     log.push(format!("exit {name}: {}", describe(&exit)));
     Ok(())
 }
@@ -289,4 +291,33 @@ async fn a_composed_manager_is_send_when_its_parts_are() {
     });
     assert_eq!(task.await.unwrap(), Ok(1));
     assert_eq!(log.take().last().map(String::as_str), Some("release: ok"));
+}
+
+#[test]
+fn nested_and_tuple_managers_around_the_yield_are_torn_down_wherever_dropped() {
+    let probe = Probe::default();
+    let log = Log::default();
+    cancel_at_every_poll(
+        || async {
+            async_with!(probe.observe(session(log.clone())) => |path| {
+                yield_now().await;
+                Ok::<_, Failure>(path.len())
+            })
+        },
+        |run| {
+            probe.assert_torn_down_once(&run);
+            let seen = log.take();
+            for name in ["outer", "lock", "conn"] {
+                let entered = seen
+                    .iter()
+                    .filter(|e| **e == format!("enter {name}"))
+                    .count();
+                let exited = seen
+                    .iter()
+                    .filter(|e| e.starts_with(&format!("exit {name}:")))
+                    .count();
+                assert_eq!(entered, exited, "{name}: {seen:?}");
+            }
+        },
+    );
 }
