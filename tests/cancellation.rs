@@ -7,7 +7,7 @@ use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Mutex;
 
-use common::Failure;
+use common::{Failure, describe};
 use contextlib::testing::{Run, cancel_at_every_poll, yield_now};
 use contextlib::{AsyncContextManager, Exit, async_context_manager, async_with};
 
@@ -29,15 +29,6 @@ struct DropProbe<'a>(&'a Events, &'static str);
 impl Drop for DropProbe<'_> {
     fn drop(&mut self) {
         self.0.push(format!("dropped {}", self.1));
-    }
-}
-
-fn describe(exit: &Exit<'_>) -> String {
-    match exit {
-        Exit::Ok => "ok".into(),
-        Exit::Err(error) => format!("err {error}"),
-        Exit::Panic(panic) => format!("panic {panic}"),
-        _ => "cancelled".into(),
     }
 }
 

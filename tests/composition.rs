@@ -2,19 +2,10 @@
 //! `async with` inside an `@asynccontextmanager`).
 mod common;
 
-use common::{Failure, Log, block_on_catching};
+use common::{Failure, Log, block_on_catching, describe};
 use contextlib::testing::{Observed, Probe, Run, cancel_at_every_poll, yield_now};
-use contextlib::{Exit, async_context_manager, async_with};
+use contextlib::{async_context_manager, async_with};
 use futures_executor::block_on;
-
-fn describe(exit: &Exit<'_>) -> String {
-    match exit {
-        Exit::Ok => "ok".into(),
-        Exit::Err(error) => format!("err {error}"),
-        Exit::Panic(panic) => format!("panic {panic}"),
-        _ => "cancelled".into(),
-    }
-}
 
 /// An inner manager: acquires a connection (a number), releases it.
 #[async_context_manager]

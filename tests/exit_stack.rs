@@ -4,19 +4,10 @@ mod common;
 
 use std::pin::pin;
 
-use common::{Failure, Log, block_on_catching};
+use common::{Failure, Log, block_on_catching, describe};
 use contextlib::testing::{Probe, Run, cancel_at_every_poll, yield_now};
-use contextlib::{BoxError, Exit, ExitStack, async_context_manager, async_with};
+use contextlib::{BoxError, ExitStack, async_context_manager, async_with};
 use futures_executor::block_on;
-
-fn describe(exit: &Exit<'_>) -> String {
-    match exit {
-        Exit::Ok => "ok".into(),
-        Exit::Err(error) => format!("err {error}"),
-        Exit::Panic(panic) => format!("panic {panic}"),
-        _ => "cancelled".into(),
-    }
-}
 
 #[derive(Clone, Copy, PartialEq)]
 enum Fault {

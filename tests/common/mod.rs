@@ -17,6 +17,16 @@ impl Log {
     }
 }
 
+/// How a block ended, in a word and its detail: `ok`, `err ..`, `panic ..`, `cancelled`.
+pub fn describe(exit: &contextlib::Exit<'_>) -> String {
+    match exit {
+        contextlib::Exit::Ok => "ok".into(),
+        contextlib::Exit::Err(error) => format!("err {error}"),
+        contextlib::Exit::Panic(panic) => format!("panic {panic}"),
+        _ => "cancelled".into(),
+    }
+}
+
 /// A block or manager error with a readable message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure(pub &'static str);
