@@ -35,9 +35,9 @@ pub use teardown::{TeardownHook, TeardownOutcome, TeardownReport, set_teardown_h
 pub mod __private {
     pub use crate::catch_unwind::{CatchUnwind, Payload};
     pub use crate::dispatch::{
-        FallibleBlock, FallibleBlockKind, FromManagerError, InfallibleManager,
-        InfallibleManagerKind, Kind, Split, ValueBlock, ValueBlockKind, View, ViewDebug,
-        ViewFormatted, ViewOpaque, ViewShared, ViewStorage, outer_or_ok,
+        FallibleBlock, FallibleBlockKind, FromManagerError, InfallibleBlock, InfallibleBlockKind,
+        InfallibleManager, InfallibleManagerKind, Kind, Split, ValueBlock, ValueBlockKind, View,
+        ViewDebug, ViewFormatted, ViewOpaque, ViewShared, ViewStorage, outer_or_ok,
     };
     pub use crate::family::Family;
     pub use crate::generated::{Body, EnterFuture, ExitFuture, Generated, Start, body, generated};

@@ -353,13 +353,11 @@ impl<M: crate::Stackable> crate::Stackable for Watched<'_, M> {
 
     fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
         let probe = self.probe;
-        let enter = self.manager().enter_send();
-        Box::pin(async move {
-            let entered = enter.await;
-            if entered.is_ok() {
-                probe.record(|seen| seen.entered += 1);
-            }
-            entered
+        // A named future rather than an `async` block: Rust 1.85 cannot prove the block's
+        // captures live long enough here.
+        Box::pin(WatchedEnter {
+            enter: self.manager().enter_send(),
+            probe,
         })
     }
 
@@ -375,6 +373,27 @@ impl<M: crate::Stackable> crate::Stackable for Watched<'_, M> {
             ended: false,
             finishes_by_itself: M::EXIT_FINISHES_WHEN_DROPPED,
         })
+    }
+}
+
+/// The enter future of a stacked [`Watched`] manager: tells the probe when it entered.
+struct WatchedEnter<'p, F> {
+    enter: F,
+    probe: &'p Probe,
+}
+
+impl<F: Future<Output = Result<T, E>>, T, E> Future for WatchedEnter<'_, F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `enter` is structurally pinned: never moved out, dropped in place.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: as above. Exercised by tests/exit_stack.rs under Miri.
+        let polled = unsafe { Pin::new_unchecked(&mut this.enter) }.poll(cx);
+        if let Poll::Ready(Ok(_)) = &polled {
+            this.probe.record(|seen| seen.entered += 1);
+        }
+        polled
     }
 }
 

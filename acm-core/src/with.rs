@@ -65,6 +65,18 @@ macro_rules! async_with {
     ($manager:expr => |$target:pat_param| $body:expr $(,)?) => {
         $crate::async_with!(@with [::core::option::Option::None] $manager => |$target| $body)
     };
+    ($manager:expr => move |$($rest:tt)*) => {
+        ::core::compile_error!(
+            "`async_with!` takes no `move`: its block is not a closure, it runs in place and \
+             borrows or moves from its surroundings as the code in it does"
+        )
+    };
+    ($manager:expr => |$target:ident : $($rest:tt)*) => {
+        ::core::compile_error!(
+            "a target's type cannot be written in `async_with!`: it is the manager's \
+             `Target`; annotate a `let` in the block instead"
+        )
+    };
     // What `#[async_context_manager]` writes for an `async_with!` whose block holds the manager's
     // yield: `$outer` is the local the yield stores the outer block's `Exit` in. A block that
     // completes after the yield shows the manager that outcome, as Python's exception propagates
@@ -80,7 +92,8 @@ macro_rules! async_with {
             __acm_manager => {
                 #[allow(unused_imports)]
                 use $crate::__private::{
-                    FallibleBlockKind as _, InfallibleManagerKind as _, ValueBlockKind as _,
+                    FallibleBlockKind as _, InfallibleBlockKind as _, InfallibleManagerKind as _,
+                    ValueBlockKind as _,
                     ViewDebug as _, ViewFormatted as _, ViewOpaque as _, ViewShared as _,
                 };
                 let mut __acm_manager = ::core::pin::pin!(__acm_manager);
@@ -98,7 +111,9 @@ macro_rules! async_with {
                 })
                 .await
                 {
-                    ::core::result::Result::Ok(__acm_target) => ::core::result::Result::Ok(
+                    // `mut`, so that `|ref mut target|` can bind into it.
+                    #[allow(unused_mut)]
+                    ::core::result::Result::Ok(mut __acm_target) => ::core::result::Result::Ok(
                         $crate::__private::CatchUnwind::new(async {
                             let $target = __acm_target;
                             $body
@@ -109,7 +124,7 @@ macro_rules! async_with {
                         ::core::result::Result::Err(__acm_error)
                     }
                 };
-                let __acm_kind = (&&&$crate::__private::Kind::of(&__acm_state)).__acm_kind();
+                let __acm_kind = (&&&&$crate::__private::Kind::of(&__acm_state)).__acm_kind();
                 match __acm_state {
                     ::core::result::Result::Err(__acm_error) => {
                         __acm_kind.enter_failed(__acm_error)

@@ -21,9 +21,15 @@ pub fn rebind(inputs: &mut Punctuated<FnArg, Token![,]>) -> Vec<Stmt> {
                     bindings.push(syn::parse_quote!(let _ = &#name;));
                 }
                 pattern => {
+                    // Moved whole into a local of the body, then destructured: the parts the
+                    // pattern does not bind (`_`, `(a, _)`) live until the body ends (after the
+                    // teardown), as an `async fn` keeps its arguments, instead of being dropped
+                    // when the manager is created (tests/macro_edges.rs).
                     let hidden = format_ident!("__acm_arg{}", index, span = Span::mixed_site());
+                    let kept = format_ident!("__acm_kept{}", index, span = Span::mixed_site());
                     let original = std::mem::replace(pattern, syn::parse_quote!(#hidden));
-                    bindings.push(syn::parse2(quote!(let #original = #hidden;)).expect("a let"));
+                    bindings.push(syn::parse2(quote!(let #kept = #hidden;)).expect("a let"));
+                    bindings.push(syn::parse2(quote!(let #original = #kept;)).expect("a let"));
                 }
             },
         }

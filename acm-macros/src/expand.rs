@@ -61,6 +61,11 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
             > #captures,
         >
     })?;
+    // Inner attributes of the body (`#![allow(..)]`) apply to the whole fn: they become outer
+    // attributes of the generated fn, which holds the body.
+    for attribute in &mut function.attrs {
+        attribute.style = syn::AttrStyle::Outer;
+    }
     let attributes = &function.attrs;
     let visibility = &function.vis;
     let signature = &function.sig;

@@ -12,7 +12,11 @@ use syn::{Block, Error, Expr, Macro, Stmt};
 use crate::async_with::{AsyncWith, is_async_with_path};
 
 pub struct YieldPoints {
-    pub found: usize,
+    /// Yields on the path being visited: mutually exclusive branches (`if`/`else`, `match`
+    /// arms) each start from the count before them, and the most any of them holds counts.
+    found: usize,
+    /// Yields anywhere in the body.
+    total: usize,
     errors: Vec<Error>,
     context: Vec<Context>,
     yielder: Ident,
@@ -77,6 +81,7 @@ impl YieldPoints {
     pub fn new(yielder: Ident, outer_exit: Ident) -> Self {
         YieldPoints {
             found: 0,
+            total: 0,
             errors: Vec::new(),
             context: Vec::new(),
             yielder,
@@ -92,7 +97,7 @@ impl YieldPoints {
         let mut errors = self.errors.into_iter();
         match errors.next() {
             None => Ok(Found {
-                yields: self.found,
+                yields: self.total,
                 in_async_with: self.yields_in_async_with,
             }),
             Some(mut first) => {
@@ -171,10 +176,13 @@ impl YieldPoints {
             if self.found > 0 {
                 self.errors.push(Error::new(
                     span,
-                    "a second `r#yield!`: an `#[async_context_manager]` fn yields exactly once",
+                    "a second `r#yield!` on the same path: an `#[async_context_manager]` fn \
+                     yields exactly once (yields in mutually exclusive branches of an `if` or a \
+                     `match` are fine)",
                 ));
             }
             self.found += 1;
+            self.total += 1;
         }
         let mut value: Expr = if mac.tokens.is_empty() {
             syn::parse_quote_spanned!(span=> ())
@@ -257,6 +265,33 @@ impl VisitMut for YieldPoints {
                     this.visit_pat_mut(&mut for_loop.pat);
                     this.visit_block_mut(&mut for_loop.body);
                 });
+            }
+            Expr::If(found) => {
+                for attribute in &mut found.attrs {
+                    self.visit_attribute_mut(attribute);
+                }
+                self.visit_expr_mut(&mut found.cond);
+                let before = self.found;
+                self.visit_block_mut(&mut found.then_branch);
+                let then_branch = core::mem::replace(&mut self.found, before);
+                if let Some((_, otherwise)) = &mut found.else_branch {
+                    self.visit_expr_mut(otherwise);
+                }
+                self.found = self.found.max(then_branch);
+            }
+            Expr::Match(found) => {
+                for attribute in &mut found.attrs {
+                    self.visit_attribute_mut(attribute);
+                }
+                self.visit_expr_mut(&mut found.expr);
+                let before = self.found;
+                let mut most = before;
+                for arm in &mut found.arms {
+                    self.found = before;
+                    self.visit_arm_mut(arm);
+                    most = most.max(self.found);
+                }
+                self.found = most;
             }
             Expr::While(_) | Expr::Loop(_) => {
                 self.within(Context::Loop, |this| visit_mut::visit_expr_mut(this, expr))

@@ -1,0 +1,119 @@
+//! Issue 15: the macros on ordinary and hostile input, at run time (the compile-time findings
+//! are ui cases).
+mod common;
+
+use std::convert::Infallible;
+
+use common::{Failure, Log};
+use contextlib::{Exit, async_context_manager, async_with};
+use futures_executor::block_on;
+
+#[async_context_manager]
+async fn fallible_dir() -> Result<&'static str, Failure> {
+    r#yield!("dir");
+    Ok(())
+}
+
+#[async_context_manager]
+async fn timer() -> u8 {
+    r#yield!(0);
+}
+
+/// 1. Python's `async with temp_dir() as d: async with timer():` — the inner `async_with!` over
+/// an infallible manager gives `Result<_, Infallible>`, which counts as a plain value.
+#[test]
+fn an_infallible_manager_nests_inside_a_fallible_one() {
+    let n: Result<usize, Failure> = block_on(async {
+        async_with!(fallible_dir() => |dir| async_with!(timer() => |_t| dir.len()))
+    });
+    assert_eq!(n, Ok(3));
+    let both: Result<usize, Infallible> =
+        block_on(async { async_with!(timer() => |_t| async_with!(timer() => |_u| 2)) });
+    assert_eq!(both, Ok(2));
+}
+
+/// Logs when it is dropped.
+struct Guard(Log, &'static str);
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.0.push(format!("drop {}", self.1));
+    }
+}
+
+#[async_context_manager]
+async fn keeps_arguments(log: Log, _: Guard, (kept, _): (u8, Guard)) -> u8 {
+    log.push("enter");
+    r#yield!(kept);
+    log.push("teardown");
+}
+
+/// 5. Arguments that the patterns do not bind live until the teardown ends, as an `async fn`
+/// keeps its arguments.
+#[test]
+fn unbound_arguments_are_dropped_after_the_teardown() {
+    let log = Log::default();
+    let manager = keeps_arguments(
+        log.clone(),
+        Guard(log.clone(), "ignored argument"),
+        (7, Guard(log.clone(), "ignored part")),
+    );
+    log.push("created");
+    let n = block_on(async { async_with!(manager => |n| n) });
+    assert_eq!(n, Ok(7));
+    let events = log.take();
+    assert_eq!(&events[..3], ["created", "enter", "teardown"], "{events:?}");
+    assert_eq!(events.len(), 5, "{events:?}");
+}
+
+#[async_context_manager]
+async fn with_inner_attribute() -> u8 {
+    #![allow(unused_variables)]
+    let unused = 1;
+    r#yield!(2);
+}
+
+/// 6. Inner attributes at the top of the body apply to the whole fn.
+#[test]
+fn inner_attributes_are_accepted() {
+    assert_eq!(
+        block_on(async { async_with!(with_inner_attribute() => |n| n) }),
+        Ok(2)
+    );
+}
+
+/// 7. `ref mut` binds into the target.
+#[test]
+fn a_ref_mut_target_pattern_binds_the_target() {
+    let n = block_on(async {
+        async_with!(timer() => |ref mut n| {
+            *n += 5;
+            *n
+        })
+    });
+    assert_eq!(n, Ok(5));
+}
+
+#[async_context_manager]
+async fn branch(log: Log, fast: bool) -> Result<u32, Failure> {
+    if fast {
+        let exit = r#yield!(1);
+        log.push(format!("fast: {}", common::describe(&exit)));
+    } else {
+        log.push("slow setup");
+        match r#yield!(2) {
+            Exit::Ok => log.push("slow: ok"),
+            _ => log.push("slow: failed"),
+        }
+    }
+    Ok(())
+}
+
+/// 11. A yield in each branch of an `if`/`else` (or a `match`): only one runs.
+#[test]
+fn mutually_exclusive_yields_are_allowed() {
+    let log = Log::default();
+    let fast = block_on(async { async_with!(branch(log.clone(), true) => |n| n) });
+    let slow = block_on(async { async_with!(branch(log.clone(), false) => |n| n) });
+    assert_eq!((fast, slow), (Ok(1), Ok(2)));
+    assert_eq!(log.take(), ["fast: ok", "slow setup", "slow: ok"]);
+}
