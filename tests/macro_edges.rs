@@ -5,7 +5,7 @@ mod common;
 use std::convert::Infallible;
 
 use common::{Failure, Log};
-use contextlib::{Exit, async_context_manager, async_with};
+use contextlib::{Exit, IntoValue, async_context_manager, async_with};
 use futures_executor::block_on;
 
 #[async_context_manager]
@@ -20,11 +20,11 @@ async fn timer() -> u8 {
 }
 
 /// 1. Python's `async with temp_dir() as d: async with timer():` — the inner `async_with!` over
-/// an infallible manager gives `Result<_, Infallible>`, which counts as a plain value.
+/// an infallible manager gives `Result<_, Infallible>`; `into_value` makes it the plain value.
 #[test]
 fn an_infallible_manager_nests_inside_a_fallible_one() {
     let n: Result<usize, Failure> = block_on(async {
-        async_with!(fallible_dir() => |dir| async_with!(timer() => |_t| dir.len()))
+        async_with!(fallible_dir() => |dir| async_with!(timer() => |_t| dir.len()).into_value())
     });
     assert_eq!(n, Ok(3));
     let both: Result<usize, Infallible> =

@@ -20,23 +20,6 @@ impl<O, ME> Kind<O, ME> {
     }
 }
 
-/// The block returns `Result<T, Infallible>` (an inner `async_with!` over an infallible
-/// manager): it cannot fail, so its value counts as a plain value `T`: the result is
-/// `Result<T, ME>`.
-pub trait InfallibleBlockKind {
-    /// The dispatcher.
-    type Out;
-    /// Picks the dispatcher.
-    fn __acm_kind(&self) -> Self::Out;
-}
-
-impl<T, ME> InfallibleBlockKind for &&&Kind<Result<T, Infallible>, ME> {
-    type Out = InfallibleBlock<T, ME>;
-    fn __acm_kind(&self) -> Self::Out {
-        InfallibleBlock(PhantomData)
-    }
-}
-
 /// The block returns `Result<T, E>` and the manager cannot fail: the result is `Result<T, E>`.
 pub trait InfallibleManagerKind {
     /// The dispatcher.
@@ -116,32 +99,6 @@ pub trait FromManagerError<M> {
 impl<E: From<M>, M> FromManagerError<M> for E {
     fn from_manager_error(error: M) -> Self {
         E::from(error)
-    }
-}
-
-/// Dispatcher: block `Result<T, Infallible>`, manager error `ME`.
-pub struct InfallibleBlock<T, ME>(PhantomData<fn() -> (T, ME)>);
-
-impl<T, ME> InfallibleBlock<T, ME> {
-    /// The enter's error.
-    pub fn enter_failed(self, error: ME) -> Result<T, ME> {
-        Err(error)
-    }
-    /// Splits the outcome.
-    pub fn split<'a>(
-        &self,
-        outcome: &'a Result<Result<T, Infallible>, Payload>,
-    ) -> Split<'a, Infallible> {
-        split_result(outcome)
-    }
-    /// The block's value unless the exit failed (a panic resumes).
-    pub fn finish(
-        self,
-        outcome: Result<Result<T, Infallible>, Payload>,
-        exit: Result<(), ME>,
-    ) -> Result<T, ME> {
-        let Ok(value) = outcome.unwrap_or_else(|payload| resume_unwind(payload));
-        exit.map(|()| value)
     }
 }
 

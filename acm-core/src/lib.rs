@@ -10,6 +10,7 @@ mod exit;
 mod family;
 mod generated;
 mod guard;
+mod into_value;
 mod manager;
 mod output;
 mod slot;
@@ -25,6 +26,7 @@ mod yield_point;
 
 pub use exit::{BlockError, Exit, PanicMessage};
 pub use generated::Generated;
+pub use into_value::IntoValue;
 pub use manager::AsyncContextManager;
 pub use stack::{BoxError, CleanupResult, ExitStack, StackEnter};
 pub use stackable::{BoxExit, Stackable};
@@ -35,9 +37,9 @@ pub use teardown::{TeardownHook, TeardownOutcome, TeardownReport, set_teardown_h
 pub mod __private {
     pub use crate::catch_unwind::{CatchUnwind, Payload};
     pub use crate::dispatch::{
-        FallibleBlock, FallibleBlockKind, FromManagerError, InfallibleBlock, InfallibleBlockKind,
-        InfallibleManager, InfallibleManagerKind, Kind, Split, ValueBlock, ValueBlockKind, View,
-        ViewDebug, ViewFormatted, ViewOpaque, ViewShared, ViewStorage, outer_or_ok,
+        FallibleBlock, FallibleBlockKind, FromManagerError, InfallibleManager,
+        InfallibleManagerKind, Kind, Split, ValueBlock, ValueBlockKind, View, ViewDebug,
+        ViewFormatted, ViewOpaque, ViewShared, ViewStorage, outer_or_ok,
     };
     pub use crate::family::Family;
     pub use crate::generated::{Body, EnterFuture, ExitFuture, Generated, Start, body, generated};

@@ -92,8 +92,7 @@ macro_rules! async_with {
             __acm_manager => {
                 #[allow(unused_imports)]
                 use $crate::__private::{
-                    FallibleBlockKind as _, InfallibleBlockKind as _, InfallibleManagerKind as _,
-                    ValueBlockKind as _,
+                    FallibleBlockKind as _, InfallibleManagerKind as _, ValueBlockKind as _,
                     ViewDebug as _, ViewFormatted as _, ViewOpaque as _, ViewShared as _,
                 };
                 let mut __acm_manager = ::core::pin::pin!(__acm_manager);
@@ -124,7 +123,7 @@ macro_rules! async_with {
                         ::core::result::Result::Err(__acm_error)
                     }
                 };
-                let __acm_kind = (&&&&$crate::__private::Kind::of(&__acm_state)).__acm_kind();
+                let __acm_kind = (&&&$crate::__private::Kind::of(&__acm_state)).__acm_kind();
                 match __acm_state {
                     ::core::result::Result::Err(__acm_error) => {
                         __acm_kind.enter_failed(__acm_error)

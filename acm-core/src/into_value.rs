@@ -1,0 +1,38 @@
+//! `into_value` for the `Result<T, Infallible>` an `async_with!` over an infallible manager gives.
+
+use core::convert::Infallible;
+
+/// The value of a `Result` that cannot be an error: the result of `async_with!` over an
+/// infallible manager with a plain block. Inside a fallible manager's block, it makes Python's
+/// `async with temp_dir() as d: async with timer():` read as it does there:
+///
+/// ```
+/// use contextlib::{async_context_manager, async_with, IntoValue};
+///
+/// #[async_context_manager]
+/// async fn temp_dir() -> std::io::Result<&'static str> { r#yield!("/tmp/x"); Ok(()) }
+/// #[async_context_manager]
+/// async fn timer() -> u8 { r#yield!(0); }
+///
+/// # futures_executor::block_on(async {
+/// let n = async_with!(temp_dir() => |dir| async_with!(timer() => |_t| dir.len()).into_value());
+/// assert_eq!(n.unwrap(), 6);
+/// # });
+/// ```
+///
+/// (`async_with!` cannot treat a block of type `Result<T, Infallible>` as a plain value by
+/// itself: it reads the block's type where it expands, and a block whose error type is inferred
+/// from the surrounding code would then be taken for one that cannot fail.)
+pub trait IntoValue<T> {
+    /// The value; there is no error to lose.
+    fn into_value(self) -> T;
+}
+
+impl<T> IntoValue<T> for Result<T, Infallible> {
+    fn into_value(self) -> T {
+        match self {
+            Ok(value) => value,
+            Err(never) => match never {},
+        }
+    }
+}
