@@ -117,3 +117,44 @@ fn mutually_exclusive_yields_are_allowed() {
     assert_eq!((fast, slow), (Ok(1), Ok(2)));
     assert_eq!(log.take(), ["fast: ok", "slow setup", "slow: ok"]);
 }
+
+#[async_context_manager]
+async fn configured() -> &'static str {
+    #[cfg(any())]
+    r#yield!("never compiled");
+    #[cfg(not(any()))]
+    r#yield!("compiled");
+}
+
+/// 3. `#[cfg]` on the yield statement is honoured, and cfg'd alternatives count as one yield.
+#[test]
+fn cfg_on_the_yield_statement_is_honoured() {
+    assert_eq!(
+        block_on(async { async_with!(configured() => |s| s) }),
+        Ok("compiled")
+    );
+}
+
+#[async_context_manager]
+async fn both_configured(log: Log) -> u32 {
+    #[cfg(not(any()))]
+    r#yield!(1);
+    log.push("between");
+    #[cfg(all())]
+    r#yield!(2);
+}
+
+/// Two cfg'd alternatives both compiled in: the second yield panics clearly during the exit,
+/// before lending anything, instead of hanging the teardown.
+#[test]
+fn a_second_yield_at_run_time_panics_clearly() {
+    let log = Log::default();
+    let result =
+        common::block_on_catching(async { async_with!(both_configured(log.clone()) => |n| n) });
+    assert!(
+        result
+            .unwrap_err()
+            .contains("reached a second `r#yield!` in one run"),
+    );
+    assert_eq!(log.take(), ["between"]);
+}

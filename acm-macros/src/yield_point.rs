@@ -302,12 +302,33 @@ impl VisitMut for YieldPoints {
 
     fn visit_stmt_mut(&mut self, stmt: &mut Stmt) {
         if let Stmt::Macro(found) = stmt {
-            if let Some(replacement) = self.rewrite_macro(&found.mac) {
+            if let Some(mut replacement) = self.rewrite_macro(&found.mac) {
+                // The statement's attributes (`#[cfg(..)]`) stay on it.
+                if let Expr::Block(block) = &mut replacement {
+                    block.attrs = std::mem::take(&mut found.attrs);
+                }
                 *stmt = Stmt::Expr(replacement, found.semi_token);
             }
             return;
         }
         visit_mut::visit_stmt_mut(self, stmt);
+    }
+
+    fn visit_block_mut(&mut self, block: &mut Block) {
+        // Yield statements under `#[cfg(..)]` in one block are alternatives: the attribute cannot
+        // tell which configurations hold, so they count as one yield on the path. (Should two
+        // be compiled in, the second panics at run time, clearly, before lending anything.)
+        let mut before_cfg_yields = None;
+        for stmt in &mut block.stmts {
+            if is_cfg_yield(stmt) {
+                let before = *before_cfg_yields.get_or_insert(self.found);
+                let after_others = std::mem::replace(&mut self.found, before);
+                self.visit_stmt_mut(stmt);
+                self.found = self.found.max(after_others);
+            } else {
+                self.visit_stmt_mut(stmt);
+            }
+        }
     }
 
     fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
@@ -329,6 +350,18 @@ impl VisitMut for YieldPoints {
         // Reached only for macros outside expression/statement position (types, patterns).
         self.refuse_hidden_yields(mac);
     }
+}
+
+/// `#[cfg(..)] r#yield!(..);`
+fn is_cfg_yield(stmt: &Stmt) -> bool {
+    let Stmt::Macro(found) = stmt else {
+        return false;
+    };
+    is_yield_path(&found.mac.path)
+        && found
+            .attrs
+            .iter()
+            .any(|attribute| attribute.path().is_ident("cfg"))
 }
 
 fn is_yield_path(path: &syn::Path) -> bool {
