@@ -12,7 +12,7 @@ use crate::lifetimes::{name_argument_lifetimes, name_elided, rename_lifetime};
 use crate::return_type::classify;
 use crate::yield_point::{YieldPoints, complete_tail_yield};
 
-pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
+pub fn expand(mut function: ItemFn, krate: TokenStream) -> Result<TokenStream> {
     let mut fresh = FreshNames::new(&function.to_token_stream());
     let shape = classify(&function.sig.output)?;
     let yielder = format_ident!("__acm_yielder", span = Span::mixed_site());
@@ -20,7 +20,8 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
     let mut body = *function.block;
     complete_tail_yield(&mut body, shape.fallible);
     let outer_exit = format_ident!("__acm_outer_exit", span = Span::mixed_site());
-    let found = YieldPoints::new(yielder.clone(), outer_exit.clone()).rewrite(&mut body)?;
+    let found =
+        YieldPoints::new(yielder.clone(), outer_exit.clone(), krate.clone()).rewrite(&mut body)?;
     if found.yields == 0 {
         return Err(Error::new_spanned(
             &function.sig.ident,
@@ -32,12 +33,15 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
     }
 
     let bindings = args::rebind(&mut function.sig.inputs);
-    let captures = captures(name_argument_lifetimes(&mut function.sig, &mut fresh));
+    let captures = captures(
+        name_argument_lifetimes(&mut function.sig, &mut fresh),
+        &krate,
+    );
     let statements = &body.stmts;
     // Where the yield stores the outer block's `Exit` for the `async_with!`s around it.
     let outer_exit_declaration = found.in_async_with.then(|| {
         quote! {
-            let mut #outer_exit: ::core::option::Option<::contextlib::Exit<'_>> =
+            let mut #outer_exit: ::core::option::Option<#krate::Exit<'_>> =
                 ::core::option::Option::None;
         }
     });
@@ -54,9 +58,9 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
     let signature_span = function.sig.output.span();
     function.sig.asyncness = None;
     function.sig.output = syn::parse2(quote_spanned! {signature_span=>
-        -> ::contextlib::Generated<
+        -> #krate::Generated<
             #family,
-            impl ::contextlib::__private::Body<
+            impl #krate::__private::Body<
                 Fut = impl ::core::future::Future<Output = #output> #captures
             > #captures,
         >
@@ -75,8 +79,8 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
         #[allow(clippy::type_complexity)]
         #visibility #signature {
             #covariance_check
-            let #body = ::contextlib::__private::body::<#family, #output, _, _>(
-                move |mut #yielder: ::contextlib::__private::Yielder<#family>| {
+            let #body = #krate::__private::body::<#family, #output, _, _>(
+                move |mut #yielder: #krate::__private::Yielder<#family>| {
                     async move {
                         #(#bindings)*
                         #outer_exit_declaration
@@ -87,18 +91,18 @@ pub fn expand(mut function: ItemFn) -> Result<TokenStream> {
             // The yield handle is a hygienic local moved into the coroutine, used only at the
             // rewritten yield points, awaited in place in the body itself; the family's target
             // is checked covariant above. No user token is inside this block.
-            unsafe { ::contextlib::__private::generated(#body) }
+            unsafe { #krate::__private::generated(#body) }
         }
     })
 }
 
 /// `+ Captures<..>` naming every lifetime parameter, or nothing: Rust 2021 lets an opaque type
 /// capture only the lifetimes its bounds name (Rust 2024 captures all of them anyway).
-fn captures(lifetimes: Vec<Lifetime>) -> TokenStream {
+fn captures(lifetimes: Vec<Lifetime>, krate: &TokenStream) -> TokenStream {
     if lifetimes.is_empty() {
         return TokenStream::new();
     }
-    quote!(+ ::contextlib::__private::Captures<(#(&#lifetimes (),)*)>)
+    quote!(+ #krate::__private::Captures<(#(&#lifetimes (),)*)>)
 }
 
 /// The driver hands out the target with the manager borrow's lifetime, shorter than the one

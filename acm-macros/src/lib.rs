@@ -3,6 +3,7 @@
 
 mod args;
 mod async_with;
+mod crate_path;
 mod expand;
 mod fresh;
 mod lifetimes;
@@ -17,7 +18,11 @@ use proc_macro::TokenStream;
 pub fn async_context_manager(args: TokenStream, input: TokenStream) -> TokenStream {
     let args = proc_macro2::TokenStream::from(args);
     let input = proc_macro2::TokenStream::from(input);
-    match parse::parse(args, input.clone()).and_then(expand::expand) {
+    let expanded = parse::parse_args(args).and_then(|krate| {
+        let function = parse::parse(input.clone())?;
+        expand::expand(function, crate_path::crate_path(krate))
+    });
+    match expanded {
         Ok(tokens) => tokens.into(),
         Err(error) => {
             // Keep the user's fn (as written) next to the error, so that one mistake does not

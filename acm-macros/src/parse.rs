@@ -1,16 +1,30 @@
-//! Reading the attribute's input: an `async fn`, with no attribute arguments.
+//! Reading the attribute's input: an `async fn`, and its one optional argument `crate = path`.
 
 use proc_macro2::TokenStream;
 use syn::spanned::Spanned;
 use syn::{Error, ItemFn, Result};
 
-pub fn parse(args: TokenStream, input: TokenStream) -> Result<ItemFn> {
-    if !args.is_empty() {
-        return Err(Error::new_spanned(
-            args,
-            "`#[async_context_manager]` takes no arguments",
-        ));
+/// `crate = path`, the only argument: where contextlib is, for a re-export of it.
+pub fn parse_args(args: TokenStream) -> Result<Option<syn::Path>> {
+    if args.is_empty() {
+        return Ok(None);
     }
+    let parser = |input: syn::parse::ParseStream<'_>| {
+        input.parse::<syn::Token![crate]>()?;
+        input.parse::<syn::Token![=]>()?;
+        let path = input.call(syn::Path::parse_mod_style)?;
+        Ok(path)
+    };
+    syn::parse::Parser::parse2(parser, args.clone()).map(Some).map_err(|_| {
+        Error::new_spanned(
+            args,
+            "`#[async_context_manager]` takes one optional argument, `crate = path::to::contextlib` \
+             (for a re-export of contextlib)",
+        )
+    })
+}
+
+pub fn parse(input: TokenStream) -> Result<ItemFn> {
     let function: ItemFn = syn::parse2(input).map_err(|error| {
         Error::new(
             error.span(),

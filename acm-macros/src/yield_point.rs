@@ -24,6 +24,8 @@ pub struct YieldPoints {
     outer_exit: Ident,
     /// How many `async_with!` blocks enclose the place being visited.
     async_with_depth: usize,
+    /// The path to contextlib.
+    krate: TokenStream,
     /// Whether the yield stands in an `async_with!` block (so `outer_exit` must be declared).
     pub yields_in_async_with: bool,
 }
@@ -78,7 +80,7 @@ impl Context {
 }
 
 impl YieldPoints {
-    pub fn new(yielder: Ident, outer_exit: Ident) -> Self {
+    pub fn new(yielder: Ident, outer_exit: Ident, krate: TokenStream) -> Self {
         YieldPoints {
             found: 0,
             total: 0,
@@ -86,6 +88,7 @@ impl YieldPoints {
             context: Vec::new(),
             yielder,
             outer_exit,
+            krate,
             async_with_depth: 0,
             yields_in_async_with: false,
         }
@@ -161,9 +164,10 @@ impl YieldPoints {
         // to nothing, any other macro of that name refuses it (or says what it likes).
         let path = &mac.path;
         let ours = quote_spanned!(span=> @contextlib_async_with);
+        let krate = &self.krate;
         syn::parse_quote_spanned!(span=> {
             #path!(#ours);
-            ::contextlib::async_with!(@yielding #outer_exit; #manager => |#pattern| #block)
+            #krate::async_with!(@yielding #outer_exit; #manager => |#pattern| #block)
         })
     }
 

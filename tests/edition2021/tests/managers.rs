@@ -1,9 +1,10 @@
 //! `#[async_context_manager]` in an edition 2021 crate, where `impl Trait` in return position
 //! captures only the lifetimes its bounds name: borrowed arguments, explicit lifetimes, methods
 //! of generic impls, and a spawned task. The crate forbids `unsafe` code: the attribute's
-//! expansion must not make a user write (or be blamed for) any.
+//! expansion must not make a user write (or be blamed for) any. It depends on contextlib under
+//! another name (`ctx`), and reaches it through a re-export too (`crate = path`).
 #![forbid(unsafe_code)]
-use contextlib::{async_context_manager, async_with, Exit};
+use ctx::{async_context_manager, async_with, Exit};
 
 pub struct Db {
     name: String,
@@ -68,4 +69,34 @@ async fn a_task_using_a_borrowing_manager_can_be_spawned() {
         })
     });
     assert_eq!(task.await.unwrap(), Ok("spawned".to_string()));
+}
+
+/// A framework that re-exports contextlib; its users name it through the framework.
+mod framework {
+    pub use ctx as contextlib;
+}
+
+#[framework::contextlib::async_context_manager(crate = crate::framework::contextlib)]
+async fn through_a_reexport(log: &mut Vec<String>) -> Result<u8, String> {
+    framework::contextlib::async_with!(inner_for_reexport() => |n| {
+        let exit = r#yield!(n);
+        log.push(format!("{exit:?}"));
+        Ok::<_, String>(())
+    })
+}
+
+#[async_context_manager]
+async fn inner_for_reexport() -> Result<u8, String> {
+    r#yield!(5);
+    Ok(())
+}
+
+#[test]
+fn a_renamed_dependency_and_a_reexport_both_work() {
+    let mut log = Vec::new();
+    let n = futures_executor::block_on(async {
+        async_with!(through_a_reexport(&mut log) => |n| n + 1)
+    });
+    assert_eq!(n, Ok(6));
+    assert_eq!(log, ["Ok"]);
 }
