@@ -44,7 +44,7 @@ pub mod __private {
     pub use crate::family::Family;
     pub use crate::generated::{Body, EnterFuture, ExitFuture, Generated, Start, body, generated};
     pub use crate::guard::{ArmOnSuccess, Finishing, Guard, Teardown, TeardownFuture};
-    pub use crate::output::BodyOutput;
+    pub use crate::output::{BodyOutput, Refused};
     pub use crate::slot::SlotRef;
     pub use crate::yield_point::{YieldPoint, Yielder};
 

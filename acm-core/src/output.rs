@@ -35,3 +35,27 @@ impl<E> BodyOutput for Result<(), E> {
         Result::is_err(self)
     }
 }
+
+/// What a fn `#[async_context_manager]` refused returns instead (next to the compile error), so
+/// that its callers type-check: a manager with the declared target family and error. Never
+/// built: that fn's body panics.
+pub struct Refused<Fam, E>(core::marker::PhantomData<(Fam, fn() -> E)>);
+
+impl<Fam, E> crate::AsyncContextManager for Refused<Fam, E>
+where
+    Fam: for<'a> crate::family::Family<'a>,
+{
+    type Target<'a>
+        = <Fam as crate::family::Family<'a>>::Target
+    where
+        Self: 'a;
+    type Error = E;
+
+    async fn enter(self: core::pin::Pin<&mut Self>) -> Result<Self::Target<'_>, E> {
+        unreachable!("a refused #[async_context_manager] is never built")
+    }
+
+    async fn exit(self: core::pin::Pin<&mut Self>, _: crate::Exit<'_>) -> Result<(), E> {
+        unreachable!("a refused #[async_context_manager] is never built")
+    }
+}

@@ -5,6 +5,7 @@ mod args;
 mod async_with;
 mod crate_path;
 mod expand;
+mod fallback;
 mod fresh;
 mod lifetimes;
 mod parse;
@@ -18,17 +19,23 @@ use proc_macro::TokenStream;
 pub fn async_context_manager(args: TokenStream, input: TokenStream) -> TokenStream {
     let args = proc_macro2::TokenStream::from(args);
     let input = proc_macro2::TokenStream::from(input);
-    let expanded = parse::parse_args(args).and_then(|krate| {
-        let function = parse::parse(input.clone())?;
-        expand::expand(function, crate_path::crate_path(krate))
-    });
+    let (krate, args_error) = match parse::parse_args(args) {
+        Ok(given) => (crate_path::crate_path(given), None),
+        Err(error) => (crate_path::crate_path(None), Some(error)),
+    };
+    let expanded = match args_error {
+        Some(error) => Err(error),
+        None => {
+            parse::parse(input.clone()).and_then(|function| expand::expand(function, krate.clone()))
+        }
+    };
     match expanded {
         Ok(tokens) => tokens.into(),
         Err(error) => {
-            // Keep the user's fn (as written) next to the error, so that one mistake does not
-            // cascade into "cannot find function" errors at every call site.
+            // Keep the user's fn next to the error, so that one mistake does not cascade into
+            // errors at every call site.
             let mut tokens = error.to_compile_error();
-            tokens.extend(parse::fallback(input));
+            tokens.extend(fallback::fallback(input, &krate));
             tokens.into()
         }
     }

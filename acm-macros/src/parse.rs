@@ -64,20 +64,3 @@ pub fn parse(input: TokenStream) -> Result<ItemFn> {
     }
     Ok(function)
 }
-
-/// The user's fn without the attribute's rewriting, or nothing if it does not parse. Emitted
-/// next to an error so that callers of the fn are not flooded with unrelated errors.
-pub fn fallback(input: TokenStream) -> TokenStream {
-    match syn::parse2::<ItemFn>(input) {
-        Ok(mut function) => {
-            // A body that cannot compile as a manager is replaced, so only our error shows.
-            function.block = syn::parse_quote!({
-                ::core::panic!("this fn did not compile as an #[async_context_manager]")
-            });
-            function.sig.asyncness = None;
-            function.sig.output = syn::ReturnType::Default;
-            quote::quote!(#[allow(unused_variables, unreachable_code)] #function)
-        }
-        Err(_) => TokenStream::new(),
-    }
-}
