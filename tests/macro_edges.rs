@@ -158,3 +158,43 @@ fn a_second_yield_at_run_time_panics_clearly() {
     );
     assert_eq!(log.take(), ["between"]);
 }
+
+type AppResult<T> = Result<T, Failure>;
+
+#[async_context_manager]
+async fn aliased(fail: bool) -> AppResult<u8> {
+    if fail {
+        return Err(Failure("setup"));
+    }
+    r#yield!(4);
+    Ok(())
+}
+
+macro_rules! manager_returning {
+    ($name:ident -> $ret:ty) => {
+        #[async_context_manager]
+        async fn $name() -> $ret {
+            r#yield!(9);
+            Ok(())
+        }
+    };
+}
+manager_returning!(from_a_macro -> Result<u8, Failure>);
+
+/// 2. A fallible return type spelled through an alias, or handed over by a `macro_rules!`, is a
+/// fallible manager lending the `Ok` type.
+#[test]
+fn aliases_and_macro_return_types_are_fallible_managers() {
+    assert_eq!(
+        block_on(async { async_with!(aliased(false) => |n| n + 1) }),
+        Ok(5)
+    );
+    assert_eq!(
+        block_on(async { async_with!(aliased(true) => |n| n + 1) }),
+        Err(Failure("setup"))
+    );
+    assert_eq!(
+        block_on(async { async_with!(from_a_macro() => |n| n) }),
+        Ok(9)
+    );
+}

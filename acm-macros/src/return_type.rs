@@ -1,5 +1,6 @@
 //! What the declared return type means: `-> T` is an infallible manager lending `T`;
-//! `-> Result<T, E>` (or any alias whose last segment is `Result`) lends `T` and fails with `E`.
+//! `-> Result<T, E>` (or an alias named like a result: `io::Result<T>`, `AppResult<T>`,
+//! `Fallible<T>`) lends `T` and fails with `E`.
 
 use syn::spanned::Spanned;
 use syn::visit::Visit;
@@ -22,7 +23,7 @@ pub fn classify(output: &ReturnType) -> Result<ReturnShape> {
                 fallible: false,
             });
         }
-        ReturnType::Type(_, declared) => &**declared,
+        ReturnType::Type(_, declared) => unwrap_groups(declared),
     };
     let shape = match split_result(declared) {
         Some((target, output)) => ReturnShape {
@@ -40,6 +41,25 @@ pub fn classify(output: &ReturnType) -> Result<ReturnShape> {
     Ok(shape)
 }
 
+/// A type as written, without the invisible group a `macro_rules!` `$ret:ty` puts around it, or
+/// parentheses.
+fn unwrap_groups(declared: &Type) -> &Type {
+    match declared {
+        Type::Group(group) => unwrap_groups(&group.elem),
+        Type::Paren(paren) => unwrap_groups(&paren.elem),
+        other => other,
+    }
+}
+
+/// A result type by its name: `Result`, or an alias named like one (`AppResult<T>`,
+/// `IoResult<T>`, `Fallible<T>`), whose first type argument is what it holds on success.
+/// (Types cannot be told apart by what they are on stable Rust; an alias named otherwise is
+/// taken for an infallible manager's target, and the README says so.)
+fn is_result_name(name: &syn::Ident) -> bool {
+    let name = name.to_string();
+    name.ends_with("Result") || name == "Fallible"
+}
+
 /// `path::Result<T, ..>` into `T` and `path::Result<(), ..>`.
 fn split_result(declared: &Type) -> Option<(Type, Type)> {
     let Type::Path(path) = declared else {
@@ -49,7 +69,7 @@ fn split_result(declared: &Type) -> Option<(Type, Type)> {
         return None;
     }
     let last = path.path.segments.last()?;
-    if last.ident != "Result" {
+    if !is_result_name(&last.ident) {
         return None;
     }
     let PathArguments::AngleBracketed(arguments) = &last.arguments else {
