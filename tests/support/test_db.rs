@@ -4,8 +4,9 @@
 //! - [`Backend::Sqlite`]: a fresh SQLite file in a temporary directory of its own; always run.
 //! - [`Backend::Postgres`]: a fresh, uniquely named schema in the PostgreSQL database named by
 //!   `ACM_TEST_POSTGRES_URL` (e.g. `postgres://user:password@localhost/database`), so that
-//!   runs never collide; dropped at the end. Opt-in: when the variable is unset, the test says
-//!   it was skipped and passes.
+//!   runs never collide; dropped at the end. When the variable is unset, the test says loudly
+//!   that it skipped the variant and passes, except in CI (`CI` set), where it fails: `.ci/run`
+//!   starts a throwaway server (`.ci/postgres`).
 //!
 //! A test connects to [`TestDb::url`] (its connections live in the test's own file or schema).
 
@@ -58,8 +59,14 @@ impl TestDb {
                     .ok()
                     .filter(|url| !url.is_empty())
                 else {
+                    assert!(
+                        std::env::var_os("CI").is_none(),
+                        "{name}: the PostgreSQL variant cannot be skipped in CI: set \
+                         {POSTGRES_URL_VAR} (.ci/run starts a server: bash .ci/postgres start)"
+                    );
                     eprintln!(
-                        "{name}: skipped the PostgreSQL variant ({POSTGRES_URL_VAR} is not set)"
+                        "{name}: SKIPPED the PostgreSQL variant ({POSTGRES_URL_VAR} is not set; \
+                         `eval \"$(bash .ci/postgres start)\"` starts a throwaway server)"
                     );
                     return None;
                 };
