@@ -17,8 +17,15 @@ use proc_macro::TokenStream;
 /// Turns an `async fn` with one `r#yield!(value)` into a context manager. See `contextlib`.
 #[proc_macro_attribute]
 pub fn async_context_manager(args: TokenStream, input: TokenStream) -> TokenStream {
-    let args = proc_macro2::TokenStream::from(args);
-    let input = proc_macro2::TokenStream::from(input);
+    attribute(args.into(), input.into()).into()
+}
+
+/// The attribute on `proc_macro2` tokens (so that the crate's own tests can call it): the
+/// manager, or a compile error spanned on the input next to a stand-in for the fn.
+fn attribute(
+    args: proc_macro2::TokenStream,
+    input: proc_macro2::TokenStream,
+) -> proc_macro2::TokenStream {
     let (krate, args_error) = match parse::parse_args(args) {
         Ok(given) => (crate_path::crate_path(given), None),
         Err(error) => (crate_path::crate_path(None), Some(error)),
@@ -30,13 +37,16 @@ pub fn async_context_manager(args: TokenStream, input: TokenStream) -> TokenStre
         }
     };
     match expanded {
-        Ok(tokens) => tokens.into(),
+        Ok(tokens) => tokens,
         Err(error) => {
             // Keep the user's fn next to the error, so that one mistake does not cascade into
             // errors at every call site.
             let mut tokens = error.to_compile_error();
             tokens.extend(fallback::fallback(input, &krate));
-            tokens.into()
+            tokens
         }
     }
 }
+
+#[cfg(test)]
+mod fuzz;
