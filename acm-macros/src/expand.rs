@@ -37,7 +37,10 @@ pub fn expand(mut function: ItemFn, krate: TokenStream) -> Result<TokenStream> {
         name_argument_lifetimes(&mut function.sig, &mut fresh),
         &krate,
     );
-    let statements = &body.stmts;
+    // The body keeps its own braces (and their spans): a body whose value is not the declared
+    // one (a forgotten `Ok(())`) is reported there, with the compiler's suggestion.
+    let output_value = format_ident!("__acm_output", span = Span::mixed_site());
+    let user_body = &body;
     // Where the yield stores the outer block's `Exit` for the `async_with!`s around it.
     let outer_exit_declaration = found.in_async_with.then(|| {
         quote! {
@@ -84,7 +87,10 @@ pub fn expand(mut function: ItemFn, krate: TokenStream) -> Result<TokenStream> {
                     async move {
                         #(#bindings)*
                         #outer_exit_declaration
-                        #(#statements)*
+                        let #output_value: #output = #user_body;
+                        // (Unreachable when the body diverges, as a body ending in `panic!` does.)
+                        #[allow(unreachable_code)]
+                        return #output_value;
                     }
                 },
             );
