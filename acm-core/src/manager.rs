@@ -61,6 +61,12 @@ use crate::Exit;
 /// ```
 ///
 /// (`&mut M` is a manager whenever `M: Unpin` is, so a manager can be inspected afterwards.)
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a context manager",
+    label = "not an `AsyncContextManager`",
+    note = "write the manager as an `#[async_context_manager] async fn`, or implement `AsyncContextManager` for it",
+    note = "a tuple is a manager when each of its elements is one and they share one error type"
+)]
 pub trait AsyncContextManager {
     /// What the with-block receives: owned, or borrowed from the manager for the block.
     type Target<'a>
