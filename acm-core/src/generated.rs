@@ -31,26 +31,10 @@ pub trait Body {
     fn failed(output: &<Self::Fut as Future>::Output) -> bool;
 }
 
-/// A body closure, typed by the target family its yield handle accepts. Inert: only
-/// [`generated`] (an `unsafe fn`) can give it a yield handle.
+/// A body closure, typed by the target family its yield handle accepts.
 pub struct Start<Fam, C> {
     body: C,
     _family: PhantomData<Fam>,
-}
-
-/// Names the body closure's types for the attribute: its coroutine evaluates to `O` (so that
-/// `?` and `return` in the body know the manager's error type). Safe: the closure does not run
-/// until [`generated`] wraps it and `enter` starts it.
-#[inline]
-pub fn body<Fam, O, C, Fut>(body: C) -> Start<Fam, C>
-where
-    C: FnOnce(Yielder<Fam>) -> Fut,
-    Fut: Future<Output = O>,
-{
-    Start {
-        body,
-        _family: PhantomData,
-    }
 }
 
 impl<Fam, C, Fut> Body for Start<Fam, C>
@@ -131,14 +115,17 @@ unsafe impl<Fam, B: Body + Send> Send for Generated<Fam, B> where B::Fut: Send {
 /// A yield handle that escaped its coroutine would write into a freed manager
 /// (tests/ui/generated_constructor_is_unsafe.rs).
 #[inline]
-pub unsafe fn generated<Fam, C, Fut>(body: Start<Fam, C>) -> Generated<Fam, Start<Fam, C>>
+pub unsafe fn generated<Fam, C, Fut>(body: C) -> Generated<Fam, Start<Fam, C>>
 where
     C: FnOnce(Yielder<Fam>) -> Fut,
     Fut: Future<Output: BodyOutput>,
 {
     Generated {
         stage: UnsafeCell::new(Stage {
-            body: ManuallyDrop::new(body),
+            body: ManuallyDrop::new(Start {
+                body,
+                _family: PhantomData,
+            }),
         }),
         slot: Slot::new(),
         _family: PhantomData,

@@ -42,7 +42,7 @@ pub mod __private {
         ViewFormatted, ViewOpaque, ViewShared, ViewStorage, outer_or_ok,
     };
     pub use crate::family::Family;
-    pub use crate::generated::{Body, EnterFuture, ExitFuture, Generated, Start, body, generated};
+    pub use crate::generated::{Body, EnterFuture, ExitFuture, Generated, Start, generated};
     pub use crate::guard::{ArmOnSuccess, Finishing, Guard, Teardown, TeardownFuture};
     pub use crate::output::{BodyOutput, Refused};
     pub use crate::slot::SlotRef;

@@ -7,12 +7,14 @@ use syn::spanned::Spanned;
 use syn::{Error, ItemFn, Lifetime, Result};
 
 use crate::args;
+use crate::crate_path::CratePath;
 use crate::fresh::FreshNames;
 use crate::lifetimes::{name_argument_lifetimes, name_elided, rename_lifetime};
 use crate::return_type::classify;
 use crate::yield_point::{YieldPoints, complete_tail_yield};
 
-pub fn expand(mut function: ItemFn, krate: TokenStream) -> Result<TokenStream> {
+pub fn expand(mut function: ItemFn, crate_path: &CratePath) -> Result<TokenStream> {
+    let krate = crate_path.path.clone();
     let mut fresh = FreshNames::new(&function.to_token_stream());
     let shape = classify(&function.sig.output)?;
     let yielder = format_ident!("__acm_yielder", span = Span::mixed_site());
@@ -21,7 +23,7 @@ pub fn expand(mut function: ItemFn, krate: TokenStream) -> Result<TokenStream> {
     complete_tail_yield(&mut body, shape.fallible);
     let outer_exit = format_ident!("__acm_outer_exit", span = Span::mixed_site());
     let found =
-        YieldPoints::new(yielder.clone(), outer_exit.clone(), krate.clone()).rewrite(&mut body)?;
+        YieldPoints::new(yielder.clone(), outer_exit.clone(), crate_path).rewrite(&mut body)?;
     if found.yields == 0 {
         return Err(Error::new_spanned(
             &function.sig.ident,
@@ -82,21 +84,22 @@ pub fn expand(mut function: ItemFn, krate: TokenStream) -> Result<TokenStream> {
         #[allow(clippy::type_complexity)]
         #visibility #signature {
             #covariance_check
-            let #body = #krate::__private::body::<#family, #output, _, _>(
-                move |mut #yielder: #krate::__private::Yielder<#family>| {
-                    async move {
-                        #(#bindings)*
-                        #outer_exit_declaration
-                        let #output_value: #output = #user_body;
-                        // (Unreachable when the body diverges, as a body ending in `panic!` does.)
-                        #[allow(unreachable_code)]
-                        return #output_value;
-                    }
-                },
-            );
+            // The closure goes to `generated` as it is: nothing between them that a path could
+            // swap (the body's value is typed by the `let` inside, not by a helper).
+            let #body = move |mut #yielder: #krate::__private::Yielder<#family>| {
+                async move {
+                    #(#bindings)*
+                    #outer_exit_declaration
+                    let #output_value: #output = #user_body;
+                    // (Unreachable when the body diverges, as a body ending in `panic!` does.)
+                    #[allow(unreachable_code)]
+                    return #output_value;
+                }
+            };
             // The yield handle is a hygienic local moved into the coroutine, used only at the
-            // rewritten yield points, awaited in place in the body itself; the family's target
-            // is checked covariant above. No user token is inside this block.
+            // rewritten yield points, awaited in place in the body itself (or in the block of
+            // contextlib's own `async_with!`, found through Cargo); the family's target is
+            // checked covariant above. No user token is inside this block.
             unsafe { #krate::__private::generated(#body) }
         }
     })

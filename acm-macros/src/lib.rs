@@ -32,9 +32,7 @@ fn attribute(
     };
     let expanded = match args_error {
         Some(error) => Err(error),
-        None => {
-            parse::parse(input.clone()).and_then(|function| expand::expand(function, krate.clone()))
-        }
+        None => parse::parse(input.clone()).and_then(|function| expand::expand(function, &krate)),
     };
     match expanded {
         Ok(tokens) => tokens,
@@ -42,7 +40,7 @@ fn attribute(
             // Keep the user's fn next to the error, so that one mistake does not cascade into
             // errors at every call site.
             let mut tokens = error.to_compile_error();
-            tokens.extend(fallback::fallback(input, &krate));
+            tokens.extend(fallback::fallback(input, &krate.path));
             tokens
         }
     }

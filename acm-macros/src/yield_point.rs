@@ -10,6 +10,7 @@ use syn::visit_mut::{self, VisitMut};
 use syn::{Block, Error, Expr, Macro, Stmt};
 
 use crate::async_with::{AsyncWith, is_async_with_path};
+use crate::crate_path::CratePath;
 
 pub struct YieldPoints {
     /// Yields on the path being visited: mutually exclusive branches (`if`/`else`, `match`
@@ -26,6 +27,8 @@ pub struct YieldPoints {
     async_with_depth: usize,
     /// The path to contextlib.
     krate: TokenStream,
+    /// Whether that path was found through Cargo (see `crate_path`).
+    krate_trusted: bool,
     /// Whether the yield stands in an `async_with!` block (so `outer_exit` must be declared).
     pub yields_in_async_with: bool,
 }
@@ -80,7 +83,7 @@ impl Context {
 }
 
 impl YieldPoints {
-    pub fn new(yielder: Ident, outer_exit: Ident, krate: TokenStream) -> Self {
+    pub fn new(yielder: Ident, outer_exit: Ident, crate_path: &CratePath) -> Self {
         YieldPoints {
             found: 0,
             total: 0,
@@ -88,7 +91,8 @@ impl YieldPoints {
             context: Vec::new(),
             yielder,
             outer_exit,
-            krate,
+            krate: crate_path.path.clone(),
+            krate_trusted: crate_path.trusted,
             async_with_depth: 0,
             yields_in_async_with: false,
         }
@@ -152,6 +156,14 @@ impl YieldPoints {
                 return syn::parse_quote_spanned!(span=> ());
             }
         };
+        if !self.krate_trusted {
+            self.errors.push(Error::new(
+                span,
+                "a yield inside `async_with!` needs contextlib as a dependency of this crate \
+                 (renamed if you like): through `crate = path` alone, the attribute cannot know \
+                 that `path::async_with!` is contextlib's, and the yield's soundness rests on it",
+            ));
+        }
         self.within(Context::AsyncWithManager, |this| {
             this.visit_expr_mut(&mut manager)
         });

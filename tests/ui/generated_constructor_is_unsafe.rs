@@ -6,9 +6,9 @@ type Fam = for<'a, 'b> fn(&'a (), &'b ()) -> u32;
 
 fn main() {
     let thief = RefCell::new(None);
-    let body = contextlib::__private::body::<Fam, (), _, _>(|yielder| {
+    let body = |yielder: contextlib::__private::Yielder<Fam>| {
         *thief.borrow_mut() = Some(yielder);
         std::future::pending::<()>()
-    });
+    };
     let _ = contextlib::__private::generated(body);
 }
