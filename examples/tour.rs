@@ -356,6 +356,25 @@ async fn composition_tour() -> Result<(), BoxError> {
         result.unwrap_err()
     );
 
+    scenario("closing(value, close): a BufWriter closed (flushed) at every exit");
+    let path = std::env::temp_dir().join(format!("acm-tour-closing-{}", std::process::id()));
+    let writer = tokio::io::BufWriter::new(tokio::fs::File::create(&path).await?);
+    let result: io::Result<()> = async_with!(contextlib::closing(writer, |mut w| async move {
+        w.shutdown().await?;
+        println!("  [exit]  closing: flushed and shut the writer down");
+        Ok::<_, io::Error>(())
+    }) => |writer| {
+        writer.write_all(b"buffered, then the block fails").await?;
+        println!("    [block] wrote 30 buffered bytes, then fails");
+        Err(io::Error::other("bad record"))
+    });
+    println!(
+        "=> Err({}); on disk all the same: {:?}",
+        result.unwrap_err(),
+        tokio::fs::read_to_string(&path).await?
+    );
+    tokio::fs::remove_file(&path).await?;
+
     scenario("an ExitStack over a number of files known only at run time");
     // How many: `TOUR_SHARDS` if set, else 3 — the stack does not care.
     let count = std::env::var("TOUR_SHARDS")

@@ -5,6 +5,7 @@
 #![warn(missing_docs, unsafe_op_in_unsafe_fn)]
 
 mod catch_unwind;
+mod closing;
 mod dispatch;
 mod exit;
 mod family;
@@ -12,6 +13,7 @@ mod generated;
 mod guard;
 mod into_value;
 mod manager;
+mod nullcontext;
 mod output;
 mod slot;
 mod stack;
@@ -24,10 +26,12 @@ mod tuple;
 mod with;
 mod yield_point;
 
+pub use closing::{Closing, closing};
 pub use exit::{BlockError, Exit, PanicMessage};
 pub use generated::Generated;
 pub use into_value::IntoValue;
 pub use manager::AsyncContextManager;
+pub use nullcontext::{NullContext, nullcontext};
 pub use stack::{BoxError, CleanupResult, ExitStack, StackEnter};
 pub use stackable::{BoxExit, Stackable};
 pub use teardown::{TeardownHook, TeardownOutcome, TeardownReport, set_teardown_hook};

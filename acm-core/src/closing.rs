@@ -1,0 +1,97 @@
+//! [`closing`]: Python's `contextlib.aclosing`, for any value that needs an async close.
+
+use core::future::{Future, Ready, ready};
+use core::pin::Pin;
+
+use crate::{AsyncContextManager, Exit};
+
+/// A manager that lends `&mut value` to the block and, at every exit, calls `close(value)` and
+/// awaits it (Python's `aclosing`): for a value whose cleanup is async and must not be skipped —
+/// a `BufWriter` whose buffered bytes are lost if it is dropped unflushed, a pool, a child
+/// process. The exit returns `close`'s error; it runs on error, panic and cancellation too.
+///
+/// ```
+/// use contextlib::{async_with, closing};
+/// use tokio::io::{AsyncWriteExt, BufWriter};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> std::io::Result<()> {
+/// let path = std::env::temp_dir().join(format!("contextlib-closing-{}", std::process::id()));
+/// let file = BufWriter::new(tokio::fs::File::create(&path).await?);
+/// async_with!(closing(file, |mut file| async move { file.shutdown().await }) => |file| {
+///     file.write_all(b"buffered until the exit flushes it").await
+/// })?;
+/// assert_eq!(tokio::fs::read_to_string(&path).await?, "buffered until the exit flushes it");
+/// # tokio::fs::remove_file(&path).await
+/// # }
+/// ```
+pub fn closing<T, F, Fut, E>(value: T, close: F) -> Closing<T, F>
+where
+    F: FnOnce(T) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+{
+    Closing {
+        value: Some(value),
+        close: Some(close),
+    }
+}
+
+/// The manager [`closing`] makes. One-shot.
+///
+/// ```
+/// let manager = contextlib::closing(vec![1], |v| async move { drop(v); Ok::<_, std::io::Error>(()) });
+/// # let _ = manager;
+/// ```
+#[must_use = "a context manager does nothing until it is entered, e.g. with `async_with!`"]
+pub struct Closing<T, F> {
+    value: Option<T>,
+    close: Option<F>,
+}
+
+impl<T, F> Closing<T, F> {
+    fn parts(self: Pin<&mut Self>) -> &mut Self {
+        // SAFETY: no field is structurally pinned: the value is lent as `&mut T` (never as
+        // `Pin<&mut T>`) and moved out only to be closed.
+        unsafe { self.get_unchecked_mut() }
+    }
+}
+
+impl<T, F, Fut, E> AsyncContextManager for Closing<T, F>
+where
+    F: FnOnce(T) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+{
+    type Target<'a>
+        = &'a mut T
+    where
+        Self: 'a;
+    type Error = E;
+
+    #[allow(refining_impl_trait)]
+    fn enter(self: Pin<&mut Self>) -> Ready<Result<&mut T, E>> {
+        let value = self
+            .parts()
+            .value
+            .as_mut()
+            .expect("contextlib: a closing manager is one-shot: it was already closed");
+        ready(Ok(value))
+    }
+
+    fn exit(self: Pin<&mut Self>, _: Exit<'_>) -> impl Future<Output = Result<(), E>> {
+        let this = self.parts();
+        let closed = match (this.value.take(), this.close.take()) {
+            (Some(value), Some(close)) => Some(close(value)),
+            _ => None,
+        };
+        async move {
+            match closed {
+                Some(closed) => closed.await,
+                None => panic!("contextlib: a closing manager is one-shot: it was already closed"),
+            }
+        }
+    }
+
+    fn name() -> &'static str {
+        "contextlib::closing"
+    }
+}

@@ -1,0 +1,98 @@
+//! `nullcontext` and `closing` (Python's `nullcontext` and `aclosing`), with CPython's cases that
+//! have a Rust meaning (`test_nullcontext`, `test_aclosing`, `test_aclosing_error`).
+mod common;
+
+use common::{Failure, Log};
+use contextlib::testing::{Observed, Probe, Run, cancel_at_every_poll, yield_now};
+use contextlib::{async_with, closing, nullcontext};
+use futures_executor::block_on;
+
+#[test]
+fn nullcontext_lends_its_value_and_does_nothing_at_exit() {
+    let value = vec![1, 2, 3];
+    let len = block_on(async { async_with!(nullcontext(value) => |v| v.len()) });
+    assert_eq!(len, Ok(3));
+    let failed: Result<(), Failure> =
+        block_on(async { async_with!(nullcontext(7) => |_n| Err(Failure("block"))) });
+    assert_eq!(failed, Err(Failure("block")));
+}
+
+fn closer(
+    log: Log,
+    fails: bool,
+) -> impl FnOnce(Vec<u8>) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Failure>>>>
+{
+    move |value| {
+        Box::pin(async move {
+            yield_now().await;
+            log.push(format!("closed {value:?}"));
+            if fails { Err(Failure("close")) } else { Ok(()) }
+        })
+    }
+}
+
+#[test]
+fn closing_closes_once_at_exit() {
+    let log = Log::default();
+    let n = block_on(async {
+        async_with!(closing(vec![1u8], closer(log.clone(), false)) => |v| {
+            v.push(2);
+            log.push("block");
+            Ok::<_, Failure>(v.len())
+        })
+    });
+    assert_eq!(n, Ok(2));
+    assert_eq!(log.take(), ["block", "closed [1, 2]"]);
+}
+
+#[test]
+fn closing_closes_after_a_failing_or_panicking_block_and_its_error_wins() {
+    let log = Log::default();
+    let failed: Result<(), Failure> = block_on(async {
+        async_with!(closing(vec![1u8], closer(log.clone(), false)) => |_v| Err(Failure("block")))
+    });
+    assert_eq!(failed, Err(Failure("block")));
+    assert_eq!(log.take(), ["closed [1]"]);
+
+    let close_failed: Result<(), Failure> = block_on(async {
+        async_with!(closing(vec![2u8], closer(log.clone(), true)) => |_v| Err(Failure("block")))
+    });
+    assert_eq!(close_failed, Err(Failure("close")));
+    assert_eq!(log.take(), ["closed [2]"]);
+
+    let panicked = common::block_on_catching(async {
+        async_with!(closing(vec![3u8], closer(log.clone(), false)) => |_v| explode())
+    });
+    assert_eq!(panicked.unwrap_err(), "block panicked");
+    assert_eq!(log.take(), ["closed [3]"]);
+}
+
+fn explode() -> Result<(), Failure> {
+    panic!("block panicked")
+}
+
+#[test]
+fn both_are_torn_down_wherever_they_are_dropped() {
+    let probe = Probe::default();
+    let log = Log::default();
+    cancel_at_every_poll(
+        || async {
+            let n = async_with!(probe.observe(nullcontext(1u8)) => |n| n)
+                .unwrap_or_else(|never| match never {});
+            async_with!(probe.observe(closing(vec![5u8], closer(log.clone(), false))) => |v| {
+                yield_now().await;
+                Ok::<_, Failure>(usize::from(n) + v.len())
+            })
+        },
+        |run| {
+            let teardowns = probe.assert_torn_down_once(&run);
+            let closes = log.take();
+            let entered_closing = teardowns.len() == 2;
+            assert_eq!(closes.len(), usize::from(entered_closing), "{closes:?}");
+            if let Run::Completed { output, .. } = run {
+                assert_eq!(output, Ok(2));
+                assert_eq!(teardowns, [Observed::Ok, Observed::Ok]);
+            }
+        },
+    );
+}
