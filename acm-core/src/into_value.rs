@@ -36,3 +36,22 @@ impl<T> IntoValue<T> for Result<T, Infallible> {
         }
     }
 }
+
+/// The manager of a `#[contextlib::with]` fn that does not return `Result` cannot fail.
+#[diagnostic::on_unimplemented(
+    message = "`#[contextlib::with]` on a fn that does not return `Result` needs a manager that cannot fail, and this one fails with `{Self}`",
+    label = "the manager's error has nowhere to go",
+    note = "make the fn return `Result<_, E>` with `E: From<{Self}>`"
+)]
+pub trait CannotFail {}
+
+impl CannotFail for Infallible {}
+
+/// The value of a decorated fn's block, for a manager that cannot fail.
+pub fn value_of<R, E: CannotFail>(result: Result<R, E>) -> R {
+    match result {
+        Ok(value) => value,
+        // Only `Infallible` implements `CannotFail`.
+        Err(_) => unreachable!("an error of a manager that cannot fail"),
+    }
+}

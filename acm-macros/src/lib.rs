@@ -10,6 +10,7 @@ mod fresh;
 mod lifetimes;
 mod parse;
 mod return_type;
+mod with;
 mod yield_point;
 
 use proc_macro::TokenStream;
@@ -18,6 +19,12 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn async_context_manager(args: TokenStream, input: TokenStream) -> TokenStream {
     attribute(args.into(), input.into()).into()
+}
+
+/// Runs an `async fn`'s body inside a manager. See `contextlib::with`.
+#[proc_macro_attribute]
+pub fn with(args: TokenStream, input: TokenStream) -> TokenStream {
+    with::with(args.into(), input.into()).into()
 }
 
 /// The attribute on `proc_macro2` tokens (so that the crate's own tests can call it): the
