@@ -127,6 +127,16 @@ fn main() {
             "ExitStack holding 1,000 managers",
             common::s1000_stack,
         ),
+        row(
+            "w-hand",
+            "async_with! written at the call site",
+            common::w_hand,
+        ),
+        row(
+            "w",
+            "the same through #[contextlib::with]",
+            common::w_decorated,
+        ),
     ];
 
     // Calibrate: iterations per batch so that one batch takes about `batch_time`.
@@ -184,6 +194,7 @@ fn main() {
             "s1" => Some(baseline("s1-static")),
             "s10" => Some(baseline("s10-static")),
             "s1000" => Some(100.0 * baseline("s10-static")),
+            "w" => Some(baseline("w-hand")),
             _ => None,
         };
         let twin = twin.map_or("".to_string(), |t| format!("{:.2}x", median / t));

@@ -219,8 +219,27 @@ async fn transaction_tour(workdir: &Path) -> Result<(), BoxError> {
         "   notes: {}",
         count_notes(&pool, "tour: rolled back").await?
     );
+
+    scenario("the decorator form: #[contextlib::with(db_transaction(..) => tx)] on a fn");
+    add_note(&pool, &journal, "tour: decorated").await?;
+    println!(
+        "=> Ok; committed notes: {}",
+        count_notes(&pool, "tour: decorated").await?
+    );
     println!("   journal: {:?}", journal.steps());
     pool.close().await;
+    Ok(())
+}
+
+/// A fn whose whole body runs in a transaction: a fresh `db_transaction` on every call.
+#[contextlib::with(db_transaction(pool.clone(), journal.clone()) => tx)]
+async fn add_note(
+    pool: &sqlx::AnyPool,
+    journal: &Arc<Journal>,
+    body: &str,
+) -> Result<(), sqlx::Error> {
+    insert_note(tx, body).await?;
+    println!("    [block] inserted {body:?} (the fn's body is the block)");
     Ok(())
 }
 

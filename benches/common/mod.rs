@@ -433,3 +433,24 @@ pub fn s10_stack(c: &mut Counters) -> u32 {
 pub fn s1000_stack(c: &mut Counters) -> u32 {
     stack_of(c, 1000)
 }
+
+// ---------------------------------------------------------------------------------------------
+// The decorator form (issue 12) against the same `async_with!` written by hand.
+
+#[contextlib::with(counted(counter, value) => x)]
+async fn decorated(counter: &std::sync::atomic::AtomicU64, value: u32) -> u32 {
+    black_box(x) + 1
+}
+
+#[inline]
+pub fn w_decorated(c: &mut Counters) -> u32 {
+    block_on(decorated(&c.shared, black_box(1)))
+}
+
+#[inline]
+pub fn w_hand(c: &mut Counters) -> u32 {
+    let value = black_box(1);
+    let Ok(out) =
+        block_on(async { async_with!(counted(&c.shared, value) => |x| black_box(x) + 1) });
+    out
+}
