@@ -394,6 +394,12 @@ async fn composition_tour() -> Result<(), BoxError> {
     );
     tokio::fs::remove_file(&path).await?;
 
+    scenario("concurrent((..)): two temporary directories created together");
+    async_with!(contextlib::concurrent((temp_directory("acm-tour-a"), temp_directory("acm-tour-b"))) => |(a, b)| {
+        println!("    [block] both exist: {} and {}", a.exists(), b.exists());
+        Ok::<_, io::Error>(())
+    })?;
+
     scenario("an ExitStack over a number of files known only at run time");
     // How many: `TOUR_SHARDS` if set, else 3 — the stack does not care.
     let count = std::env::var("TOUR_SHARDS")

@@ -6,12 +6,14 @@
 
 mod catch_unwind;
 mod closing;
+mod concurrent;
 mod dispatch;
 mod exit;
 mod family;
 mod generated;
 mod guard;
 mod into_value;
+mod join;
 mod manager;
 mod nullcontext;
 mod output;
@@ -27,6 +29,7 @@ mod with;
 mod yield_point;
 
 pub use closing::{Closing, closing};
+pub use concurrent::{Concurrent, concurrent};
 pub use exit::{BlockError, Exit, PanicMessage};
 pub use generated::Generated;
 pub use into_value::IntoValue;

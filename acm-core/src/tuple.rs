@@ -13,7 +13,7 @@ use crate::teardown::{TeardownOutcome, TeardownReport, report};
 use crate::{AsyncContextManager, BlockError, Exit, PanicMessage};
 
 /// `&mut T` for a tuple whose fields are borrowed one at a time across `.await`s.
-struct Fields<T>(*mut T);
+pub(crate) struct Fields<T>(pub(crate) *mut T);
 
 impl<T> Clone for Fields<T> {
     fn clone(&self) -> Self {
