@@ -137,6 +137,16 @@ fn main() {
             "the same through #[contextlib::with]",
             common::w_decorated,
         ),
+        row(
+            "c2-tuple",
+            "tuple of two generated managers (sequential)",
+            common::c2_tuple,
+        ),
+        row(
+            "c2",
+            "the same two through concurrent(..)",
+            common::c2_concurrent,
+        ),
     ];
 
     // Calibrate: iterations per batch so that one batch takes about `batch_time`.
@@ -195,6 +205,7 @@ fn main() {
             "s10" => Some(baseline("s10-static")),
             "s1000" => Some(100.0 * baseline("s10-static")),
             "w" => Some(baseline("w-hand")),
+            "c2" => Some(baseline("c2-tuple")),
             _ => None,
         };
         let twin = twin.map_or("".to_string(), |t| format!("{:.2}x", median / t));

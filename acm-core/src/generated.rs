@@ -233,6 +233,34 @@ unsafe fn exit_begins(slot: SlotRef, exit: Option<*const Exit<'_>>, name: fn() -
     }
 }
 
+/// After an exit poll that returned `Pending`. A yield point that published a target now is a
+/// second yield, reached after the first one lent its target: the attribute refuses every way
+/// it can see to write one, and this catches the rest (two `#[cfg]` alternatives both compiled
+/// in) before anything is read from the slot (tests/macro_edges.rs).
+///
+/// # Safety
+/// As for `enter_begins`.
+#[inline(always)]
+unsafe fn exit_suspended(slot: SlotRef, name: fn() -> &'static str) {
+    // SAFETY: caller.
+    unsafe {
+        let published = !phase::is_phase(slot.phase_word());
+        slot.set_phase(phase::EXITING);
+        if published {
+            second_yield(name);
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn second_yield(name: fn() -> &'static str) -> ! {
+    panic!(
+        "contextlib: `{}` reached a second `r#yield!` in one run: a manager yields exactly once",
+        name()
+    )
+}
+
 #[cold]
 #[inline(never)]
 fn returned_early(name: fn() -> &'static str) -> ! {
@@ -356,7 +384,7 @@ impl<Fam, B: Body> Generated<Fam, B> {
                         Generated::finish_body(raw, slot);
                         return B::failed(&output).then_some(TeardownOutcome::Failed);
                     }
-                    Poll::Pending => slot.set_phase(phase::EXITING),
+                    Poll::Pending => exit_suspended(slot, B::name),
                 }
             }
             Generated::finish_body(raw, slot); // still waiting: dropped in place, reported
@@ -479,7 +507,7 @@ where
                     Poll::Ready(output.into_result())
                 }
                 Poll::Pending => {
-                    slot.set_phase(phase::EXITING);
+                    exit_suspended(slot, B::name);
                     Poll::Pending
                 }
             }

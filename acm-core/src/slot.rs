@@ -69,6 +69,16 @@ impl SlotRef {
         unsafe { (*self.0).addr() }
     }
 
+    /// The word as it is: a phase, or a handed-over pointer.
+    ///
+    /// # Safety
+    /// As for `phase`.
+    #[inline]
+    pub(crate) unsafe fn phase_word(self) -> *mut () {
+        // SAFETY: caller.
+        unsafe { *self.0 }
+    }
+
     /// Stores a phase (between polls).
     ///
     /// # Safety

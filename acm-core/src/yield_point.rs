@@ -54,15 +54,6 @@ impl<Fam> Yielder<Fam> {
     }
 }
 
-#[cold]
-#[inline(never)]
-fn second_yield() -> ! {
-    panic!(
-        "contextlib: an `#[async_context_manager]` fn reached a second `r#yield!` in one run: a \
-         manager yields exactly once"
-    )
-}
-
 /// The future `r#yield!` awaits. First poll (driven by the manager's enter, the slot holding
 /// just the phase): publish the address of the target and suspend; the driver moves the target
 /// out before that poll returns. Next poll (driven by the exit, which hands over its `Exit`
@@ -92,12 +83,6 @@ impl<'y, T> Future for YieldPoint<'y, T> {
         // its `EnterFuture` or `ExitFuture` poll right now: nothing else touches the slot.
         let exit = unsafe { this.slot.take() };
         if phase::is_phase(exit) {
-            if exit.addr() != phase::ENTERING {
-                // Reached after the yield already lent its target (during the exit): a second
-                // yield. The attribute refuses every way it can see to write one; this catches
-                // the rest (two `#[cfg]` alternatives both compiled in) before anything is lent.
-                second_yield();
-            }
             // SAFETY: as above. The target stays at this address while the coroutine is
             // suspended here (the coroutine is pinned in the manager); the driver moves it out
             // before this poll returns to its caller. Exercised by tests/borrowed_target.rs

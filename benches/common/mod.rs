@@ -454,3 +454,28 @@ pub fn w_hand(c: &mut Counters) -> u32 {
         block_on(async { async_with!(counted(&c.shared, value) => |x| black_box(x) + 1) });
     out
 }
+
+// ---------------------------------------------------------------------------------------------
+// `concurrent` (issue 12) against the sequential tuple of the same two managers.
+
+#[inline]
+pub fn c2_concurrent(c: &mut Counters) -> u32 {
+    let value = black_box(1);
+    let Ok(out) = block_on(async {
+        async_with!(contextlib::concurrent((counted(&c.shared, value), counted(&c.shared, value))) => |(x, y)| {
+            black_box(x) + black_box(y)
+        })
+    });
+    out
+}
+
+#[inline]
+pub fn c2_tuple(c: &mut Counters) -> u32 {
+    let value = black_box(1);
+    let Ok(out) = block_on(async {
+        async_with!((counted(&c.shared, value), counted(&c.shared, value)) => |(x, y)| {
+            black_box(x) + black_box(y)
+        })
+    });
+    out
+}
