@@ -158,3 +158,39 @@ async fn members_enter_and_exit_together() {
     assert_eq!(started.elapsed(), Duration::from_millis(200));
     assert_eq!(log.take().len(), 4);
 }
+
+#[async_context_manager]
+async fn refuses_at_once() -> Result<&'static str, std::io::Error> {
+    Err(std::io::Error::other("refused"))?;
+    r#yield!("never");
+    Ok(())
+}
+
+/// Review finding: a failed enter used to wait for its slowest sibling. The enters still
+/// running are now dropped (fail fast): the error comes back at once.
+#[tokio::test(flavor = "current_thread", start_paused = true)]
+#[cfg_attr(miri, ignore = "tokio timers")]
+async fn a_failed_enter_does_not_wait_for_the_others() {
+    let log = Log::default();
+    let started = tokio::time::Instant::now();
+    let result = async_with!(concurrent((refuses_at_once(), slow(log.clone(), "slow"))) => |_| ());
+    assert_eq!(result.unwrap_err().to_string(), "refused");
+    assert_eq!(started.elapsed(), Duration::ZERO);
+    assert!(log.take().is_empty()); // the slow one never entered, so it is not exited
+}
+
+/// Review finding: an exit that panics as it is called (a `closing` whose close panics at
+/// once) used to keep the members after it from their teardowns.
+#[test]
+fn an_exit_that_panics_when_called_does_not_skip_the_others() {
+    let log = Log::default();
+    let closed = log.clone();
+    let result = block_on_catching(async {
+        async_with!(concurrent((
+            contextlib::closing(1u8, |_v| -> std::future::Ready<Result<(), Failure>> { panic!("close panicked at once") }),
+            contextlib::closing(2u8, move |v| async move { closed.push(format!("closed {v}")); Ok::<_, Failure>(()) }),
+        )) => |_| ())
+    });
+    assert_eq!(result.unwrap_err(), "close panicked at once");
+    assert_eq!(log.take(), ["closed 2"]);
+}

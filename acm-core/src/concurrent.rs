@@ -7,7 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 use crate::catch_unwind::{CatchUnwind, Payload, discard};
 use crate::guard::{ArmOnSuccess, Finishing, Teardown};
-use crate::join::{Join2, Join3, Join4};
+use crate::join::{Join2, Join3, Join4, Started};
 use crate::teardown::{TeardownOutcome, TeardownReport, report};
 use crate::tuple::{Fields, Unwinding};
 use crate::{AsyncContextManager, BlockError, Exit, PanicMessage};
@@ -16,10 +16,11 @@ use crate::{AsyncContextManager, BlockError, Exit, PanicMessage};
 /// futures polled together) and exited concurrently; the target is the tuple of targets.
 /// Beyond Python: `async_with!((a, b) => ..)` stays sequential, as `async with a, b` is.
 ///
-/// - If an enter fails, the managers that did enter are exited with `Exit::Err` of that error
-///   (the leftmost, if several fail), and it is returned; an enter that panics is handled the
-///   same way (`Exit::Panic`), then the panic resumes. If the enter is cancelled, every manager
-///   that had entered is cancelled.
+/// - If an enter fails, the enters still running are dropped (fail fast), the managers that did
+///   enter are exited with `Exit::Err` of that error (the leftmost, if several fail at once), and
+///   it is returned — unless one of those exits fails, whose error then wins, as in a tuple. An
+///   enter that panics is handled the same way (`Exit::Panic`), then the panic resumes. If the
+///   enter is cancelled, every manager that had entered is cancelled.
 /// - Every exit sees the block's outcome; if several fail, the leftmost error is returned, and a
 ///   panic resumes once all have ended. An exit cut short finishes each manager's teardown.
 ///
@@ -198,14 +199,16 @@ macro_rules! concurrent_manager {
                 let mut panic = None;
                 let targets = ($(
                     match outcomes.$index {
-                        Ok(Ok(target)) => Some(target),
-                        Ok(Err(e)) => {
+                        // Cut off: another member failed first (its enter was dropped).
+                        None => None,
+                        Some(Ok(Ok(target))) => Some(target),
+                        Some(Ok(Err(e))) => {
                             if error.is_none() {
                                 error = Some(e);
                             }
                             None
                         }
-                        Err(payload) => {
+                        Some(Err(payload)) => {
                             match panic {
                                 None => panic = Some(payload),
                                 Some(_) => discard(payload),
@@ -252,19 +255,22 @@ macro_rules! concurrent_manager {
             fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> impl Future<Output = Result<(), E>> {
                 // SAFETY: structural pinning, as in `enter`; the targets are gone.
                 let ($($flag,)+) = &mut unsafe { self.get_unchecked_mut() }.managers;
-                // Every member's exit is started here, so the teardowns are owed from the call.
+                // Every member's exit is started here, so the teardowns are owed from the call;
+                // one whose `exit` panics as it is called does not keep the others from theirs.
                 let exits = $Join::new($(
-                    CatchUnwind::new(Finishing::new(
+                    match catch_unwind(AssertUnwindSafe(|| {
                         // SAFETY: as above; each member is borrowed once.
-                        unsafe { Pin::new_unchecked($flag) }.exit(exit),
-                        Teardown::of::<$M>(),
-                    )),
+                        unsafe { Pin::new_unchecked($flag) }.exit(exit)
+                    })) {
+                        Ok(started) => Started::Running(CatchUnwind::new(Finishing::new(started, Teardown::of::<$M>()))),
+                        Err(payload) => Started::Panicked(Some(payload)),
+                    },
                 )+);
                 async move {
                     let outcomes = exits.await;
                     let mut error = None;
                     let mut panic = None;
-                    $(record(outcomes.$index, &mut error, &mut panic);)+
+                    $(record(outcomes.$index.expect("every exit runs to its end").0, &mut error, &mut panic);)+
                     if let Some(payload) = panic {
                         resume_unwind(payload);
                     }

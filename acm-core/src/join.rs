@@ -36,17 +36,72 @@ impl<F: Future> MaybeDone<F> {
         }
     }
 
-    pub(crate) fn take(&mut self) -> F::Output {
+    /// The output, if the future is done.
+    pub(crate) fn take_if_done(&mut self) -> Option<F::Output> {
         match self {
-            MaybeDone::Done(output) => output.take().expect("contextlib: an output taken twice"),
-            MaybeDone::Pending(_) => unreachable!("contextlib: an output taken before it was done"),
+            MaybeDone::Done(output) => output.take(),
+            MaybeDone::Pending(_) => None,
+        }
+    }
+
+    fn failed(&self) -> bool
+    where
+        F::Output: Failed,
+    {
+        matches!(self, MaybeDone::Done(Some(output)) if output.failed())
+    }
+}
+
+/// An output that means the others need not finish (an enter that failed or panicked).
+pub(crate) trait Failed {
+    fn failed(&self) -> bool;
+}
+
+impl<T, E, P> Failed for Result<Result<T, E>, P> {
+    fn failed(&self) -> bool {
+        !matches!(self, Ok(Ok(_)))
+    }
+}
+
+/// How one exit ended; never a reason to stop the others (every exit runs to its end).
+pub(crate) struct Exited<E>(pub(crate) Result<Result<(), E>, crate::catch_unwind::Payload>);
+
+impl<E> Failed for Exited<E> {
+    fn failed(&self) -> bool {
+        false
+    }
+}
+
+/// An exit started when the manager's exit was called: running, or already panicked in that
+/// call (then there is nothing to poll).
+pub(crate) enum Started<F> {
+    Running(F),
+    Panicked(Option<crate::catch_unwind::Payload>),
+}
+
+impl<F, E> Future for Started<F>
+where
+    F: Future<Output = Result<Result<(), E>, crate::catch_unwind::Payload>>,
+{
+    type Output = Exited<E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Exited<E>> {
+        // SAFETY: `Running`'s future is structurally pinned: never moved out, dropped in place.
+        match unsafe { self.get_unchecked_mut() } {
+            // SAFETY: as above.
+            Started::Running(future) => unsafe { Pin::new_unchecked(future) }.poll(cx).map(Exited),
+            Started::Panicked(payload) => Poll::Ready(Exited(Err(payload
+                .take()
+                .expect("contextlib: an exit polled after it ended")))),
         }
     }
 }
 
 macro_rules! join {
     ($name:ident: $($F:ident $field:ident),+) => {
-        /// Polls its futures together; ready with all their outputs once each is done.
+        /// Polls its futures together; ready once each is done, or as soon as one has failed
+        /// (see [`Failed`]): then the outputs of those not done are `None`, and they are
+        /// dropped with the join.
         pub(crate) struct $name<$($F: Future),+> {
             $($field: MaybeDone<$F>,)+
         }
@@ -57,8 +112,11 @@ macro_rules! join {
             }
         }
 
-        impl<$($F: Future),+> Future for $name<$($F),+> {
-            type Output = ($($F::Output,)+);
+        impl<$($F: Future),+> Future for $name<$($F),+>
+        where
+            $($F::Output: Failed,)+
+        {
+            type Output = ($(Option<$F::Output>,)+);
 
             fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
                 // SAFETY: the fields are structurally pinned (`MaybeDone::poll_done`); nothing is
@@ -68,8 +126,9 @@ macro_rules! join {
                 let mut all = true;
                 // SAFETY: as above.
                 $(all &= unsafe { this.$field.poll_done(cx) };)+
-                if all {
-                    Poll::Ready(($(this.$field.take(),)+))
+                let failed = false $(|| this.$field.failed())+;
+                if all || failed {
+                    Poll::Ready(($(this.$field.take_if_done(),)+))
                 } else {
                     Poll::Pending
                 }
