@@ -141,3 +141,30 @@ fn a_decorated_fn_is_torn_down_wherever_it_is_dropped() {
         },
     );
 }
+
+/// `#[with]` above `#[async_context_manager]`: the manager's whole body, yield included, runs
+/// inside the decorating manager (composition).
+#[with(scope(log.clone(), "around"))]
+#[async_context_manager]
+async fn wrapped_manager(log: Log) -> Result<u32, Failure> {
+    log.push("manager setup");
+    let exit = r#yield!(5);
+    log.push(format!("manager teardown: {}", describe(&exit)));
+    Ok(())
+}
+
+#[test]
+fn a_decorated_manager_runs_inside_the_decorating_one() {
+    let log = Log::default();
+    let n = block_on(async { contextlib::async_with!(wrapped_manager(log.clone()) => |n| n + 1) });
+    assert_eq!(n, Ok(6));
+    assert_eq!(
+        log.take(),
+        [
+            "enter around",
+            "manager setup",
+            "manager teardown: ok",
+            "exit around: ok"
+        ]
+    );
+}

@@ -42,6 +42,31 @@ impl Parse for WithArgs {
     }
 }
 
+/// The span of a `r#yield!` (or `yield!`) anywhere in `tokens`.
+fn find_yield(tokens: TokenStream) -> Option<proc_macro2::Span> {
+    let mut previous: Option<proc_macro2::Span> = None;
+    for token in tokens {
+        match token {
+            proc_macro2::TokenTree::Group(group) => {
+                if let Some(span) = find_yield(group.stream()) {
+                    return Some(span);
+                }
+                previous = None;
+            }
+            proc_macro2::TokenTree::Punct(punct) if punct.as_char() == '!' => {
+                if previous.is_some() {
+                    return previous;
+                }
+            }
+            proc_macro2::TokenTree::Ident(ident) if ident == "r#yield" || ident == "yield" => {
+                previous = Some(ident.span());
+            }
+            _ => previous = None,
+        }
+    }
+    None
+}
+
 /// `with` or a path ending in it: the decorator's own attribute, further down the fn.
 fn is_with(attribute: &Attribute) -> bool {
     attribute
@@ -60,7 +85,10 @@ pub fn with(args: TokenStream, input: TokenStream) -> TokenStream {
             let mut tokens = error.to_compile_error();
             if let Ok(mut function) = syn::parse2::<ItemFn>(input) {
                 function.attrs.retain(|attribute| !is_with(attribute));
-                tokens.extend(function.into_token_stream());
+                function.block = Box::new(syn::parse_quote!({
+                    ::core::panic!("this fn did not compile with #[contextlib::with]")
+                }));
+                tokens.extend(quote!(#[allow(unused_variables, unreachable_code)] #function));
             }
             tokens
         }
@@ -78,6 +106,22 @@ fn expand(args: TokenStream, input: TokenStream) -> Result<TokenStream> {
         return Err(Error::new_spanned(
             function.sig.fn_token,
             "`#[with]` applies to an `async fn`: the manager's enter and exit are awaited",
+        ));
+    }
+    // (Under `#[async_context_manager]` the yield is fine: the manager's whole body, yield
+    // included, then runs inside this one.)
+    let is_manager = function.attrs.iter().any(|attribute| {
+        attribute
+            .path()
+            .segments
+            .last()
+            .is_some_and(|segment| segment.ident == "async_context_manager")
+    });
+    if let Some(span) = find_yield(function.block.to_token_stream()).filter(|_| !is_manager) {
+        return Err(Error::new(
+            span,
+            "`r#yield!` belongs in an `#[async_context_manager]` fn: `#[with]` runs this fn's \
+             body inside a manager, it does not make the fn one",
         ));
     }
     // This attribute, then the `with`s below it, outermost first.
