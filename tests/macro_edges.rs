@@ -135,28 +135,37 @@ fn cfg_on_the_yield_statement_is_honoured() {
     );
 }
 
+/// A target that logs when it is dropped.
+struct Counted(Log, u32);
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.push(format!("drop {}", self.1));
+    }
+}
+
 #[async_context_manager]
-async fn both_configured(log: Log) -> u32 {
+async fn both_configured(log: Log) -> Counted {
     #[cfg(not(any()))]
-    r#yield!(1);
+    r#yield!(Counted(log.clone(), 1));
     log.push("between");
     #[cfg(all())]
-    r#yield!(2);
+    r#yield!(Counted(log.clone(), 2));
 }
 
 /// Two cfg'd alternatives both compiled in: the second yield panics clearly during the exit,
-/// before lending anything, instead of hanging the teardown.
+/// instead of hanging the teardown, and its target (lent to nobody) is dropped, not leaked.
 #[test]
 fn a_second_yield_at_run_time_panics_clearly() {
     let log = Log::default();
-    let result =
-        common::block_on_catching(async { async_with!(both_configured(log.clone()) => |n| n) });
+    let result = common::block_on_catching(async {
+        async_with!(both_configured(log.clone()) => |target| target.1)
+    });
     assert!(
         result
             .unwrap_err()
             .contains("reached a second `r#yield!` in one run"),
     );
-    assert_eq!(log.take(), ["between"]);
+    assert_eq!(log.take(), ["drop 1", "between", "drop 2"]);
 }
 
 type AppResult<T> = Result<T, Failure>;

@@ -48,6 +48,7 @@ impl<Fam> Yielder<Fam> {
         YieldPoint {
             slot: self.slot,
             target: ManuallyDrop::new(target),
+            orphan: false,
             _exit: PhantomData,
             _pinned: PhantomPinned,
         }
@@ -60,8 +61,11 @@ impl<Fam> Yielder<Fam> {
 /// through the slot): return that `Exit`.
 pub struct YieldPoint<'y, T> {
     slot: SlotRef,
-    /// Moved out by the driver during the first poll; never dropped here.
+    /// Moved out by the driver during the first poll; dropped here only if it is `orphan`.
     target: ManuallyDrop<T>,
+    /// Published after the first yield already lent its target (a second yield, which the
+    /// exit refuses with a panic): nobody takes it, so it is dropped with this future.
+    orphan: bool,
     _exit: PhantomData<&'y mut ()>,
     _pinned: PhantomPinned,
 }
@@ -70,6 +74,16 @@ pub struct YieldPoint<'y, T> {
 unsafe impl<T: Send> Send for YieldPoint<'_, T> {}
 // SAFETY: see `Yielder`; `YieldPoint` has no `&self` API.
 unsafe impl<T: Sync> Sync for YieldPoint<'_, T> {}
+
+impl<T> Drop for YieldPoint<'_, T> {
+    fn drop(&mut self) {
+        if self.orphan {
+            // SAFETY: an orphan target was published but never read: it is still here, and
+            // this is its only drop (tests/macro_edges.rs::a_second_yield_at_run_time_panics_clearly).
+            unsafe { ManuallyDrop::drop(&mut self.target) }
+        }
+    }
+}
 
 impl<'y, T> Future for YieldPoint<'y, T> {
     type Output = Exit<'y>;
@@ -83,6 +97,7 @@ impl<'y, T> Future for YieldPoint<'y, T> {
         // its `EnterFuture` or `ExitFuture` poll right now: nothing else touches the slot.
         let exit = unsafe { this.slot.take() };
         if phase::is_phase(exit) {
+            this.orphan = exit.addr() != phase::ENTERING;
             // SAFETY: as above. The target stays at this address while the coroutine is
             // suspended here (the coroutine is pinned in the manager); the driver moves it out
             // before this poll returns to its caller. Exercised by tests/borrowed_target.rs
