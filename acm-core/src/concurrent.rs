@@ -8,8 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use crate::catch_unwind::{CatchUnwind, Payload, discard};
 use crate::guard::{ArmOnSuccess, Finishing, Teardown};
 use crate::join::{Join2, Join3, Join4, Started};
-use crate::teardown::{TeardownOutcome, TeardownReport, report};
-use crate::tuple::{Fields, Unwinding};
+use crate::tuple::{Fields, Members, Unwinding};
 use crate::{AsyncContextManager, BlockError, Exit, PanicMessage};
 
 /// A tuple of 2 to 4 managers with one error type, entered **concurrently** (their `enter`
@@ -58,15 +57,6 @@ pub fn concurrent<T>(managers: T) -> Concurrent<T> {
 #[must_use = "a context manager does nothing until it is entered, e.g. with `async_with!`"]
 pub struct Concurrent<T> {
     managers: T,
-}
-
-/// Members of a tuple, one at a time, from code that is not generic over the tuple's size.
-trait Members: Sized {
-    /// Cancels member `index`, reporting a panic.
-    fn cancel_one(fields: Fields<Self>, index: usize);
-    /// Exits member `index` with `exit`, finished in place (or by the manager itself).
-    fn finish_one(fields: Fields<Self>, index: usize, exit: Exit<'_>);
-    fn name_of(index: usize) -> &'static str;
 }
 
 /// The members that entered, cancelled (right to left) if the enter is dropped midway.
@@ -126,49 +116,6 @@ fn record<E>(
 
 macro_rules! concurrent_manager {
     ($len:literal, $Join:ident: $($M:ident $index:tt $flag:ident),+) => {
-        impl<E, $($M),+> Members for ($($M,)+)
-        where
-            $($M: AsyncContextManager<Error = E>,)+
-        {
-            fn cancel_one(fields: Fields<Self>, index: usize) {
-                let cancelled = catch_unwind(AssertUnwindSafe(|| match index {
-                    $(
-                        // SAFETY: field `$index` is structurally pinned and its target is gone.
-                        $index => unsafe { Pin::new_unchecked(&mut (*fields.0).$index) }.cancel(),
-                    )+
-                    _ => unreachable!(),
-                }));
-                if let Err(payload) = cancelled {
-                    discard(payload);
-                    report(TeardownReport { manager: Self::name_of(index), outcome: TeardownOutcome::Panicked });
-                }
-            }
-
-            fn finish_one(fields: Fields<Self>, index: usize, exit: Exit<'_>) {
-                let finished = catch_unwind(AssertUnwindSafe(|| match index {
-                    $(
-                        // SAFETY: as above.
-                        $index => drop(Finishing::new(
-                            unsafe { Pin::new_unchecked(&mut (*fields.0).$index) }.exit(exit),
-                            Teardown::of::<$M>(),
-                        )),
-                    )+
-                    _ => unreachable!(),
-                }));
-                if let Err(payload) = finished {
-                    discard(payload);
-                    report(TeardownReport { manager: Self::name_of(index), outcome: TeardownOutcome::Panicked });
-                }
-            }
-
-            fn name_of(index: usize) -> &'static str {
-                match index {
-                    $($index => $M::name(),)+
-                    _ => unreachable!(),
-                }
-            }
-        }
-
         impl<E, $($M),+> AsyncContextManager for Concurrent<($($M,)+)>
         where
             E: fmt::Display + fmt::Debug + Sync + 'static,

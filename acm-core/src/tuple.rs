@@ -178,25 +178,42 @@ macro_rules! tuple_manager {
                 exiting.count = 0;
                 core::mem::replace(&mut exiting.unwinding, Unwinding { error: None, panic: None }).finish()
             }
+        }
 
-            fn finish_from(fields: Fields<Self>, top: usize, exit: Exit<'_>) {
-                for index in (0..top).rev() {
-                    // Runs in a destructor: a panic is reported, and the managers left of this
-                    // one still exit.
-                    let exited = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match index {
-                        $(
-                            // SAFETY: field `$index` is pinned and its target has been dropped.
-                            $index => drop(Finishing::new(
-                                unsafe { Pin::new_unchecked(&mut (*fields.0).$index) }.exit(exit),
-                                Teardown::of::<$M>(),
-                            )),
-                        )+
-                        _ => unreachable!(),
-                    }));
-                    if let Err(payload) = exited {
-                        discard(payload);
-                        report(TeardownReport { manager: Self::name_of(index), outcome: TeardownOutcome::Panicked });
-                    }
+        impl<E, $($M),+> Members for ($($M,)+)
+        where
+            $($M: AsyncContextManager<Error = E>,)+
+        {
+            fn cancel_one(fields: Fields<Self>, index: usize) {
+                // Runs in destructors: a panicking teardown is reported, not resumed.
+                let cancelled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match index {
+                    $(
+                        // SAFETY: field `$index` is pinned and its target has been dropped.
+                        $index => unsafe { Pin::new_unchecked(&mut (*fields.0).$index) }.cancel(),
+                    )+
+                    _ => unreachable!(),
+                }));
+                if let Err(payload) = cancelled {
+                    discard(payload);
+                    report(TeardownReport { manager: Self::name_of(index), outcome: TeardownOutcome::Panicked });
+                }
+            }
+
+            fn finish_one(fields: Fields<Self>, index: usize, exit: Exit<'_>) {
+                // Runs in a destructor: a panic is reported, not resumed.
+                let exited = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match index {
+                    $(
+                        // SAFETY: field `$index` is pinned and its target has been dropped.
+                        $index => drop(Finishing::new(
+                            unsafe { Pin::new_unchecked(&mut (*fields.0).$index) }.exit(exit),
+                            Teardown::of::<$M>(),
+                        )),
+                    )+
+                    _ => unreachable!(),
+                }));
+                if let Err(payload) = exited {
+                    discard(payload);
+                    report(TeardownReport { manager: Self::name_of(index), outcome: TeardownOutcome::Panicked });
                 }
             }
 
@@ -204,24 +221,6 @@ macro_rules! tuple_manager {
                 match index {
                     $($index => $M::name(),)+
                     _ => unreachable!(),
-                }
-            }
-
-            fn cancel_from(fields: Fields<Self>, top: usize) {
-                for index in (0..top).rev() {
-                    // Runs in destructors: a panicking teardown is reported, not resumed, and
-                    // the managers left of it are still cancelled.
-                    let cancelled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match index {
-                        $(
-                            // SAFETY: field `$index` is pinned and its target has been dropped.
-                            $index => unsafe { Pin::new_unchecked(&mut (*fields.0).$index) }.cancel(),
-                        )+
-                        _ => unreachable!(),
-                    }));
-                    if let Err(payload) = cancelled {
-                        discard(payload);
-                        report(TeardownReport { manager: Self::name_of(index), outcome: TeardownOutcome::Panicked });
-                    }
                 }
             }
         }
@@ -295,20 +294,40 @@ impl<T: ExitFrom> Drop for Entered<T> {
 }
 
 /// Exits the first `top` fields of a tuple of managers, right to left.
-trait ExitFrom: Sized {
+trait ExitFrom: Members {
     type Error;
     /// How many managers the tuple holds.
     const LEN: usize;
     async fn exit_from(fields: Fields<Self>, top: usize, exit: Exit<'_>)
     -> Result<(), Self::Error>;
+
     /// Exits the first `top` fields with `exit`, right to left, without awaiting: each exit is
     /// finished in place (or by its manager) and reported if it cannot finish.
-    fn finish_from(fields: Fields<Self>, top: usize, exit: Exit<'_>);
-    /// The name of field `index`'s manager.
-    fn name_of(index: usize) -> &'static str;
+    fn finish_from(fields: Fields<Self>, top: usize, exit: Exit<'_>) {
+        for index in (0..top).rev() {
+            Self::finish_one(fields, index, exit);
+        }
+    }
+
     /// Cancels the first `top` fields, right to left; every one is cancelled even if one panics
     /// (a panic is reported to the teardown hook).
-    fn cancel_from(fields: Fields<Self>, top: usize);
+    fn cancel_from(fields: Fields<Self>, top: usize) {
+        for index in (0..top).rev() {
+            Self::cancel_one(fields, index);
+        }
+    }
+}
+
+/// The members of a tuple of managers, one at a time, from code that is not generic over the
+/// tuple's size (a tuple's exit and cancel, and `concurrent`'s).
+pub(crate) trait Members: Sized {
+    /// Cancels member `index`; a panic is reported, not resumed.
+    fn cancel_one(fields: Fields<Self>, index: usize);
+    /// Exits member `index` with `exit`, finished in place (or by the manager itself); a panic
+    /// is reported, not resumed.
+    fn finish_one(fields: Fields<Self>, index: usize, exit: Exit<'_>);
+    /// The name of member `index`'s manager.
+    fn name_of(index: usize) -> &'static str;
 }
 
 tuple_manager!(2: A 0, B 1);
