@@ -130,7 +130,10 @@ fn covariance_check(
     let handed_out = rename_lifetime(family_target, family_lifetime, &short);
     let value = format_ident!("__acm_target", span = Span::mixed_site());
     let span = family_target.span();
+    // (`clippy::ignored_unit_patterns` would take the `_` of type `&&()` for one of type `()`,
+    // at the user's target.)
     quote_spanned! {span=>
+        #[allow(clippy::ignored_unit_patterns)]
         let _: for<#long, #short> fn(&#short &#long (), #lent) -> #handed_out = |_, #value| #value;
     }
 }

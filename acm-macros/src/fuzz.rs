@@ -236,7 +236,7 @@ fn the_attribute_never_panics_and_always_gives_items() {
         "only {} managers found to start from",
         seeds.len()
     );
-    let mut rng = 0x0ddb_a11_u64;
+    let mut rng = 0x00dd_ba11_u64;
     let mut fed = 0;
     let mut refused = 0;
     let mut case = 0usize;

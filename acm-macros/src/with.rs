@@ -85,9 +85,9 @@ pub fn with(args: TokenStream, input: TokenStream) -> TokenStream {
             let mut tokens = error.to_compile_error();
             if let Ok(mut function) = syn::parse2::<ItemFn>(input) {
                 function.attrs.retain(|attribute| !is_with(attribute));
-                function.block = Box::new(syn::parse_quote!({
+                *function.block = syn::parse_quote!({
                     ::core::panic!("this fn did not compile with #[contextlib::with]")
-                }));
+                });
                 tokens.extend(quote!(#[allow(unused_variables, unreachable_code)] #function));
             }
             tokens
