@@ -17,12 +17,12 @@ pub fn rebind(inputs: &mut Punctuated<FnArg, Token![,]>) -> Vec<Stmt> {
                 Pat::Ident(ident) if ident.by_ref.is_none() && ident.subpat.is_none() => {
                     // Mentioned, not rebound: a rebinding would store the argument twice in the
                     // coroutine (as the captured upvar and as a local). The mention is the
-                    // expansion's, not the user's (it resolves as the user's name does, and is
-                    // reported at it): lints on uses, as `clippy::used_underscore_binding` on
-                    // `_guard: Guard`, do not count it.
-                    let mut name = ident.ident.clone();
-                    name.set_span(Span::call_site().located_at(name.span()));
-                    bindings.push(syn::parse_quote!(let _ = &#name;));
+                    // expansion's, not a use by the user: `_guard: Guard` is not "used".
+                    let name = &ident.ident;
+                    bindings.push(syn::parse_quote! {
+                        #[allow(clippy::used_underscore_binding)]
+                        let _ = &#name;
+                    });
                 }
                 pattern => {
                     // Moved whole into a local of the body, then destructured: the parts the
