@@ -29,7 +29,7 @@ pub struct CatchUnwind<F>(F);
 
 impl<F: Future> CatchUnwind<F> {
     /// Wraps `future`.
-    #[inline]
+    #[inline(always)]
     pub fn new(future: F) -> Self {
         CatchUnwind(future)
     }
@@ -38,7 +38,7 @@ impl<F: Future> CatchUnwind<F> {
 impl<F: Future> Future for CatchUnwind<F> {
     type Output = Result<F::Output, Payload>;
 
-    #[inline]
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: structural pinning of the only field; `CatchUnwind` never moves it out.
         let future = unsafe { self.map_unchecked_mut(|this| &mut this.0) };

@@ -106,20 +106,34 @@ impl<E: From<M>, M> FromManagerError<M> for E {
 pub struct InfallibleManager<T, E>(PhantomData<fn() -> (T, E)>);
 
 impl<T, E> InfallibleManager<T, E> {
-    /// Enter cannot fail.
-    pub fn enter_failed(self, error: Infallible) -> Result<T, E> {
-        match error {}
-    }
     /// Splits the outcome.
     pub fn split<'a>(&self, outcome: &'a Result<Result<T, E>, Payload>) -> Split<'a, E> {
         split_result(outcome)
     }
+    /// How the manager's error becomes the block's: it has none.
+    #[inline(always)]
+    pub fn converter(&self) -> fn(Infallible) -> E {
+        |never| match never {}
+    }
+    /// Enter cannot fail.
+    #[inline(always)]
+    pub fn enter_failed(
+        self,
+        state: Result<Result<Result<T, E>, Payload>, Infallible>,
+        _: fn(Infallible) -> E,
+    ) -> Result<T, E> {
+        let Ok(_) = state;
+        not_failed()
+    }
     /// The block's result (its panic resumes).
+    #[inline(always)]
     pub fn finish(
         self,
-        outcome: Result<Result<T, E>, Payload>,
+        state: Result<Result<Result<T, E>, Payload>, Infallible>,
         exit: Result<(), Infallible>,
+        _: fn(Infallible) -> E,
     ) -> Result<T, E> {
+        let Ok(outcome) = state;
         let Ok(()) = exit;
         outcome.unwrap_or_else(|payload| resume_unwind(payload))
     }
@@ -130,29 +144,42 @@ impl<T, E> InfallibleManager<T, E> {
 pub struct FallibleBlock<T, E, ME>(PhantomData<fn() -> (T, E, ME)>);
 
 impl<T, E, ME> FallibleBlock<T, E, ME> {
-    /// The enter's error, converted.
-    pub fn enter_failed(self, error: ME) -> Result<T, E>
-    where
-        E: FromManagerError<ME>,
-    {
-        Err(E::from_manager_error(error))
-    }
     /// Splits the outcome.
     pub fn split<'a>(&self, outcome: &'a Result<Result<T, E>, Payload>) -> Split<'a, E> {
         split_result(outcome)
     }
-    /// The exit's error wins; otherwise the block's result (its panic resumes).
-    pub fn finish(
-        self,
-        outcome: Result<Result<T, E>, Payload>,
-        exit: Result<(), ME>,
-    ) -> Result<T, E>
+    /// How the manager's error becomes the block's (the one place that requires it).
+    #[inline(always)]
+    pub fn converter(&self) -> fn(ME) -> E
     where
         E: FromManagerError<ME>,
     {
+        E::from_manager_error
+    }
+    /// The enter's error, converted.
+    #[inline(always)]
+    pub fn enter_failed(
+        self,
+        state: Result<Result<Result<T, E>, Payload>, ME>,
+        convert: fn(ME) -> E,
+    ) -> Result<T, E> {
+        match state {
+            Err(error) => Err(convert(error)),
+            Ok(_) => not_failed(),
+        }
+    }
+    /// The exit's error wins; otherwise the block's result (its panic resumes).
+    #[inline(always)]
+    pub fn finish(
+        self,
+        state: Result<Result<Result<T, E>, Payload>, ME>,
+        exit: Result<(), ME>,
+        convert: fn(ME) -> E,
+    ) -> Result<T, E> {
+        let Ok(outcome) = state else { not_entered() };
         let block = outcome.unwrap_or_else(|payload| resume_unwind(payload));
         match exit {
-            Err(error) => Err(E::from_manager_error(error)),
+            Err(error) => Err(convert(error)),
             Ok(()) => block,
         }
     }
@@ -162,10 +189,6 @@ impl<T, E, ME> FallibleBlock<T, E, ME> {
 pub struct ValueBlock<R, ME>(PhantomData<fn() -> (R, ME)>);
 
 impl<R, ME> ValueBlock<R, ME> {
-    /// The enter's error.
-    pub fn enter_failed(self, error: ME) -> Result<R, ME> {
-        Err(error)
-    }
     /// Splits the outcome.
     pub fn split<'a>(&self, outcome: &'a Result<R, Payload>) -> Split<'a, Infallible> {
         match outcome {
@@ -173,11 +196,48 @@ impl<R, ME> ValueBlock<R, ME> {
             Err(payload) => Split::Panic(payload),
         }
     }
+    /// How the manager's error becomes the result's: it is the result's.
+    #[inline(always)]
+    pub fn converter(&self) -> fn(ME) -> ME {
+        |error| error
+    }
+    /// The enter's error.
+    #[inline(always)]
+    pub fn enter_failed(
+        self,
+        state: Result<Result<R, Payload>, ME>,
+        _: fn(ME) -> ME,
+    ) -> Result<R, ME> {
+        match state {
+            Err(error) => Err(error),
+            Ok(_) => not_failed(),
+        }
+    }
     /// The block's value unless the exit failed (a panic resumes).
-    pub fn finish(self, outcome: Result<R, Payload>, exit: Result<(), ME>) -> Result<R, ME> {
+    #[inline(always)]
+    pub fn finish(
+        self,
+        state: Result<Result<R, Payload>, ME>,
+        exit: Result<(), ME>,
+        _: fn(ME) -> ME,
+    ) -> Result<R, ME> {
+        let Ok(outcome) = state else { not_entered() };
         let value = outcome.unwrap_or_else(|payload| resume_unwind(payload));
         exit.map(|()| value)
     }
+}
+
+/// `async_with!` calls `enter_failed` only on a failed enter, `finish` only after an exit.
+#[cold]
+#[inline(never)]
+fn not_failed() -> ! {
+    unreachable!("contextlib: `enter_failed` called after a successful enter")
+}
+
+#[cold]
+#[inline(never)]
+fn not_entered() -> ! {
+    unreachable!("contextlib: `finish` called after a failed enter")
 }
 
 fn split_result<T, E>(outcome: &Result<Result<T, E>, Payload>) -> Split<'_, E> {

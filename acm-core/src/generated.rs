@@ -114,7 +114,7 @@ unsafe impl<Fam, B: Body + Send> Send for Generated<Fam, B> where B::Fut: Send {
 /// block or a loop), with a target family `Fam` whose target is covariant in its lifetime.
 /// A yield handle that escaped its coroutine would write into a freed manager
 /// (tests/ui/generated_constructor_is_unsafe.rs).
-#[inline]
+#[inline(always)]
 pub unsafe fn generated<Fam, C, Fut>(body: C) -> Generated<Fam, Start<Fam, C>>
 where
     C: FnOnce(Yielder<Fam>) -> Fut,
@@ -340,13 +340,13 @@ where
     type Error = ErrorOf<B>;
 
     #[allow(refining_impl_trait)]
-    #[inline]
+    #[inline(always)]
     fn enter(self: Pin<&mut Self>) -> EnterFuture<'_, Fam, B> {
         EnterFuture { manager: self }
     }
 
     #[allow(refining_impl_trait)]
-    #[inline]
+    #[inline(always)]
     fn exit<'m, 'e>(self: Pin<&'m mut Self>, exit: Exit<'e>) -> ExitFuture<'m, 'e, Fam, B> {
         ExitFuture {
             manager: self,
@@ -426,7 +426,7 @@ where
 {
     type Output = Result<<Fam as Family<'m>>::Target, ErrorOf<B>>;
 
-    #[inline]
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: the manager is pinned and exclusively borrowed for 'm by this future; every
         // access below goes through `raw`, and nothing else touches the manager meanwhile.
@@ -487,7 +487,7 @@ where
 {
     type Output = Result<(), ErrorOf<B>>;
 
-    #[inline]
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         let exit = (!this.started).then_some(&this.exit as *const Exit<'_>);
@@ -519,7 +519,7 @@ impl<Fam, B: Body> Drop for ExitFuture<'_, '_, Fam, B>
 where
     <B::Fut as Future>::Output: BodyOutput,
 {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         if !self.started {
             return;

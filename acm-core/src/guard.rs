@@ -2,6 +2,7 @@
 //! runs exactly once even if the future running `async_with!` is dropped (cancelled).
 
 use core::future::Future;
+use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
@@ -19,7 +20,7 @@ pub struct Guard<'m, M: AsyncContextManager + ?Sized> {
 
 impl<'m, M: AsyncContextManager + ?Sized> Guard<'m, M> {
     /// Guards `manager`, which is not entered yet.
-    #[inline]
+    #[inline(always)]
     pub fn new(manager: Pin<&'m mut M>) -> Self {
         Guard {
             manager,
@@ -31,7 +32,7 @@ impl<'m, M: AsyncContextManager + ?Sized> Guard<'m, M> {
     ///
     /// (Concrete future types, not `async fn`s, keep the caller's future provably `Send`: an
     /// opaque future mentioning the target's lifetime is not.)
-    #[inline]
+    #[inline(always)]
     pub fn entering(&mut self) -> (Pin<&mut M>, &mut bool) {
         (self.manager.as_mut(), &mut self.armed)
     }
@@ -39,8 +40,8 @@ impl<'m, M: AsyncContextManager + ?Sized> Guard<'m, M> {
     /// The manager to exit, and what [`Finishing`] needs to know about it. From here on the
     /// exit future owns the teardown: wrapped in `Finishing`, it finishes the teardown in place
     /// if dropped early (unless the manager's exit does that by itself).
-    #[inline]
-    pub fn exiting(&mut self) -> (Pin<&mut M>, Teardown) {
+    #[inline(always)]
+    pub fn exiting(&mut self) -> (Pin<&mut M>, TeardownOf<M>) {
         self.armed = false;
         (self.manager.as_mut(), Teardown::of::<M>())
     }
@@ -54,7 +55,7 @@ pub struct ArmOnSuccess<'g, F> {
 
 impl<'g, F> ArmOnSuccess<'g, F> {
     /// Wraps `enter`.
-    #[inline]
+    #[inline(always)]
     pub fn new((enter, armed): (F, &'g mut bool)) -> Self {
         ArmOnSuccess { enter, armed }
     }
@@ -63,7 +64,7 @@ impl<'g, F> ArmOnSuccess<'g, F> {
 impl<F: Future<Output = Result<T, E>>, T, E> Future for ArmOnSuccess<'_, F> {
     type Output = F::Output;
 
-    #[inline]
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         // SAFETY: `enter` is structurally pinned; `armed` is not pinned and only written.
         let this = unsafe { self.get_unchecked_mut() };
@@ -77,7 +78,7 @@ impl<F: Future<Output = Result<T, E>>, T, E> Future for ArmOnSuccess<'_, F> {
 }
 
 impl<M: AsyncContextManager + ?Sized> Drop for Guard<'_, M> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         if self.armed {
             self.cancel();
@@ -114,12 +115,18 @@ impl<F: Future<Output = Result<(), E>>, E> TeardownFuture for F {
     type Error = E;
 }
 
-/// About the manager whose exit a [`Finishing`] runs.
+/// What a [`Finishing`] needs to know about the manager whose exit it runs.
+pub trait Describe {
+    /// The manager's name, asked only when there is something to report.
+    fn manager_name(&self) -> &'static str;
+    /// Whether a dropped, unfinished exit must be finished here (in place).
+    fn in_place(&self) -> bool;
+}
+
+/// About a manager known only at run time (a stacked one, or a deferred cleanup).
 #[derive(Clone, Copy)]
 pub struct Teardown {
-    /// The manager's name, asked only when there is something to report.
     manager: fn() -> &'static str,
-    /// Whether a dropped, unfinished exit must be finished here (in place).
     in_place: bool,
 }
 
@@ -130,47 +137,66 @@ impl Teardown {
         Teardown { manager, in_place }
     }
 
-    /// The manager's name.
-    pub(crate) fn manager_name(&self) -> fn() -> &'static str {
-        self.manager
+    /// About a manager of type `M`, known at compile time: nothing is stored.
+    #[inline(always)]
+    pub fn of<M: AsyncContextManager + ?Sized>() -> TeardownOf<M> {
+        TeardownOf(PhantomData)
     }
+}
 
-    /// About a manager of type `M`.
-    #[inline]
-    pub(crate) fn of<M: AsyncContextManager + ?Sized>() -> Self {
-        Teardown {
-            manager: M::name,
-            in_place: !M::EXIT_FINISHES_WHEN_DROPPED,
-        }
+impl Describe for Teardown {
+    fn manager_name(&self) -> &'static str {
+        (self.manager)()
+    }
+    #[inline(always)]
+    fn in_place(&self) -> bool {
+        self.in_place
+    }
+}
+
+/// About a manager of type `M`: a zero-sized [`Describe`].
+pub struct TeardownOf<M: ?Sized>(PhantomData<fn() -> *const M>);
+
+impl<M: AsyncContextManager + ?Sized> Describe for TeardownOf<M> {
+    fn manager_name(&self) -> &'static str {
+        M::name()
+    }
+    #[inline(always)]
+    fn in_place(&self) -> bool {
+        !M::EXIT_FINISHES_WHEN_DROPPED
     }
 }
 
 /// An exit future that, dropped before completion, finishes its teardown in place.
-pub struct Finishing<F: TeardownFuture> {
+pub struct Finishing<F: TeardownFuture, D: Describe = Teardown> {
     future: F,
     done: bool,
-    teardown: Teardown,
+    teardown: D,
 }
 
-impl<F: TeardownFuture> Finishing<F> {
+impl<F: TeardownFuture, D: Describe> Finishing<F, D> {
     /// Wraps the exit future of the manager `teardown` describes.
-    #[inline]
-    pub fn new(future: F, teardown: Teardown) -> Self {
+    #[inline(always)]
+    pub fn new(future: F, teardown: D) -> Self {
         Finishing {
             future,
-            done: !teardown.in_place,
+            done: !teardown.in_place(),
             teardown,
         }
     }
 }
 
-impl<F: TeardownFuture> Future for Finishing<F> {
+impl<F: TeardownFuture, D: Describe> Future for Finishing<F, D> {
     type Output = F::Output;
 
-    #[inline]
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         // SAFETY: `future` is structurally pinned: never moved, dropped in place.
         let this = unsafe { self.get_unchecked_mut() };
+        if !this.teardown.in_place() {
+            // SAFETY: as above.
+            return unsafe { Pin::new_unchecked(&mut this.future) }.poll(cx);
+        }
         let was_done = core::mem::replace(&mut this.done, true);
         // (A teardown that panics is over: its panic propagates, and it is not resumed.)
         // SAFETY: as above.
@@ -180,16 +206,16 @@ impl<F: TeardownFuture> Future for Finishing<F> {
     }
 }
 
-impl<F: TeardownFuture> Drop for Finishing<F> {
-    #[inline]
+impl<F: TeardownFuture, D: Describe> Drop for Finishing<F, D> {
+    #[inline(always)]
     fn drop(&mut self) {
-        if !self.done {
+        if self.teardown.in_place() && !self.done {
             self.finish_in_place();
         }
     }
 }
 
-impl<F: TeardownFuture> Finishing<F> {
+impl<F: TeardownFuture, D: Describe> Finishing<F, D> {
     #[cold]
     #[inline(never)]
     fn finish_in_place(&mut self) {
@@ -205,7 +231,7 @@ impl<F: TeardownFuture> Finishing<F> {
         };
         if let Some(outcome) = outcome {
             report(TeardownReport {
-                manager: (self.teardown.manager)(),
+                manager: self.teardown.manager_name(),
                 outcome,
             });
         }

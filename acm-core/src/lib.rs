@@ -50,7 +50,9 @@ pub mod __private {
     };
     pub use crate::family::Family;
     pub use crate::generated::{Body, EnterFuture, ExitFuture, Generated, Start, generated};
-    pub use crate::guard::{ArmOnSuccess, Finishing, Guard, Teardown, TeardownFuture};
+    pub use crate::guard::{
+        ArmOnSuccess, Describe, Finishing, Guard, Teardown, TeardownFuture, TeardownOf,
+    };
     pub use crate::into_value::{CannotFail, value_of};
     pub use crate::output::{BodyOutput, Refused};
     pub use crate::slot::SlotRef;

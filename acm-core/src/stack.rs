@@ -11,7 +11,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
 
 use crate::catch_unwind::{CatchUnwind, discard};
-use crate::guard::{Finishing, Teardown};
+use crate::guard::{Describe, Finishing, Teardown};
 use crate::stackable::{BoxExit, Stackable};
 use crate::teardown::{TeardownOutcome, TeardownReport, finish_in_place, report};
 use crate::tuple::Unwinding;
@@ -389,7 +389,7 @@ impl<E: fmt::Display + fmt::Debug + Sync + 'static> Drop for Exiting<'_, '_, E> 
 
 fn entry_name<E>(entry: &mut Entry<'_, E>) -> &'static str {
     match entry {
-        Entry::Manager(held) => (held.pinned().teardown().manager_name())(),
+        Entry::Manager(held) => held.pinned().teardown().manager_name(),
         Entry::Cleanup(_) => deferred_cleanup(),
     }
 }

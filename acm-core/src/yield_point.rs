@@ -37,7 +37,7 @@ impl<Fam> Yielder<Fam> {
     }
 
     /// Lends `target` to the with-block and suspends until the block has ended.
-    #[inline]
+    #[inline(always)]
     pub fn yield_<'y, 'v>(
         &'y mut self,
         target: <Fam as Family<'v>>::Target,
@@ -88,7 +88,7 @@ impl<T> Drop for YieldPoint<'_, T> {
 impl<'y, T> Future for YieldPoint<'y, T> {
     type Output = Exit<'y>;
 
-    #[inline]
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Exit<'y>> {
         // SAFETY: nothing is moved out of the pinned future here; the target is lent by
         // address and moved out by the driver in place.
