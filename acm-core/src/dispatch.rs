@@ -107,7 +107,12 @@ pub struct InfallibleManager<T, E>(PhantomData<fn() -> (T, E)>);
 
 impl<T, E> InfallibleManager<T, E> {
     /// Splits the outcome.
-    pub fn split<'a>(&self, outcome: &'a Result<Result<T, E>, Payload>) -> Split<'a, E> {
+    #[inline(always)]
+    pub fn split<'a>(
+        &self,
+        state: &'a Result<Result<Result<T, E>, Payload>, Infallible>,
+    ) -> Split<'a, E> {
+        let Ok(outcome) = state else { not_entered() };
         split_result(outcome)
     }
     /// How the manager's error becomes the block's: it has none.
@@ -145,10 +150,14 @@ pub struct FallibleBlock<T, E, ME>(PhantomData<fn() -> (T, E, ME)>);
 
 impl<T, E, ME> FallibleBlock<T, E, ME> {
     /// Splits the outcome.
-    pub fn split<'a>(&self, outcome: &'a Result<Result<T, E>, Payload>) -> Split<'a, E> {
+    #[inline(always)]
+    pub fn split<'a>(&self, state: &'a Result<Result<Result<T, E>, Payload>, ME>) -> Split<'a, E> {
+        let Ok(outcome) = state else { not_entered() };
         split_result(outcome)
     }
-    /// How the manager's error becomes the block's (the one place that requires it).
+    /// How the manager's error becomes the block's: the one place that requires it, so that a
+    /// missing `From` is one error. (A fn pointer: an opaque fn item would be zero-sized but
+    /// makes the compiler prove the bound three times.)
     #[inline(always)]
     pub fn converter(&self) -> fn(ME) -> E
     where
@@ -190,10 +199,12 @@ pub struct ValueBlock<R, ME>(PhantomData<fn() -> (R, ME)>);
 
 impl<R, ME> ValueBlock<R, ME> {
     /// Splits the outcome.
-    pub fn split<'a>(&self, outcome: &'a Result<R, Payload>) -> Split<'a, Infallible> {
-        match outcome {
-            Ok(_) => Split::Ok,
-            Err(payload) => Split::Panic(payload),
+    #[inline(always)]
+    pub fn split<'a>(&self, state: &'a Result<Result<R, Payload>, ME>) -> Split<'a, Infallible> {
+        match state {
+            Ok(Ok(_)) => Split::Ok,
+            Ok(Err(payload)) => Split::Panic(payload),
+            Err(_) => not_entered(),
         }
     }
     /// How the manager's error becomes the result's: it is the result's.
@@ -237,7 +248,7 @@ fn not_failed() -> ! {
 #[cold]
 #[inline(never)]
 fn not_entered() -> ! {
-    unreachable!("contextlib: `finish` called after a failed enter")
+    unreachable!("contextlib: an exit step called after a failed enter")
 }
 
 fn split_result<T, E>(outcome: &Result<Result<T, E>, Payload>) -> Split<'_, E> {
@@ -255,8 +266,9 @@ pub struct View<'a, E>(pub &'a E);
 pub enum ViewStorage<'a> {
     /// A shareable error, viewed in place.
     Borrowed(BlockError<'a>),
-    /// An error that `Exit` cannot share across threads (not `Sync`), formatted once.
-    Formatted(Formatted),
+    /// An error that `Exit` cannot share across threads (not `Sync`), formatted once (boxed:
+    /// rare, and it would triple the size of every `async_with!` future otherwise).
+    Formatted(Box<Formatted>),
     /// An error that cannot even be formatted (not `Debug`): its type name.
     Named(Named),
 }
@@ -266,7 +278,7 @@ impl ViewStorage<'_> {
     pub fn view(&self) -> BlockError<'_> {
         match self {
             ViewStorage::Borrowed(view) => *view,
-            ViewStorage::Formatted(text) => BlockError::from_erased(text),
+            ViewStorage::Formatted(text) => BlockError::from_erased(&**text),
             ViewStorage::Named(name) => BlockError::from_erased(name),
         }
     }
@@ -312,11 +324,11 @@ pub trait ViewFormatted<'a> {
 
 impl<'a, E: fmt::Display + fmt::Debug> ViewFormatted<'a> for &&View<'a, E> {
     fn __acm_view(&self) -> ViewStorage<'a> {
-        ViewStorage::Formatted(Formatted::new(
+        ViewStorage::Formatted(Box::new(Formatted::new(
             self.0.to_string(),
             format!("{:?}", self.0),
             core::any::type_name::<E>(),
-        ))
+        )))
     }
 }
 
@@ -329,11 +341,11 @@ pub trait ViewDebug<'a> {
 impl<'a, E: fmt::Debug> ViewDebug<'a> for &View<'a, E> {
     fn __acm_view(&self) -> ViewStorage<'a> {
         let debug = format!("{:?}", self.0);
-        ViewStorage::Formatted(Formatted::new(
+        ViewStorage::Formatted(Box::new(Formatted::new(
             debug.clone(),
             debug,
             core::any::type_name::<E>(),
-        ))
+        )))
     }
 }
 

@@ -95,10 +95,10 @@ macro_rules! async_with {
                     FallibleBlockKind as _, InfallibleManagerKind as _, ValueBlockKind as _,
                     ViewDebug as _, ViewFormatted as _, ViewOpaque as _, ViewShared as _,
                 };
-                let mut __acm_manager = ::core::pin::pin!(__acm_manager);
                 // Declared before the block's future: if this future is dropped mid-block, the
                 // block (and the target) is dropped first, then the guard runs the teardown.
-                let mut __acm_guard = $crate::__private::Guard::new(__acm_manager.as_mut());
+                let __acm_manager = ::core::pin::pin!(__acm_manager);
+                let mut __acm_guard = $crate::__private::Guard::new(__acm_manager);
                 // The enter's result is matched as a temporary, not bound to a variable: in
                 // generic code its type borrows the manager until it is dropped.
                 let __acm_state = match $crate::__private::ArmOnSuccess::new({
@@ -133,10 +133,10 @@ macro_rules! async_with {
                     ::core::result::Result::Err(_) => {
                         __acm_kind.enter_failed(__acm_state, __acm_convert)
                     }
-                    ::core::result::Result::Ok(__acm_outcome) => {
+                    ::core::result::Result::Ok(_) => {
                         let __acm_exited = {
                             let __acm_view;
-                            let __acm_exit = match __acm_kind.split(__acm_outcome) {
+                            let __acm_exit = match __acm_kind.split(&__acm_state) {
                                 $crate::__private::Split::Ok => {
                                     $crate::__private::outer_or_ok($outer)
                                 }
