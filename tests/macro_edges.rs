@@ -207,3 +207,80 @@ fn aliases_and_macro_return_types_are_fallible_managers() {
         Ok(9)
     );
 }
+
+/// Lends the writer it is given, or none: a `dyn Write` behind `&mut` inside an `Option`.
+#[async_context_manager]
+async fn maybe_writer(out: Option<&mut Vec<u8>>, log: Log) -> Option<&mut dyn std::io::Write> {
+    let exit = r#yield!(out.map(|out| out as &mut dyn std::io::Write));
+    log.push(format!("{exit:?}"));
+}
+
+/// Lends a trait object it owns, and a borrow of a local, in a tuple.
+#[async_context_manager]
+async fn writer_and_name(name: &str) -> (&mut dyn std::io::Write, Option<&str>, usize) {
+    let mut own: Box<dyn std::io::Write> = Box::new(Vec::new());
+    let trimmed = name.trim().to_string();
+    r#yield!((&mut *own, Some(trimmed.as_str()), trimmed.len()));
+}
+
+/// 10. A trait object behind `&mut` inside an `Option` or a tuple shortens its lifetime as
+/// `&mut dyn Write` alone does: the target is handed out and written through.
+#[test]
+fn trait_objects_inside_options_and_tuples_are_lent() {
+    let mut buffer = Vec::new();
+    let log = Log::default();
+    let written = block_on(async {
+        async_with!(maybe_writer(Some(&mut buffer), log.clone()) => |out| {
+            out.expect("a writer").write_all(b"hello")
+        })
+    });
+    assert!(written.is_ok());
+    let none =
+        block_on(async { async_with!(maybe_writer(None, log.clone()) => |out| out.is_none()) });
+    assert_eq!(none, Ok(true));
+    assert_eq!(buffer, b"hello");
+    assert_eq!(log.take(), ["Ok", "Ok"]);
+
+    let seen = block_on(async {
+        async_with!(writer_and_name("  db ") => |(out, name, len)| {
+            out.write_all(b"x").map(|()| (name.map(str::to_owned), len))
+        })
+    });
+    assert_eq!(seen.unwrap(), (Some("db".to_string()), 2));
+}
+
+/// A connection pool whose connection type borrows the pool (a generic associated type).
+trait Pool {
+    type Conn<'a>
+    where
+        Self: 'a;
+    fn conn(&mut self) -> Self::Conn<'_>;
+}
+
+struct Rows(Vec<u8>);
+impl Pool for Rows {
+    type Conn<'a> = &'a mut Vec<u8>;
+    fn conn(&mut self) -> Self::Conn<'_> {
+        &mut self.0
+    }
+}
+
+/// 10. A GAT target borrows the argument it names (`P::Conn<'p>`), not the manager: it is not
+/// shortened, so it needs no covariance (`ui/gat_target_borrowing_manager` for `P::Conn<'_>`).
+#[async_context_manager]
+async fn connection<'p, P: Pool>(pool: &'p mut P) -> P::Conn<'p> {
+    r#yield!(pool.conn());
+}
+
+#[test]
+fn a_gat_target_naming_its_argument_lifetime_is_lent() {
+    let mut rows = Rows(vec![1]);
+    let len = block_on(async {
+        async_with!(connection(&mut rows) => |conn| {
+            conn.push(2);
+            conn.len()
+        })
+    });
+    assert_eq!(len, Ok(2));
+    assert_eq!(rows.0, [1, 2]);
+}

@@ -7,9 +7,11 @@ use syn::spanned::Spanned;
 use syn::{Error, ItemFn, Lifetime, Result};
 
 use crate::args;
+use crate::covariance::covariance_check;
 use crate::crate_path::CratePath;
 use crate::fresh::FreshNames;
-use crate::lifetimes::{name_argument_lifetimes, name_elided, rename_lifetime};
+use crate::lifetimes::{name_argument_lifetimes, name_elided};
+use crate::projection::reject_borrowing_projection;
 use crate::return_type::classify;
 use crate::yield_point::{YieldPoints, complete_tail_yield};
 
@@ -54,6 +56,7 @@ pub fn expand(mut function: ItemFn, crate_path: &CratePath) -> Result<TokenStrea
     let family_lifetime = fresh.lifetime("family", Span::call_site());
     let unelidable = fresh.lifetime("unelidable", Span::call_site());
     let family_target = name_elided(&shape.target, &family_lifetime);
+    reject_borrowing_projection(&function.sig, &family_target, &family_lifetime)?;
     let family = quote! {
         for<#family_lifetime, #unelidable> fn(&#family_lifetime (), &#unelidable ()) -> #family_target
     };
@@ -112,28 +115,4 @@ fn captures(lifetimes: Vec<Lifetime>, krate: &TokenStream) -> TokenStream {
         return TokenStream::new();
     }
     quote!(+ #krate::__private::Captures<(#(&#lifetimes (),)*)>)
-}
-
-/// The driver hands out the target with the manager borrow's lifetime, shorter than the one
-/// the body lent it with: sound only if the target is covariant in that lifetime. Checked on
-/// the family's own target, in which the family lifetime (a fresh name no user token spells)
-/// marks exactly the positions the manager borrow fills, so the check holds however the target
-/// was spelled. Always emitted: a target that borrows nothing from the manager passes at once.
-fn covariance_check(
-    family_target: &syn::Type,
-    family_lifetime: &Lifetime,
-    fresh: &mut FreshNames,
-) -> TokenStream {
-    let long = fresh.lifetime("long", Span::call_site());
-    let short = fresh.lifetime("short", Span::call_site());
-    let lent = rename_lifetime(family_target, family_lifetime, &long);
-    let handed_out = rename_lifetime(family_target, family_lifetime, &short);
-    let value = format_ident!("__acm_target", span = Span::mixed_site());
-    let span = family_target.span();
-    // (`clippy::ignored_unit_patterns` would take the `_` of type `&&()` for one of type `()`,
-    // at the user's target.)
-    quote_spanned! {span=>
-        #[allow(clippy::ignored_unit_patterns)]
-        let _: for<#long, #short> fn(&#short &#long (), #lent) -> #handed_out = |_, #value| #value;
-    }
 }

@@ -3,12 +3,14 @@
 
 mod args;
 mod async_with;
+mod covariance;
 mod crate_path;
 mod expand;
 mod fallback;
 mod fresh;
 mod lifetimes;
 mod parse;
+mod projection;
 mod return_type;
 mod with;
 mod yield_point;

@@ -38,6 +38,11 @@ async fn pending_rows(rows: &mut Vec<String>) -> Result<&mut Vec<String>, String
 }
 
 #[async_context_manager]
+async fn maybe_writer(out: Option<&mut Vec<u8>>) -> Option<&mut dyn std::io::Write> {
+    r#yield!(out.map(|out| out as &mut dyn std::io::Write));
+}
+
+#[async_context_manager]
 async fn underscore_arguments(_: u8, (kept, _ignored): (u32, u32), _unused: &str) -> u32 {
     r#yield!(kept);
 }
@@ -78,5 +83,11 @@ fn pedantic_managers_run() {
         assert_eq!(n, Ok(2));
         assert_eq!(log, ["guard dropped"]);
         assert_eq!(decorated("").await, 4);
+        let mut buffer = Vec::new();
+        let written = async_with!(maybe_writer(Some(&mut buffer)) => |out| {
+            out.map(|out| out.write_all(b"x").is_ok())
+        });
+        assert_eq!(written, Ok(Some(true)));
+        assert_eq!(buffer, b"x");
     });
 }

@@ -1,0 +1,135 @@
+//! The soundness check of the target: the driver hands the target out with the manager
+//! borrow's lifetime, shorter than the one the body lent it with, which is sound only if a value
+//! of the lent type *is* a value of the handed-out type.
+//!
+//! The check is a closure from the lent type to the handed-out type that returns its argument
+//! as it is: subtyping (covariance) and the coercions that leave every bit in place (a reborrow,
+//! shortening the lifetime of a `dyn Trait` behind `&mut`). Those coercions apply where an
+//! expression meets its expected type, so the closure takes `Option`s and tuples apart and
+//! rebuilds them unchanged: `Option<&mut dyn Write>` passes as `&mut dyn Write` does, while a
+//! target that is truly invariant (`&mut Tx<'_>`, `Cell<&String>`, `&mut Option<&mut dyn
+//! Write>`) still fails, because no expression can convert it.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{GenericArgument, Lifetime, PathArguments, Type};
+
+use crate::fresh::FreshNames;
+use crate::lifetimes::rename_lifetime;
+
+/// The check, as a statement: on the family's own target, in which the family lifetime (a
+/// fresh name no user token spells) marks exactly the positions the manager borrow fills, so the
+/// check holds however the target was spelled. Always emitted: a target that borrows nothing
+/// from the manager passes at once.
+pub fn covariance_check(
+    family_target: &Type,
+    family_lifetime: &Lifetime,
+    fresh: &mut FreshNames,
+) -> TokenStream {
+    let long = fresh.lifetime("long", Span::call_site());
+    let short = fresh.lifetime("short", Span::call_site());
+    let lent = rename_lifetime(family_target, family_lifetime, &long);
+    let handed_out = rename_lifetime(family_target, family_lifetime, &short);
+    let value = format_ident!("__acm_target", span = Span::mixed_site());
+    let unchanged = rebuilt(family_target, quote!(#value), 0);
+    // The first argument says `'long: 'short`; its type's name is what the compiler shows when
+    // the check fails (`has type TargetMustBeCovariantInTheManagerBorrow<'1, '_>`), the only
+    // hint a borrow error can carry. (`clippy::ignored_unit_patterns` would take its `_` for a
+    // `()`.)
+    let span = family_target.span();
+    quote_spanned! {span=>
+        #[allow(dead_code)]
+        struct TargetMustBeCovariantInTheManagerBorrow<#short, #long: #short>(
+            ::core::marker::PhantomData<&#short &#long ()>,
+        );
+        #[allow(clippy::ignored_unit_patterns)]
+        let _: for<#long, #short> fn(
+            TargetMustBeCovariantInTheManagerBorrow<#short, #long>,
+            #lent,
+        ) -> #handed_out = |_, #value| #unchanged;
+    }
+}
+
+/// `value`, of type `target`, taken apart where it is an `Option` or a tuple and rebuilt
+/// unchanged, so that each part meets its expected type (where the compiler coerces).
+fn rebuilt(target: &Type, value: TokenStream, depth: usize) -> TokenStream {
+    match target {
+        Type::Group(group) => rebuilt(&group.elem, value, depth),
+        Type::Paren(paren) => rebuilt(&paren.elem, value, depth),
+        Type::Tuple(tuple) if !tuple.elems.is_empty() => {
+            let parts: Vec<_> = (0..tuple.elems.len())
+                .map(|index| format_ident!("__acm_part{depth}_{index}", span = Span::mixed_site()))
+                .collect();
+            let rebuilt_parts = tuple
+                .elems
+                .iter()
+                .zip(&parts)
+                .map(|(part_type, part)| rebuilt(part_type, quote!(#part), depth + 1));
+            quote!({
+                let (#(#parts,)*) = #value;
+                (#(#rebuilt_parts,)*)
+            })
+        }
+        _ => match option_content(target) {
+            // The patterns are `core`'s `Option`: a type of the user's named `Option` does not
+            // match them, and fails the check.
+            Some(content) => {
+                let some = format_ident!("__acm_some{depth}", span = Span::mixed_site());
+                let rebuilt_content = rebuilt(content, quote!(#some), depth + 1);
+                quote!(match #value {
+                    ::core::option::Option::Some(#some) => {
+                        ::core::option::Option::Some(#rebuilt_content)
+                    }
+                    ::core::option::Option::None => ::core::option::Option::None,
+                })
+            }
+            None => value,
+        },
+    }
+}
+
+/// `T` in `Option<T>` (however the path to `Option` is spelled).
+fn option_content(target: &Type) -> Option<&Type> {
+    let Type::Path(path) = target else {
+        return None;
+    };
+    if path.qself.is_some() {
+        return None;
+    }
+    let last = path.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(arguments) = &last.arguments else {
+        return None;
+    };
+    match arguments.args.iter().collect::<Vec<_>>().as_slice() {
+        [GenericArgument::Type(content)] => Some(content),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rebuilt_of(target: Type) -> String {
+        rebuilt(&target, quote!(v), 0).to_string()
+    }
+
+    #[test]
+    fn a_plain_target_is_returned_as_it_is() {
+        assert_eq!(rebuilt_of(syn::parse_quote!(&mut dyn Write)), "v");
+        assert_eq!(rebuilt_of(syn::parse_quote!(())), "v");
+        assert_eq!(rebuilt_of(syn::parse_quote!(Vec<Option<u8>>)), "v");
+    }
+
+    #[test]
+    fn options_and_tuples_are_taken_apart_at_every_depth() {
+        let option = rebuilt_of(syn::parse_quote!(Option<(u8, std::option::Option<&mut T>)>));
+        assert!(option.contains(":: core :: option :: Option :: Some (__acm_some0)"));
+        assert!(option.contains("let (__acm_part1_0 , __acm_part1_1 ,) = __acm_some0"));
+        assert!(option.contains("match __acm_part1_1"));
+    }
+}
