@@ -120,9 +120,9 @@ const COMMON_MISTAKES: &[Case] = &[
     over(
         "block_error_without_from",
         "the block's error type cannot hold the manager's error",
-        "the bound is checked at enter_failed and at finish (two errors), and both name \
-         `__private::FromManagerError` and `__private::FallibleBlock`",
-        2, 4,
+        "one error, but it names the bound's trait and holder by their paths: \
+         `__private::FromManagerError` and `__private::FallibleBlock::converter`",
+        1, 2,
     ),
     over(
         "question_mark_in_plain_block",
@@ -134,15 +134,15 @@ const COMMON_MISTAKES: &[Case] = &[
     over(
         "target_escapes_block",
         "the target returned out of the block",
-        "one borrow error per use of the borrow in async_with!'s expansion (E0716 three \
-         times, E0499 once), all on the whole invocation",
-        4, 0,
+        "one borrow error per use of the borrow in async_with!'s expansion (E0716 twice, \
+         E0499 once), all on the whole invocation",
+        3, 0,
     ),
     over(
         "target_stored_outside",
         "the target stored in a collection outside the block",
         "as for target_escapes_block",
-        4, 0,
+        3, 0,
     ),
     over(
         "stack_rc_across_exit",
