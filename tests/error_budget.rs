@@ -84,6 +84,8 @@ const COMMON_MISTAKES: &[Case] = &[
     case("impl_trait_target", "an `impl Trait` target"),
     case("hidden_lifetime_target", "a target with a hidden lifetime (`Ref<u8>`)"),
     case("invariant_target", "a target invariant in the manager borrow (`&mut Tx<'_>`)"),
+    case("lends_local_for_static", "a `'static` target lending the manager's local"),
+    case("lends_local_for_argument_lifetime", "a target with an argument's lifetime lending a local"),
     case("invariant_option_behind_mut", "`&mut Option<&mut dyn Write>` as the target"),
     case("gat_target_borrowing_manager", "a GAT target borrowing the manager (`P::Conn<'_>`)"),
     case("gat_target_of_impl_parameter", "the same, on a parameter of the surrounding `impl`"),

@@ -19,7 +19,10 @@ pub fn expand(mut function: ItemFn, crate_path: &CratePath) -> Result<TokenStrea
     let krate = crate_path.path.clone();
     let mut fresh = FreshNames::new(&function.to_token_stream());
     let shape = classify(&function.sig.output)?;
-    let yielder = format_ident!("__acm_yielder", span = Span::mixed_site());
+    // The yield handle, a hygienic local no user code can name. Its type holds the declared
+    // target, so a borrow error at the yield ("`name` does not live long enough") says
+    // "lifetime `'1` appears in the type of `the_declared_target`": the name is that hint.
+    let yielder = format_ident!("the_declared_target", span = Span::mixed_site());
 
     let mut body = *function.block;
     complete_tail_yield(&mut body, shape.fallible);

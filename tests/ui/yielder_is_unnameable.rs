@@ -4,7 +4,8 @@ use contextlib::async_context_manager;
 
 #[async_context_manager]
 async fn lend() -> u32 {
-    let handle = __acm_yielder;
+    let old_name = __acm_yielder;
+    let handle = the_declared_target;
     r#yield!(1);
 }
 
