@@ -13,6 +13,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
+use syn::visit::Visit;
 use syn::{GenericArgument, Lifetime, PathArguments, Type};
 
 use crate::fresh::FreshNames;
@@ -20,13 +21,18 @@ use crate::lifetimes::rename_lifetime;
 
 /// The check, as a statement: on the family's own target, in which the family lifetime (a
 /// fresh name no user token spells) marks exactly the positions the manager borrow fills, so the
-/// check holds however the target was spelled. Always emitted: a target that borrows nothing
-/// from the manager passes at once.
+/// check holds however the target was spelled. A target in which the family lifetime appears
+/// nowhere is the same type for every borrow, trivially covariant: it gets no check (each one
+/// costs compile time; lifetimes hidden in a path are refused before this, by the family's
+/// second input lifetime).
 pub fn covariance_check(
     family_target: &Type,
     family_lifetime: &Lifetime,
     fresh: &mut FreshNames,
 ) -> TokenStream {
+    if !mentions(family_target, family_lifetime) {
+        return TokenStream::new();
+    }
     let long = fresh.lifetime("long", Span::call_site());
     let short = fresh.lifetime("short", Span::call_site());
     let lent = rename_lifetime(family_target, family_lifetime, &long);
@@ -49,6 +55,25 @@ pub fn covariance_check(
             #lent,
         ) -> #handed_out = |_, #value| #unchanged;
     }
+}
+
+/// Whether `lifetime` appears anywhere in `target`.
+fn mentions(target: &Type, lifetime: &Lifetime) -> bool {
+    struct Finds<'a> {
+        lifetime: &'a Lifetime,
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for Finds<'_> {
+        fn visit_lifetime(&mut self, lifetime: &'ast Lifetime) {
+            self.found |= lifetime.ident == self.lifetime.ident;
+        }
+    }
+    let mut finds = Finds {
+        lifetime,
+        found: false,
+    };
+    finds.visit_type(target);
+    finds.found
 }
 
 /// `value`, of type `target`, taken apart where it is an `Option` or a tuple and rebuilt
