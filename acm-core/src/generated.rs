@@ -114,7 +114,7 @@ unsafe impl<Fam, B: Body + Send> Send for Generated<Fam, B> where B::Fut: Send {
 /// block or a loop), with a target family `Fam` whose target is covariant in its lifetime.
 /// A yield handle that escaped its coroutine would write into a freed manager
 /// (tests/ui/generated_constructor_is_unsafe.rs).
-#[inline(always)]
+#[inline]
 pub unsafe fn generated<Fam, C, Fut>(body: C) -> Generated<Fam, Start<Fam, C>>
 where
     C: FnOnce(Yielder<Fam>) -> Fut,
@@ -340,13 +340,13 @@ where
     type Error = ErrorOf<B>;
 
     #[allow(refining_impl_trait)]
-    #[inline(always)]
+    #[inline]
     fn enter(self: Pin<&mut Self>) -> EnterFuture<'_, Fam, B> {
         EnterFuture { manager: self }
     }
 
     #[allow(refining_impl_trait)]
-    #[inline(always)]
+    #[inline]
     fn exit<'m, 'e>(self: Pin<&'m mut Self>, exit: Exit<'e>) -> ExitFuture<'m, 'e, Fam, B> {
         ExitFuture {
             manager: self,
@@ -368,48 +368,78 @@ impl<Fam, B: Body> Generated<Fam, B> {
     #[cold]
     #[inline(never)]
     fn cancel_on_drop(&mut self) {
-        use crate::teardown::{POLLS_IN_PLACE, TeardownOutcome, TeardownReport, report};
         let raw: *mut Self = self;
-        let exit = Exit::Cancelled;
-        let mut cx = Context::from_waker(core::task::Waker::noop());
         // SAFETY: an entered manager was entered through `Pin<&mut Self>`, so it is pinned and
-        // stays where it is until this drop ends; `exit` outlives every poll below, and the
-        // coroutine is ended (or left to the caller's match, which drops it) before it goes.
-        let teardown = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| unsafe {
-            let slot = slot!(raw);
-            exit_begins(slot, Some(&exit), B::name);
-            for _ in 0..POLLS_IN_PLACE {
-                match running!(raw).poll(&mut cx) {
-                    Poll::Ready(output) => {
-                        Generated::finish_body(raw, slot);
-                        return B::failed(&output).then_some(TeardownOutcome::Failed);
-                    }
-                    Poll::Pending => exit_suspended(slot, B::name),
+        // stays where it is until this drop ends; its coroutine is live (phase `ENTERED`).
+        let slot = unsafe { slot!(raw) };
+        // SAFETY (both closures): as above; `cancel_in_place` polls only while the coroutine is
+        // live and calls `finish` at most once, after which neither closure is called again.
+        let mut poll = |cx: &mut Context<'_>| unsafe {
+            match running!(raw).poll(cx) {
+                Poll::Ready(output) => {
+                    Generated::finish_body(raw, slot);
+                    Poll::Ready(B::failed(&output))
                 }
-            }
-            Generated::finish_body(raw, slot); // still waiting: dropped in place, reported
-            Some(TeardownOutcome::Unfinished)
-        }));
-        let outcome = match teardown {
-            Ok(outcome) => outcome,
-            Err(payload) => {
-                crate::catch_unwind::discard(payload);
-                // SAFETY: as above; a coroutine that panicked mid-teardown is dropped here.
-                unsafe {
-                    let slot = slot!(raw);
-                    if matches!(slot.phase(), phase::TAKEN | phase::EXITING) {
-                        Generated::finish_body(raw, slot);
-                    }
-                }
-                Some(TeardownOutcome::Panicked)
+                Poll::Pending => Poll::Pending,
             }
         };
-        if let Some(outcome) = outcome {
-            report(TeardownReport {
-                manager: B::name(),
-                outcome,
-            });
+        // SAFETY: as above.
+        let mut finish = || unsafe { Generated::finish_body(raw, slot) };
+        // SAFETY: `slot` is this live manager's, untouched by anything else during the call.
+        unsafe { cancel_in_place(slot, &mut poll, &mut finish, B::name) }
+    }
+}
+
+/// The body of `cancel_on_drop`, the same for every manager (one copy, not one per manager):
+/// runs the teardown with `Exit::Cancelled` in place, reports what cannot finish, and never
+/// unwinds (it runs in `Drop`).
+///
+/// # Safety
+/// `slot` is the slot of a live, pinned manager in phase `ENTERED`; `poll` polls that manager's
+/// coroutine once (ending it when it completes, and then saying whether it failed); `finish`
+/// drops the coroutine in place.
+#[cold]
+#[inline(never)]
+unsafe fn cancel_in_place(
+    slot: SlotRef,
+    poll: &mut dyn FnMut(&mut Context<'_>) -> Poll<bool>,
+    finish: &mut dyn FnMut(),
+    name: fn() -> &'static str,
+) {
+    use crate::teardown::{POLLS_IN_PLACE, TeardownOutcome, TeardownReport, report};
+    let exit = Exit::Cancelled;
+    let mut cx = Context::from_waker(core::task::Waker::noop());
+    // SAFETY: caller; `exit` outlives every poll below, and the coroutine is ended (or left to
+    // the caller's match, which drops it) before it goes.
+    let teardown = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| unsafe {
+        exit_begins(slot, Some(&exit), name);
+        for _ in 0..POLLS_IN_PLACE {
+            match poll(&mut cx) {
+                Poll::Ready(failed) => return failed.then_some(TeardownOutcome::Failed),
+                Poll::Pending => exit_suspended(slot, name),
+            }
         }
+        finish(); // still waiting: dropped in place, reported
+        Some(TeardownOutcome::Unfinished)
+    }));
+    let outcome = match teardown {
+        Ok(outcome) => outcome,
+        Err(payload) => {
+            crate::catch_unwind::discard(payload);
+            // SAFETY: caller; a coroutine that panicked mid-teardown is dropped here.
+            unsafe {
+                if matches!(slot.phase(), phase::TAKEN | phase::EXITING) {
+                    finish();
+                }
+            }
+            Some(TeardownOutcome::Panicked)
+        }
+    };
+    if let Some(outcome) = outcome {
+        report(TeardownReport {
+            manager: name(),
+            outcome,
+        });
     }
 }
 
@@ -426,7 +456,7 @@ where
 {
     type Output = Result<<Fam as Family<'m>>::Target, ErrorOf<B>>;
 
-    #[inline(always)]
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: the manager is pinned and exclusively borrowed for 'm by this future; every
         // access below goes through `raw`, and nothing else touches the manager meanwhile.
@@ -519,7 +549,7 @@ impl<Fam, B: Body> Drop for ExitFuture<'_, '_, Fam, B>
 where
     <B::Fut as Future>::Output: BodyOutput,
 {
-    #[inline(always)]
+    #[inline]
     fn drop(&mut self) {
         if !self.started {
             return;
