@@ -90,6 +90,7 @@ const COMMON_MISTAKES: &[Case] = &[
     case("gat_target_borrowing_manager", "a GAT target borrowing the manager (`P::Conn<'_>`)"),
     case("gat_target_of_impl_parameter", "the same, on a parameter of the surrounding `impl`"),
     case("refused_manager_in_use", "a refused manager used by `async_with!`"),
+    case("block_error_borrows_local", "a block error borrowing a local (`Err(name.as_str())`)"),
     case("rc_across_yield_not_send", "a manager holding an `Rc` across its yield, spawned"),
     case("cell_across_yield_not_sync", "a manager holding a `Cell` borrow across its yield, spawned"),
     // The decorator form.
