@@ -162,7 +162,7 @@ impl<Fam, B: Body> Generated<Fam, B> {
     /// # Safety
     /// `this` points to a pinned, live manager that nothing else accesses meanwhile, and its
     /// coroutine is live.
-    #[inline(always)]
+    #[inline]
     unsafe fn finish_body(this: *mut Self, slot: SlotRef) {
         // SAFETY: caller; the phase says nothing is live before the drop runs, so a destructor
         // that unwinds cannot lead to a second drop.
@@ -181,7 +181,7 @@ impl<Fam, B: Body> Generated<Fam, B> {
 ///
 /// # Safety
 /// The slot is live and not accessed concurrently.
-#[inline(always)]
+#[inline]
 unsafe fn enter_begins(slot: SlotRef, name: fn() -> &'static str) -> bool {
     // SAFETY: caller.
     unsafe {
@@ -202,7 +202,7 @@ unsafe fn enter_begins(slot: SlotRef, name: fn() -> &'static str) -> bool {
 ///
 /// # Safety
 /// As for `enter_begins`.
-#[inline(always)]
+#[inline]
 unsafe fn enter_suspended(slot: SlotRef) -> Option<*mut ()> {
     // SAFETY: caller.
     unsafe {
@@ -221,7 +221,7 @@ unsafe fn enter_suspended(slot: SlotRef) -> Option<*mut ()> {
 ///
 /// # Safety
 /// As for `enter_begins`; `exit` stays valid until the body completes or is dropped.
-#[inline(always)]
+#[inline]
 unsafe fn exit_begins(slot: SlotRef, exit: Option<*const Exit<'_>>, name: fn() -> &'static str) {
     // SAFETY: caller.
     unsafe {
@@ -240,7 +240,7 @@ unsafe fn exit_begins(slot: SlotRef, exit: Option<*const Exit<'_>>, name: fn() -
 ///
 /// # Safety
 /// As for `enter_begins`.
-#[inline(always)]
+#[inline]
 unsafe fn exit_suspended(slot: SlotRef, name: fn() -> &'static str) {
     // SAFETY: caller.
     unsafe {
