@@ -34,14 +34,14 @@ fn run(runner: fn(&mut Counters) -> u32, iters: u64) -> u64 {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    if args.next().as_deref() == Some("--list") {
+    let first = args.next();
+    if first.as_deref() == Some("--list") {
         for (key, _) in VARIANTS {
             println!("{key}");
         }
         return;
     }
-    let mut args = std::env::args().skip(1);
-    let (Some(key), Some(iters)) = (args.next(), args.next()) else {
+    let (Some(key), Some(iters)) = (first, args.next()) else {
         let keys: Vec<_> = VARIANTS.iter().map(|(key, _)| *key).collect();
         eprintln!(
             "usage: instructions <variant> <iters>; variants: {}",

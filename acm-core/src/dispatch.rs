@@ -125,10 +125,9 @@ impl<T, E> InfallibleManager<T, E> {
     pub fn enter_failed(
         self,
         state: Result<Result<Result<T, E>, Payload>, Infallible>,
-        _: fn(Infallible) -> E,
+        convert: fn(Infallible) -> E,
     ) -> Result<T, E> {
-        let Ok(_) = state;
-        not_failed()
+        failed_enter(state, convert)
     }
     /// The block's result (its panic resumes).
     #[inline(always)]
@@ -172,10 +171,7 @@ impl<T, E, ME> FallibleBlock<T, E, ME> {
         state: Result<Result<Result<T, E>, Payload>, ME>,
         convert: fn(ME) -> E,
     ) -> Result<T, E> {
-        match state {
-            Err(error) => Err(convert(error)),
-            Ok(_) => not_failed(),
-        }
+        failed_enter(state, convert)
     }
     /// The exit's error wins; otherwise the block's result (its panic resumes).
     #[inline(always)]
@@ -217,12 +213,9 @@ impl<R, ME> ValueBlock<R, ME> {
     pub fn enter_failed(
         self,
         state: Result<Result<R, Payload>, ME>,
-        _: fn(ME) -> ME,
+        convert: fn(ME) -> ME,
     ) -> Result<R, ME> {
-        match state {
-            Err(error) => Err(error),
-            Ok(_) => not_failed(),
-        }
+        failed_enter(state, convert)
     }
     /// The block's value unless the exit failed (a panic resumes).
     #[inline(always)]
@@ -238,7 +231,16 @@ impl<R, ME> ValueBlock<R, ME> {
     }
 }
 
-/// `async_with!` calls `enter_failed` only on a failed enter, `finish` only after an exit.
+/// The enter's error, converted: what every dispatcher's `enter_failed` returns. `async_with!`
+/// calls it only on a failed enter.
+#[inline(always)]
+fn failed_enter<O, ME, T, E>(state: Result<O, ME>, convert: fn(ME) -> E) -> Result<T, E> {
+    match state {
+        Err(error) => Err(convert(error)),
+        Ok(_) => not_failed(),
+    }
+}
+
 #[cold]
 #[inline(never)]
 fn not_failed() -> ! {
