@@ -170,7 +170,7 @@ macro_rules! concurrent_manager {
                 }
                 // Some failed: the others exit (their targets gone first) with that failure.
                 drop(targets);
-                let owed = core::mem::replace(&mut entered.flags, [false; $len]);
+                let owed = core::mem::take(&mut entered.flags);
                 let exited = {
                     let exit = match (&panic, &error) {
                         (Some(payload), _) => Exit::Panic(PanicMessage::from_payload(&**payload)),

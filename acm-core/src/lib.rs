@@ -5,6 +5,7 @@
 #![warn(missing_docs, unsafe_op_in_unsafe_fn)]
 
 mod catch_unwind;
+mod checked;
 mod closing;
 mod concurrent;
 mod dispatch;
@@ -28,10 +29,15 @@ mod tuple;
 mod with;
 mod yield_point;
 
+#[doc(hidden)]
+pub use checked::async_with;
 pub use closing::{Closing, closing};
 pub use concurrent::{Concurrent, concurrent};
 pub use exit::{BlockError, Exit, PanicMessage};
 pub use generated::Generated;
+// At the root, so that the compiler prints a generated manager's type as `impl contextlib::Body`.
+#[doc(hidden)]
+pub use generated::Body;
 pub use into_value::IntoValue;
 pub use manager::AsyncContextManager;
 pub use nullcontext::{NullContext, nullcontext};

@@ -78,7 +78,8 @@ macro_rules! tuple_manager {
         impl<E, $($M),+> AsyncContextManager for ($($M,)+)
         where
             E: fmt::Display + fmt::Debug + Sync + 'static,
-            $($M: AsyncContextManager<Error = E>,)+
+            ($($M::Error,)+): OneError<Error = E>,
+            $($M: AsyncContextManager, E: FromSame<$M::Error>,)+
         {
             type Target<'a> = ($($M::Target<'a>,)+) where Self: 'a;
             type Error = E;
@@ -100,6 +101,7 @@ macro_rules! tuple_manager {
                             entered.count = $index + 1;
                         }
                         Ok(Err(error)) => {
+                            let error = FromSame::from_same(error);
                             // (If a target's `Drop` panics, `entered` still cancels them all.)
                             drop(targets);
                             entered.count = 0;
@@ -145,7 +147,8 @@ macro_rules! tuple_manager {
         impl<E, $($M),+> ExitFrom for ($($M,)+)
         where
             E: fmt::Display + fmt::Debug + Sync + 'static,
-            $($M: AsyncContextManager<Error = E>,)+
+            ($($M::Error,)+): OneError<Error = E>,
+            $($M: AsyncContextManager, E: FromSame<$M::Error>,)+
         {
             type Error = E;
             const LEN: usize = $len;
@@ -169,7 +172,7 @@ macro_rules! tuple_manager {
                             $index => CatchUnwind::new(Finishing::new(
                                 unsafe { Pin::new_unchecked(&mut (*fields.0).$index) }.exit(seen),
                                 Teardown::of::<$M>(),
-                            )).await,
+                            )).await.map(|exited| exited.map_err(FromSame::from_same)),
                         )+
                         _ => unreachable!(),
                     };
@@ -180,9 +183,9 @@ macro_rules! tuple_manager {
             }
         }
 
-        impl<E, $($M),+> Members for ($($M,)+)
+        impl<$($M),+> Members for ($($M,)+)
         where
-            $($M: AsyncContextManager<Error = E>,)+
+            $($M: AsyncContextManager,)+
         {
             fn cancel_one(fields: Fields<Self>, index: usize) {
                 // Runs in destructors: a panicking teardown is reported, not resumed.
@@ -328,6 +331,46 @@ pub(crate) trait Members: Sized {
     fn finish_one(fields: Fields<Self>, index: usize, exit: Exit<'_>);
     /// The name of member `index`'s manager.
     fn name_of(index: usize) -> &'static str;
+}
+
+/// The one error type a tuple of managers shares: implemented only when every member's is the
+/// same. A tuple's impl is bound by it, and by nothing else that can fail on a mismatch, so that
+/// a mismatch leaves the tuple without an error type: `async_with!` then reports it once, where
+/// a plain `Error = E` bound on each member made every later use repeat it.
+#[diagnostic::on_unimplemented(
+    message = "the managers of a tuple must share one error type, but theirs are `{Self}`",
+    label = "managers with different error types",
+    note = "convert the errors in the managers, or nest `async_with!`s (each converts into the block's error type)"
+)]
+pub trait OneError {
+    /// The shared error type.
+    type Error;
+}
+
+/// A member's error, as the tuple's: the identity, since [`OneError`] made them the same type.
+/// (Bound as `E: FromSame<Member>`, not the other way round, so that a mismatch infers nothing.)
+pub trait FromSame<F> {
+    /// `error`.
+    fn from_same(error: F) -> Self;
+}
+
+impl<E> FromSame<E> for E {
+    #[inline(always)]
+    fn from_same(error: E) -> E {
+        error
+    }
+}
+
+impl<E> OneError for (E, E) {
+    type Error = E;
+}
+
+impl<E> OneError for (E, E, E) {
+    type Error = E;
+}
+
+impl<E> OneError for (E, E, E, E) {
+    type Error = E;
 }
 
 tuple_manager!(2: A 0, B 1);

@@ -56,8 +56,8 @@ pub fn expand(mut function: ItemFn, crate_path: &CratePath) -> Result<TokenStrea
         }
     });
 
-    let family_lifetime = fresh.lifetime("family", Span::call_site());
-    let unelidable = fresh.lifetime("unelidable", Span::call_site());
+    let family_lifetime = fresh.readable_lifetime("target", Span::call_site());
+    let unelidable = fresh.readable_lifetime("elided", Span::call_site());
     let family_target = name_elided(&shape.target, &family_lifetime);
     reject_borrowing_projection(&function.sig, &family_target, &family_lifetime)?;
     let family = quote! {
@@ -71,7 +71,7 @@ pub fn expand(mut function: ItemFn, crate_path: &CratePath) -> Result<TokenStrea
     function.sig.output = syn::parse2(quote_spanned! {signature_span=>
         -> #krate::Generated<
             #family,
-            impl #krate::__private::Body<
+            impl #krate::Body<
                 Fut = impl ::core::future::Future<Output = #output> #captures
             > #captures,
         >

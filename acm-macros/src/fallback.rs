@@ -22,8 +22,8 @@ pub fn fallback(input: TokenStream, krate: &TokenStream) -> TokenStream {
         // A manager with the declared target and error, never built.
         Ok(shape) => {
             let mut fresh = FreshNames::new(&function.to_token_stream());
-            let family_lifetime = fresh.lifetime("family", Span::call_site());
-            let unelidable = fresh.lifetime("unelidable", Span::call_site());
+            let family_lifetime = fresh.readable_lifetime("target", Span::call_site());
+            let unelidable = fresh.readable_lifetime("elided", Span::call_site());
             let target = name_elided(&shape.target, &family_lifetime);
             let output = &shape.output;
             syn::parse_quote! {

@@ -21,11 +21,23 @@ impl FreshNames {
 
     /// `'__acm_{base}`, or `'__acm_{base}_{n}` for the first `n` that the input does not spell.
     pub fn lifetime(&mut self, base: &str, span: Span) -> Lifetime {
-        let mut name = format!("__acm_{base}");
+        self.fresh(&format!("__acm_{base}"), span)
+    }
+
+    /// `'{base}`, or `'{base}_{n}`: for the lifetimes of the manager's type, which users read
+    /// in rustdoc, IDE hover and compiler errors. As fresh as [`FreshNames::lifetime`] against
+    /// the input; only a lifetime of a surrounding `impl` that the fn never spells can collide,
+    /// and that is a compile error (E0496), never a silent capture.
+    pub fn readable_lifetime(&mut self, base: &str, span: Span) -> Lifetime {
+        self.fresh(base, span)
+    }
+
+    fn fresh(&mut self, base: &str, span: Span) -> Lifetime {
+        let mut name = base.to_owned();
         let mut n = 0;
         while self.taken.contains(&name) {
             n += 1;
-            name = format!("__acm_{base}_{n}");
+            name = format!("{base}_{n}");
         }
         self.taken.insert(name.clone());
         Lifetime::new(&format!("'{name}"), span)
@@ -67,6 +79,22 @@ mod tests {
         assert_eq!(
             fresh.lifetime("short", Span::call_site()).to_string(),
             "'__acm_short"
+        );
+        let input = quote!(
+            fn f<'target>(x: &'target u8) -> &'target_1 u8 {}
+        );
+        let mut fresh = FreshNames::new(&input);
+        assert_eq!(
+            fresh
+                .readable_lifetime("target", Span::call_site())
+                .to_string(),
+            "'target_2"
+        );
+        assert_eq!(
+            fresh
+                .readable_lifetime("elided", Span::call_site())
+                .to_string(),
+            "'elided"
         );
     }
 }

@@ -20,4 +20,13 @@ async fn family_name() -> &'__acm_family Cell<&'__acm_family String> {
     r#yield!(&cell);
 }
 
+// The manager type's readable lifetimes (`'target`, `'elided`) are as fresh: a target spelling
+// `'target` gets the user's own, undeclared, lifetime, and the expansion picks another name.
+#[async_context_manager]
+async fn readable_name() -> &'target Cell<&'target String> {
+    let mine = String::from("slot's own string");
+    let cell = Cell::new(&mine);
+    r#yield!(&cell);
+}
+
 fn main() {}
