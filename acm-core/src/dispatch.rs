@@ -105,6 +105,15 @@ impl<E: From<M>, M> FromManagerError<M> for E {
 /// Dispatcher: block `Result<T, E>`, infallible manager.
 pub struct InfallibleManager<T, E>(PhantomData<fn() -> (T, E)>);
 
+// A copy for `finish`, whose arguments still use the dispatcher.
+impl<T, E> Clone for InfallibleManager<T, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, E> Copy for InfallibleManager<T, E> {}
+
 impl<T, E> InfallibleManager<T, E> {
     /// Splits the outcome.
     #[inline(always)]
@@ -133,8 +142,8 @@ impl<T, E> InfallibleManager<T, E> {
     #[inline(always)]
     pub fn finish(
         self,
-        state: Result<Result<Result<T, E>, Payload>, Infallible>,
         exit: Result<(), Infallible>,
+        state: Result<Result<Result<T, E>, Payload>, Infallible>,
         _: fn(Infallible) -> E,
     ) -> Result<T, E> {
         let Ok(outcome) = state;
@@ -146,6 +155,15 @@ impl<T, E> InfallibleManager<T, E> {
 /// Dispatcher: block `Result<T, E>`, manager error `ME`.
 #[allow(clippy::type_complexity)]
 pub struct FallibleBlock<T, E, ME>(PhantomData<fn() -> (T, E, ME)>);
+
+// A copy for `finish`, whose arguments still use the dispatcher.
+impl<T, E, ME> Clone for FallibleBlock<T, E, ME> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, E, ME> Copy for FallibleBlock<T, E, ME> {}
 
 impl<T, E, ME> FallibleBlock<T, E, ME> {
     /// Splits the outcome.
@@ -177,8 +195,8 @@ impl<T, E, ME> FallibleBlock<T, E, ME> {
     #[inline(always)]
     pub fn finish(
         self,
-        state: Result<Result<Result<T, E>, Payload>, ME>,
         exit: Result<(), ME>,
+        state: Result<Result<Result<T, E>, Payload>, ME>,
         convert: fn(ME) -> E,
     ) -> Result<T, E> {
         let Ok(outcome) = state else { not_entered() };
@@ -192,6 +210,15 @@ impl<T, E, ME> FallibleBlock<T, E, ME> {
 
 /// Dispatcher: block value `R`, manager error `ME`.
 pub struct ValueBlock<R, ME>(PhantomData<fn() -> (R, ME)>);
+
+// A copy for `finish`, whose arguments still use the dispatcher.
+impl<R, ME> Clone for ValueBlock<R, ME> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R, ME> Copy for ValueBlock<R, ME> {}
 
 impl<R, ME> ValueBlock<R, ME> {
     /// Splits the outcome.
@@ -221,8 +248,8 @@ impl<R, ME> ValueBlock<R, ME> {
     #[inline(always)]
     pub fn finish(
         self,
-        state: Result<Result<R, Payload>, ME>,
         exit: Result<(), ME>,
+        state: Result<Result<R, Payload>, ME>,
         _: fn(ME) -> ME,
     ) -> Result<R, ME> {
         let Ok(outcome) = state else { not_entered() };

@@ -129,12 +129,13 @@ macro_rules! async_with {
                 // that fails comes first, so that the block's error type is known from the
                 // context before the exit's view of it is chosen.
                 let __acm_convert = __acm_kind.converter();
+                // Neither arm is a block: both are coerced to the expected type by the `match`
+                // alone, which reports a mismatch once (a block arm would report its own). The
+                // exit runs in `finish`'s first argument, before `__acm_state` moves.
                 match &__acm_state {
-                    ::core::result::Result::Err(_) => {
-                        __acm_kind.enter_failed(__acm_state, __acm_convert)
-                    }
-                    ::core::result::Result::Ok(_) => {
-                        let __acm_exited = {
+                    ::core::result::Result::Err(_) => __acm_kind.enter_failed(__acm_state, __acm_convert),
+                    ::core::result::Result::Ok(_) => __acm_kind.finish(
+                        {
                             let __acm_view;
                             let __acm_exit = match __acm_kind.split(&__acm_state) {
                                 $crate::__private::Split::Ok => {
@@ -157,9 +158,10 @@ macro_rules! async_with {
                                 __acm_teardown,
                             )
                             .await
-                        };
-                        __acm_kind.finish(__acm_state, __acm_exited, __acm_convert)
-                    }
+                        },
+                        __acm_state,
+                        __acm_convert,
+                    ),
                 }
             }
         }
