@@ -4,6 +4,8 @@
 //! Depend on `contextlib`, which re-exports all of this together with the attribute.
 #![warn(missing_docs, unsafe_op_in_unsafe_fn)]
 
+#[doc(hidden)]
+pub mod async_with;
 mod catch_unwind;
 mod checked;
 mod closing;
@@ -26,7 +28,6 @@ pub mod testing;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 mod tuple;
-mod with;
 mod yield_point;
 
 #[doc(hidden)]
@@ -45,21 +46,28 @@ pub use stack::{BoxError, CleanupResult, ExitStack, StackEnter};
 pub use stackable::{BoxExit, Stackable};
 pub use teardown::{TeardownHook, TeardownOutcome, TeardownReport, set_teardown_hook};
 
+/// Not public API: what `#[contextlib::with]` expands to. A module of its own (not `__private`)
+/// because the compiler names these items in the error for a fallible manager on a fn that
+/// does not return `Result`.
+#[doc(hidden)]
+pub mod with {
+    pub use crate::into_value::{CannotFail, value_of};
+}
+
 /// Not public API: what `async_with!` and `#[async_context_manager]` expand to.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::catch_unwind::{CatchUnwind, Payload};
     pub use crate::dispatch::{
-        FallibleBlock, FallibleBlockKind, FromManagerError, InfallibleManager,
-        InfallibleManagerKind, Kind, Split, ValueBlock, ValueBlockKind, View, ViewDebug,
-        ViewFormatted, ViewOpaque, ViewShared, ViewStorage, outer_or_ok,
+        FallibleBlockKind, InfallibleManager, InfallibleManagerKind, Kind, Split, ValueBlock,
+        ValueBlockKind, View, ViewDebug, ViewFormatted, ViewOpaque, ViewShared, ViewStorage,
+        outer_or_ok,
     };
     pub use crate::family::Family;
     pub use crate::generated::{Body, EnterFuture, ExitFuture, Generated, Start, generated};
     pub use crate::guard::{
         ArmOnSuccess, Describe, Finishing, Guard, Teardown, TeardownFuture, TeardownOf,
     };
-    pub use crate::into_value::{CannotFail, value_of};
     pub use crate::output::{BodyOutput, Refused};
     pub use crate::slot::SlotRef;
     pub use crate::yield_point::{YieldPoint, Yielder};

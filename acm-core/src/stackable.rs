@@ -7,6 +7,9 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
+use crate::family::Family;
+use crate::generated::Body;
+use crate::output::BodyOutput;
 use crate::{AsyncContextManager, Exit};
 
 /// A boxed, `Send` exit future whose error is already converted into the stack's error `E`.
@@ -111,9 +114,9 @@ impl<F: Future<Output = Result<(), M>>, M, E: From<M>> Future for MapErr<F, E> {
 
 impl<Fam, B> Stackable for crate::Generated<Fam, B>
 where
-    Fam: for<'a> crate::__private::Family<'a>,
-    B: crate::__private::Body,
-    <B::Fut as Future>::Output: crate::__private::BodyOutput,
+    Fam: for<'a> Family<'a>,
+    B: Body,
+    <B::Fut as Future>::Output: BodyOutput,
     Self: Send,
 {
     type EnterFuture<'m>

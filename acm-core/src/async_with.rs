@@ -1,4 +1,10 @@
 //! `async_with!`: Python's `async with`, expanded inline into the caller's async code.
+//!
+//! Not public API as a module: it holds the items of the expansion that the compiler names in
+//! its errors (a missing `From` for the manager's error), so that they read
+//! `contextlib::async_with::..` rather than `contextlib::__private::..`.
+
+pub use crate::dispatch::{FallibleBlock, FromManagerError};
 
 /// Enters a manager, runs a block with its target, and always runs the manager's exit with
 /// the block's outcome.
