@@ -105,6 +105,7 @@ const COMMON_MISTAKES: &[Case] = &[
     case("async_with_typed_target", "`|x: T|` as the target pattern"),
     case("not_a_manager", "a value that is not a manager passed to `async_with!`"),
     case("mixed_tuple_errors", "a tuple of managers with different error types"),
+    case("mixed_concurrent_errors", "`concurrent` over managers with different error types"),
     case("block_error_without_from", "the block's error type cannot hold the manager's error"),
     case("question_mark_in_plain_block", "`?` in a block that returns a plain value"),
     over(

@@ -8,7 +8,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use crate::catch_unwind::{CatchUnwind, Payload, discard};
 use crate::guard::{ArmOnSuccess, Finishing, Teardown};
 use crate::join::{Join2, Join3, Join4, Started};
-use crate::tuple::{Fields, Members, Unwinding};
+use crate::tuple::{Fields, FromSame, Members, OneError, Unwinding};
 use crate::{AsyncContextManager, BlockError, Exit, PanicMessage};
 
 /// A tuple of 2 to 4 managers with one error type, entered **concurrently** (their `enter`
@@ -119,7 +119,9 @@ macro_rules! concurrent_manager {
         impl<E, $($M),+> AsyncContextManager for Concurrent<($($M,)+)>
         where
             E: fmt::Display + fmt::Debug + Sync + 'static,
-            $($M: AsyncContextManager<Error = E>,)+
+            // One error type, as for a tuple (see `OneError`).
+            ($($M::Error,)+): OneError<Error = E>,
+            $($M: AsyncContextManager, E: FromSame<$M::Error>,)+
         {
             type Target<'a> = ($($M::Target<'a>,)+) where Self: 'a;
             type Error = E;
@@ -151,7 +153,7 @@ macro_rules! concurrent_manager {
                         Some(Ok(Ok(target))) => Some(target),
                         Some(Ok(Err(e))) => {
                             if error.is_none() {
-                                error = Some(e);
+                                error = Some(FromSame::from_same(e));
                             }
                             None
                         }
@@ -184,7 +186,11 @@ macro_rules! concurrent_manager {
                             unwound.owed[$index] = false;
                             // SAFETY: field `$index` is pinned; its target was dropped above.
                             let member = unsafe { Pin::new_unchecked(&mut (*fields.0).$index) };
-                            unwinding.record(CatchUnwind::new(Finishing::new(member.exit(exit), Teardown::of::<$M>())).await);
+                            unwinding.record(
+                                CatchUnwind::new(Finishing::new(member.exit(exit), Teardown::of::<$M>()))
+                                    .await
+                                    .map(|exited| exited.map_err(FromSame::from_same)),
+                            );
                         }
                     )+
                     unwinding
@@ -217,7 +223,12 @@ macro_rules! concurrent_manager {
                     let outcomes = exits.await;
                     let mut error = None;
                     let mut panic = None;
-                    $(record(outcomes.$index.expect("every exit runs to its end").0, &mut error, &mut panic);)+
+                    $(record(
+                        outcomes.$index.expect("every exit runs to its end").0
+                            .map(|exited| exited.map_err(FromSame::from_same)),
+                        &mut error,
+                        &mut panic,
+                    );)+
                     if let Some(payload) = panic {
                         resume_unwind(payload);
                     }
