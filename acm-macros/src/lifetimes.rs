@@ -100,9 +100,10 @@ struct NameEachElided<'f> {
 
 impl NameEachElided<'_> {
     fn fresh(&mut self, span: Span) -> Lifetime {
+        // Shown in rustdoc and hover (`log: &'arg0 mut Vec<u8>`), hence readable.
         let lifetime = self
             .fresh
-            .lifetime(&format!("arg{}", self.named.len()), span);
+            .readable_lifetime(&format!("arg{}", self.named.len()), span);
         self.named.push(lifetime.clone());
         lifetime
     }
