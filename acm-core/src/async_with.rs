@@ -1,10 +1,4 @@
 //! `async_with!`: Python's `async with`, expanded inline into the caller's async code.
-//!
-//! Not public API as a module: it holds the items of the expansion that the compiler names in
-//! its errors (a missing `From` for the manager's error), so that they read
-//! `contextlib::async_with::..` rather than `contextlib::__private::..`.
-
-pub use crate::dispatch::{FallibleBlock, FromManagerError};
 
 /// Enters a manager, runs a block with its target, and always runs the manager's exit with
 /// the block's outcome.
@@ -94,7 +88,7 @@ macro_rules! async_with {
     (@contextlib_async_with) => {};
     (@with [$outer:expr] $manager:expr => |$target:pat_param| $body:expr) => {
         // A `match` keeps the temporaries of the manager expression alive for the whole block.
-        match $crate::async_with($manager) {
+        match $crate::expansion::async_with($manager) {
             __acm_manager => {
                 #[allow(unused_imports)]
                 use $crate::__private::{

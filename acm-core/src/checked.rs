@@ -21,7 +21,9 @@ impl<M: AsyncContextManager<Error = E>, E> ManagerWithError<M> for E {
 
 /// Returns `manager` unchanged, typed so that a non-manager is reported once. (Not public API:
 /// it is the first step of `async_with!`, named after it because the compiler's note on a
-/// non-manager names it: "required by a bound in `async_with`".)
+/// non-manager names it: "required by a bound in `async_with`".) It lives in
+/// `contextlib::expansion`, not at the root, so that `use contextlib::async_with;` imports the
+/// macro alone.
 ///
 /// For a type that is no manager, `M::Error` cannot be normalized, so the returned type is left
 /// unknown; the compiler then stays silent about every later use of it, where a plain `M` would

@@ -4,8 +4,7 @@
 //! Depend on `contextlib`, which re-exports all of this together with the attribute.
 #![warn(missing_docs, unsafe_op_in_unsafe_fn)]
 
-#[doc(hidden)]
-pub mod async_with;
+mod async_with;
 mod catch_unwind;
 mod checked;
 mod closing;
@@ -30,15 +29,10 @@ pub mod tokio;
 mod tuple;
 mod yield_point;
 
-#[doc(hidden)]
-pub use checked::async_with;
 pub use closing::{Closing, closing};
 pub use concurrent::{Concurrent, concurrent};
 pub use exit::{BlockError, Exit, PanicMessage};
 pub use generated::Generated;
-// At the root, so that the compiler prints a generated manager's type as `impl contextlib::Body`.
-#[doc(hidden)]
-pub use generated::Body;
 pub use into_value::IntoValue;
 pub use manager::AsyncContextManager;
 pub use nullcontext::{NullContext, nullcontext};
@@ -46,12 +40,18 @@ pub use stack::{BoxError, CleanupResult, ExitStack, StackEnter};
 pub use stackable::{BoxExit, Stackable};
 pub use teardown::{TeardownHook, TeardownOutcome, TeardownReport, set_teardown_hook};
 
-/// Not public API: what `#[contextlib::with]` expands to. A module of its own (not `__private`)
-/// because the compiler names these items in the error for a fallible manager on a fn that
-/// does not return `Result`.
+/// Not public API: the items of the macros' expansions that the compiler names in its errors
+/// and notes, in a module whose path reads well there (`contextlib::expansion::..`, not
+/// `__private`) and that nobody imports by accident: at the root, `Body` would make a glob
+/// import of contextlib ambiguous next to hyper's, and an `async_with` fn would come along with
+/// every `use contextlib::async_with`.
 #[doc(hidden)]
-pub mod with {
+pub mod expansion {
+    pub use crate::checked::async_with;
+    pub use crate::dispatch::{FallibleBlock, FromManagerError};
+    pub use crate::generated::Body;
     pub use crate::into_value::{CannotFail, value_of};
+    pub use crate::tuple::OneError;
 }
 
 /// Not public API: what `async_with!` and `#[async_context_manager]` expand to.
@@ -64,7 +64,7 @@ pub mod __private {
         outer_or_ok,
     };
     pub use crate::family::Family;
-    pub use crate::generated::{Body, EnterFuture, ExitFuture, Generated, Start, generated};
+    pub use crate::generated::{EnterFuture, ExitFuture, Generated, Start, generated};
     pub use crate::guard::{
         ArmOnSuccess, Describe, Finishing, Guard, Teardown, TeardownFuture, TeardownOf,
     };

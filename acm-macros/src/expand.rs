@@ -71,7 +71,7 @@ pub fn expand(mut function: ItemFn, crate_path: &CratePath) -> Result<TokenStrea
     function.sig.output = syn::parse2(quote_spanned! {signature_span=>
         -> #krate::Generated<
             #family,
-            impl #krate::Body<
+            impl #krate::expansion::Body<
                 Fut = impl ::core::future::Future<Output = #output> #captures
             > #captures,
         >

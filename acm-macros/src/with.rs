@@ -156,7 +156,7 @@ fn expand(args: TokenStream, input: TokenStream) -> Result<TokenStream> {
         body = if fallible {
             syn::parse2(with)?
         } else {
-            syn::parse2(quote_spanned!(span=> #krate::with::value_of(#with)))?
+            syn::parse2(quote_spanned!(span=> #krate::expansion::value_of(#with)))?
         };
     }
     function.block = Box::new(syn::parse_quote!({ #body }));
