@@ -88,7 +88,7 @@ macro_rules! async_with {
     (@contextlib_async_with) => {};
     (@with [$outer:expr] $manager:expr => |$target:pat_param| $body:expr) => {
         // A `match` keeps the temporaries of the manager expression alive for the whole block.
-        match $crate::expansion::async_with($manager) {
+        match $crate::expansion::async_with($manager).manager() {
             __acm_manager => {
                 #[allow(unused_imports)]
                 use $crate::__private::{

@@ -1,36 +1,31 @@
 //! The first thing `async_with!` does with its manager: check that it is one, in a way that
-//! reports a non-manager once, on the user's tokens, instead of at every later use.
+//! reports a non-manager on the user's tokens, and once more at most, instead of at every later
+//! use of it.
 
 use crate::AsyncContextManager;
 
-/// `M` itself, reached through `M`'s error type.
-pub trait ManagerWithError<M> {
-    /// `M`.
-    type Manager;
-    /// `manager`, unchanged.
-    fn manager(manager: M) -> Self::Manager;
-}
-
-impl<M: AsyncContextManager<Error = E>, E> ManagerWithError<M> for E {
-    type Manager = M;
-    #[inline(always)]
-    fn manager(manager: M) -> M {
-        manager
-    }
-}
-
-/// Returns `manager` unchanged, typed so that a non-manager is reported once. (Not public API:
-/// it is the first step of `async_with!`, named after it because the compiler's note on a
-/// non-manager names it: "required by a bound in `async_with`".) It lives in
-/// `contextlib::expansion`, not at the root, so that `use contextlib::async_with;` imports the
-/// macro alone.
-///
-/// For a type that is no manager, `M::Error` cannot be normalized, so the returned type is left
-/// unknown; the compiler then stays silent about every later use of it, where a plain `M` would
-/// repeat the same unsatisfied bound at each.
+/// Checks that `manager` is a manager: for a value that is not, this is the error the user reads
+/// ("`u32` is not a context manager", on the manager expression). (Not public API: it is the
+/// first step of `async_with!`, named after it because the compiler's note names it: "required
+/// by a bound in `contextlib::expansion::async_with`". It lives in `contextlib::expansion`, not
+/// at the root, so that `use contextlib::async_with;` imports the macro alone.)
 #[inline(always)]
-pub fn async_with<M: AsyncContextManager>(
-    manager: M,
-) -> <M::Error as ManagerWithError<M>>::Manager {
-    <M::Error as ManagerWithError<M>>::manager(manager)
+pub fn async_with<M: AsyncContextManager>(manager: M) -> Checked<M> {
+    Checked(manager)
+}
+
+/// A value [`async_with`] checked.
+pub struct Checked<M>(M);
+
+impl<M: AsyncContextManager> Checked<M> {
+    /// The manager. `async_with!` calls this as a method: for a value that is not a manager, the
+    /// method's bound fails during method lookup, which leaves the result's type unknown, and
+    /// the compiler says nothing more about any later use of it (each would repeat the same
+    /// unsatisfied bound). A bound checked any other way (a fn's, or through a projection) keeps
+    /// the type, or loses it also for a manager whose error type is still being inferred from
+    /// the code around (`closing(..)`, `ExitStack::new()`).
+    #[inline(always)]
+    pub fn manager(self) -> M {
+        self.0
+    }
 }
