@@ -8,8 +8,10 @@ use std::hint::black_box;
 
 use common::Counters;
 
+type Variant = (&'static str, fn(&mut Counters) -> u32);
+
 /// The variants counted, by the key the README's tables use.
-const VARIANTS: &[(&str, fn(&mut Counters) -> u32)] = &[
+const VARIANTS: &[Variant] = &[
     ("a", common::a_hand),
     ("b", common::b_generated),
     ("c", common::c_generated_ref),

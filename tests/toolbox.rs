@@ -17,11 +17,9 @@ fn nullcontext_lends_its_value_and_does_nothing_at_exit() {
     assert_eq!(failed, Err(Failure("block")));
 }
 
-fn closer(
-    log: Log,
-    fails: bool,
-) -> impl FnOnce(Vec<u8>) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Failure>>>>
-{
+type Cleanup = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), Failure>>>>;
+
+fn closer(log: Log, fails: bool) -> impl FnOnce(Vec<u8>) -> Cleanup {
     move |value| {
         Box::pin(async move {
             yield_now().await;

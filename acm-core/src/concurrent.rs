@@ -17,7 +17,8 @@ use crate::{AsyncContextManager, BlockError, Exit, PanicMessage};
 ///
 /// - If an enter fails, the enters still running are dropped (fail fast), the managers that did
 ///   enter are exited with `Exit::Err` of that error (the leftmost, if several fail at once), and
-///   it is returned — unless one of those exits fails, whose error then wins, as in a tuple. An
+///   it is returned — unless one of those exits fails, whose error then wins, as in a tuple (they
+///   exit one after another, left to right, and the newest error wins: the rightmost). An
 ///   enter that panics is handled the same way (`Exit::Panic`), then the panic resumes. If the
 ///   enter is cancelled, every manager that had entered is cancelled.
 /// - Every exit sees the block's outcome; if several fail, the leftmost error is returned, and a
