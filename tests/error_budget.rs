@@ -111,8 +111,11 @@ const COMMON_MISTAKES: &[Case] = &[
     over(
         "target_escapes_block",
         "the target returned out of the block",
-        "one borrow error per use of the borrow in async_with!'s expansion (E0716 twice, \
-         E0499 once), all on the whole invocation",
+        "the floor of a safe expansion: the escaping borrow conflicts with the exit, which \
+         takes the manager back (E0499), and with the end of each of two storages (E0716): the \
+         manager pinned by `core::pin::pin!` and the guard holding that pin. Three other \
+         layouts were tried (the guard owning the manager and pinned itself, reached through a \
+         reference to the pin, the exit consuming the pin): three errors each",
         3, 0,
     ),
     over(
