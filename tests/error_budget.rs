@@ -71,6 +71,7 @@ const COMMON_MISTAKES: &[Case] = &[
     case("forgotten_ok", "a fallible manager's body does not end with `Ok(())`"),
     case("teardown_wrong_error_type", "the teardown ends in another error type than declared"),
     case("yield_wrong_type", "the yielded value is not of the declared target type"),
+    case("yield_evaluates_to_exit", "the yield's value bound as if it were sent in (`let x: u32 = r#yield!(1)`)"),
     case("no_yield", "a manager without `r#yield!`"),
     case("yields_on_one_path", "two yields on one path"),
     case("yield_in_loop", "a yield in a loop"),

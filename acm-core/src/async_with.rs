@@ -111,11 +111,17 @@ macro_rules! async_with {
                 .await
                 {
                     // `mut`, so that `|ref mut target|` can bind into it.
+                    // Named `target`, not `__acm_..`: the compiler names this binding when a
+                    // target that is not `Send` is held across the block's `.await`. (Hygiene
+                    // keeps it apart from any `target` of the user's.)
                     #[allow(unused_mut)]
-                    ::core::result::Result::Ok(mut __acm_target) => ::core::result::Result::Ok(
+                    ::core::result::Result::Ok(mut target) => ::core::result::Result::Ok(
                         $crate::__private::CatchUnwind::new(async {
-                            let $target = __acm_target;
-                            $body
+                            let $target = target;
+                            // In a tuple, where `unused_braces` does not look: `|x| { x + 1 }` is
+                            // a closure's natural form, and the lint's fix would break a
+                            // `#[contextlib::with]` fn's body.
+                            ($body,).0
                         })
                         .await,
                     ),

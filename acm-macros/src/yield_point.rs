@@ -213,7 +213,8 @@ impl YieldPoints {
         };
         self.visit_expr_mut(&mut value);
         let yielder = &self.yielder;
-        let exit = Ident::new("__acm_exit", Span::mixed_site());
+        // Located at the yield, so that a mismatch with the `Exit` it evaluates to points there.
+        let exit = Ident::new("__acm_exit", Span::mixed_site().located_at(span));
         if self.async_with_depth > 0 {
             // The `async_with!`s around it show their managers this outcome.
             self.yields_in_async_with = true;
