@@ -94,6 +94,7 @@ const COMMON_MISTAKES: &[Case] = &[
     case("impl_lifetime_named_target", "a surrounding `impl`'s lifetime named `'target`"),
     case("block_error_borrows_local", "a block error borrowing a local (`Err(name.as_str())`)"),
     case("rc_across_yield_not_send", "a manager holding an `Rc` across its yield, spawned"),
+    case("target_not_send_across_block", "a target that is not `Send` held across the block, spawned"),
     case("cell_across_yield_not_sync", "a manager holding a `Cell` borrow across its yield, spawned"),
     // The decorator form.
     case("with_no_argument", "`#[contextlib::with]` without a manager"),

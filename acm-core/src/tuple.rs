@@ -334,9 +334,9 @@ pub(crate) trait Members: Sized {
 }
 
 /// The one error type a tuple of managers shares: implemented only when every member's is the
-/// same. A tuple's impl is bound by it, and by nothing else that can fail on a mismatch, so that
-/// a mismatch leaves the tuple without an error type: `async_with!` then reports it once, where
-/// a plain `Error = E` bound on each member made every later use repeat it.
+/// same. A tuple's impl is bound by it and by identity conversions ([`FromSame`]), and by
+/// nothing else that a mismatch can fail: a mismatch is one unsatisfied bound with this message,
+/// not an `Error = E` mismatch per member that prints each member's whole type.
 #[diagnostic::on_unimplemented(
     message = "the managers of a tuple must share one error type, but theirs are `{Self}`",
     label = "managers with different error types",
