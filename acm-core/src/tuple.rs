@@ -334,7 +334,7 @@ pub(crate) trait Members: Sized {
 }
 
 /// The one error type a tuple of managers shares: implemented only when every member's is the
-/// same. A tuple's impl is bound by it and by identity conversions ([`FromSame`]), and by
+/// same. A tuple's impl is bound by it and by identity conversions (`FromSame`), and by
 /// nothing else that a mismatch can fail: a mismatch is one unsatisfied bound with this message,
 /// not an `Error = E` mismatch per member that prints each member's whole type.
 #[diagnostic::on_unimplemented(
