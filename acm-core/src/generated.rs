@@ -4,48 +4,59 @@
 use core::cell::UnsafeCell;
 use core::future::Future;
 use core::marker::{PhantomData, PhantomPinned};
-use core::mem::ManuallyDrop;
+use core::mem::{ManuallyDrop, size_of};
 use core::pin::Pin;
 use core::ptr;
 use core::task::{Context, Poll};
 
 use crate::family::Family;
 use crate::output::BodyOutput;
+use crate::polling::{self, Polling};
 use crate::slot::{Slot, SlotRef, phase};
-use crate::yield_point::Yielder;
+use crate::yield_point::{Lent, TargetMustBeCovariantInTheManagerBorrow, Yielder};
 use crate::{AsyncContextManager, Exit};
 
-/// The not-yet-started body of a generated manager.
-pub trait Body {
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The not-yet-started body of a generated manager. Only contextlib implements it: a manager's
+/// soundness rests on its body being built by [`generated`], never on what a caller names.
+pub trait Body: sealed::Sealed {
     /// The body's coroutine.
     type Fut: Future;
-    /// Creates the coroutine, handing it the yield handle of the manager's slot.
-    ///
-    /// # Safety
-    /// Only the manager that owns `slot` calls it, once, and then keeps the coroutine pinned
-    /// in place (the yield handle points into that manager).
-    unsafe fn start(self, slot: SlotRef) -> Self::Fut;
+    /// Creates the coroutine, handing it the yield handle of the manager with identity `id`.
+    #[doc(hidden)]
+    fn start(self, id: u64) -> Self::Fut;
     /// The generated fn's path, for panic messages.
     fn name() -> &'static str;
     /// Whether the coroutine's value is an error (a teardown that failed).
     fn failed(output: &<Self::Fut as Future>::Output) -> bool;
 }
 
-/// A body closure, typed by the target family its yield handle accepts.
-pub struct Start<Fam, C> {
+/// A body closure with the covariance witness of its target family.
+pub struct Start<Fam, W, C> {
+    shorten: W,
     body: C,
     _family: PhantomData<Fam>,
 }
 
-impl<Fam, C, Fut> Body for Start<Fam, C>
+impl<Fam, W, C> sealed::Sealed for Start<Fam, W, C> {}
+
+impl<Fam, W, C, Fut> Body for Start<Fam, W, C>
 where
-    C: FnOnce(Yielder<Fam>) -> Fut,
+    Fam: for<'a> Family<'a>,
+    W: for<'long, 'short> Fn(
+        TargetMustBeCovariantInTheManagerBorrow<'short, 'long>,
+        Lent<'long, Fam>,
+    ) -> Lent<'short, Fam>,
+    C: FnOnce(Yielder<Fam, W>) -> Fut,
     Fut: Future<Output: BodyOutput>,
 {
     type Fut = Fut;
 
-    unsafe fn start(self, slot: SlotRef) -> Fut {
-        (self.body)(Yielder::new(slot))
+    fn start(self, id: u64) -> Fut {
+        (self.body)(Yielder::new(id, self.shorten))
     }
 
     fn name() -> &'static str {
@@ -104,25 +115,29 @@ unsafe impl<Fam, B: Body + Sync> Sync for Generated<Fam, B> where B::Fut: Sync {
 unsafe impl<Fam, B: Body + Send> Send for Generated<Fam, B> where B::Fut: Send {}
 
 /// Wraps a body closure into a manager; nothing runs until `enter`. What
-/// `#[async_context_manager]` expands to.
+/// `#[async_context_manager]` expands to: `generated(|_, target| target, move |yielder| async
+/// move { .. yielder.yield_(value).await .. })`.
 ///
-/// # Safety
-/// The closure is the attribute's expansion, or upholds the same contract: it moves its
-/// [`Yielder`] into the coroutine it returns and uses it only there, awaiting
-/// `yield_(target)` in place (never storing, moving or polling the yield point elsewhere),
-/// at most once per run, directly in the coroutine's own body (not in a closure, an `async`
-/// block or a loop), with a target family `Fam` whose target is covariant in its lifetime.
-/// A yield handle that escaped its coroutine would write into a freed manager
-/// (tests/ui/generated_constructor_is_unsafe.rs).
+/// It is safe to call with any closures, in any way: the manager's soundness rests on nothing
+/// its caller does. The witness `shorten` is applied to every target before it is lent (so an
+/// invariant target cannot be lent for a shorter borrow than the body's), and the yield point
+/// checks at every poll that its own manager is polling it, from inside that manager's
+/// coroutine; a body that misuses its yield handle panics (tests/hostile_bodies.rs).
 #[inline]
-pub unsafe fn generated<Fam, C, Fut>(body: C) -> Generated<Fam, Start<Fam, C>>
+pub fn generated<Fam, W, C, Fut>(shorten: W, body: C) -> Generated<Fam, Start<Fam, W, C>>
 where
-    C: FnOnce(Yielder<Fam>) -> Fut,
+    Fam: for<'a> Family<'a>,
+    W: for<'long, 'short> Fn(
+        TargetMustBeCovariantInTheManagerBorrow<'short, 'long>,
+        Lent<'long, Fam>,
+    ) -> Lent<'short, Fam>,
+    C: FnOnce(Yielder<Fam, W>) -> Fut,
     Fut: Future<Output: BodyOutput>,
 {
     Generated {
         stage: UnsafeCell::new(Stage {
             body: ManuallyDrop::new(Start {
+                shorten,
                 body,
                 _family: PhantomData,
             }),
@@ -206,59 +221,51 @@ unsafe fn enter_begins(slot: SlotRef, name: fn() -> &'static str) -> bool {
 unsafe fn enter_suspended(slot: SlotRef) -> Option<*mut ()> {
     // SAFETY: caller.
     unsafe {
-        let word = slot.take();
-        if phase::is_phase(word) {
-            slot.set_phase(phase::ENTERING);
-            None
-        } else {
-            slot.set_phase(phase::ENTERED);
-            Some(word)
+        if slot.phase() != phase::LENT {
+            return None;
         }
+        let target = slot.handover();
+        slot.set_handover(ptr::null_mut());
+        slot.set_phase(phase::ENTERED);
+        Some(target)
     }
 }
 
-/// Before an exit poll: hands the body its `Exit` on the first poll.
+/// Before an exit poll: publishes the `Exit` for the yield point. `first` is the exit future's
+/// first poll.
 ///
 /// # Safety
-/// As for `enter_begins`; `exit` stays valid until the body completes or is dropped.
+/// As for `enter_begins`; `exit` stays valid until the poll returns.
 #[inline]
-unsafe fn exit_begins(slot: SlotRef, exit: Option<*const Exit<'_>>, name: fn() -> &'static str) {
+unsafe fn exit_begins(
+    slot: SlotRef,
+    exit: *const Exit<'_>,
+    first: bool,
+    name: fn() -> &'static str,
+) {
     // SAFETY: caller.
     unsafe {
-        match (slot.phase(), exit) {
-            (phase::ENTERED, Some(exit)) => slot.publish(exit.cast_mut().cast()),
-            (phase::EXITING, None) => {}
+        match (slot.phase(), first) {
+            (phase::ENTERED, true) | (phase::EXITING, false) => {
+                slot.set_handover(exit.cast_mut().cast());
+                slot.set_phase(phase::EXIT_POLL);
+            }
             (phase, _) => misuse(name, phase, "exited"),
         }
     }
 }
 
-/// After an exit poll that returned `Pending`. A yield point that published a target now is a
-/// second yield, reached after the first one lent its target: the attribute refuses every way
-/// it can see to write one, and this catches the rest (two `#[cfg]` alternatives both compiled
-/// in) before anything is read from the slot (tests/macro_edges.rs).
+/// After an exit poll that returned `Pending`.
 ///
 /// # Safety
 /// As for `enter_begins`.
 #[inline]
-unsafe fn exit_suspended(slot: SlotRef, name: fn() -> &'static str) {
+unsafe fn exit_suspended(slot: SlotRef) {
     // SAFETY: caller.
     unsafe {
-        let published = !phase::is_phase(slot.phase_word());
+        slot.set_handover(ptr::null_mut());
         slot.set_phase(phase::EXITING);
-        if published {
-            second_yield(name);
-        }
     }
-}
-
-#[cold]
-#[inline(never)]
-fn second_yield(name: fn() -> &'static str) -> ! {
-    panic!(
-        "contextlib: `{}` reached a second `r#yield!` in one run: a manager yields exactly once",
-        name()
-    )
 }
 
 #[cold]
@@ -288,11 +295,11 @@ fn leaked_exit_future(name: fn() -> &'static str) -> ! {
 
 #[cold]
 #[inline(never)]
-fn misuse(name: fn() -> &'static str, phase: usize, verb: &str) -> ! {
+fn misuse(name: fn() -> &'static str, phase: u8, verb: &str) -> ! {
     let state = match phase {
         phase::FRESH => "it was never entered",
-        phase::TAKEN => "its teardown panicked",
-        phase::ENTERING | phase::ENTERED => "it was already entered",
+        phase::EXIT_POLL => "its teardown panicked",
+        phase::ENTERING | phase::LENT | phase::ENTERED => "it was already entered",
         phase::EXITING => "another exit already started its teardown",
         _ => "it has already exited",
     };
@@ -300,6 +307,32 @@ fn misuse(name: fn() -> &'static str, phase: usize, verb: &str) -> ! {
         "contextlib: `{}` cannot be {verb} now: {state} (a generated manager is one-shot)",
         name()
     )
+}
+
+impl<Fam, B: Body> Generated<Fam, B> {
+    /// Polls the coroutine once, as the manager polling on this thread (see `polling`).
+    ///
+    /// # Safety
+    /// `this` points to a pinned, live manager that nothing else accesses meanwhile, and its
+    /// coroutine is live.
+    #[inline(always)]
+    unsafe fn poll_body(
+        this: *mut Self,
+        slot: SlotRef,
+        cx: &mut Context<'_>,
+    ) -> Poll<<B::Fut as Future>::Output> {
+        // SAFETY: caller.
+        unsafe {
+            let stage = UnsafeCell::raw_get(ptr::addr_of!((*this).stage));
+            let record = Polling::new(
+                slot.id(),
+                slot,
+                stage.cast_const().cast(),
+                size_of::<Stage<B, B::Fut>>(),
+            );
+            polling::within(&record, || running!(this).poll(cx))
+        }
+    }
 }
 
 impl<Fam, B: Body> Drop for Generated<Fam, B> {
@@ -315,9 +348,9 @@ impl<Fam, B: Body> Drop for Generated<Fam, B> {
             let stage = self.stage.get_mut();
             match slot.phase() {
                 phase::FRESH => ManuallyDrop::drop(&mut stage.body),
-                // `TAKEN`: the exit's first poll panicked after the yield point took the `Exit`;
-                // the coroutine's locals were dropped while unwinding, the rest goes now.
-                phase::TAKEN | phase::ENTERING | phase::ENTERED => {
+                // `EXIT_POLL` or `LENT`: a poll panicked (the coroutine's locals were dropped
+                // while unwinding); the rest goes now.
+                phase::ENTERING | phase::LENT | phase::ENTERED | phase::EXIT_POLL => {
                     ManuallyDrop::drop(&mut stage.running)
                 }
                 phase::EXITING => leaked_exit_future(B::name),
@@ -375,7 +408,7 @@ impl<Fam, B: Body> Generated<Fam, B> {
         // SAFETY (both closures): as above; `cancel_in_place` polls only while the coroutine is
         // live and calls `finish` at most once, after which neither closure is called again.
         let mut poll = |cx: &mut Context<'_>| unsafe {
-            match running!(raw).poll(cx) {
+            match Generated::poll_body(raw, slot, cx) {
                 Poll::Ready(output) => {
                     Generated::finish_body(raw, slot);
                     Poll::Ready(B::failed(&output))
@@ -412,11 +445,11 @@ unsafe fn cancel_in_place(
     // SAFETY: caller; `exit` outlives every poll below, and the coroutine is ended (or left to
     // the caller's match, which drops it) before it goes.
     let teardown = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| unsafe {
-        exit_begins(slot, Some(&exit), name);
-        for _ in 0..POLLS_IN_PLACE {
+        for first in (0..POLLS_IN_PLACE).map(|poll| poll == 0) {
+            exit_begins(slot, &exit, first, name);
             match poll(&mut cx) {
                 Poll::Ready(failed) => return failed.then_some(TeardownOutcome::Failed),
-                Poll::Pending => exit_suspended(slot, name),
+                Poll::Pending => exit_suspended(slot),
             }
         }
         finish(); // still waiting: dropped in place, reported
@@ -428,7 +461,7 @@ unsafe fn cancel_in_place(
             crate::catch_unwind::discard(payload);
             // SAFETY: caller; a coroutine that panicked mid-teardown is dropped here.
             unsafe {
-                if matches!(slot.phase(), phase::TAKEN | phase::EXITING) {
+                if matches!(slot.phase(), phase::EXIT_POLL | phase::EXITING) {
                     finish();
                 }
             }
@@ -468,10 +501,10 @@ where
                 let body = ManuallyDrop::take(&mut (*stage).body);
                 // The coroutine is written in place, pinned in the manager, and only this
                 // manager's enter and exit poll it.
-                (*stage).running = ManuallyDrop::new(body.start(slot));
+                (*stage).running = ManuallyDrop::new(body.start(slot.id()));
                 slot.set_phase(phase::ENTERING);
             }
-            match running!(raw).poll(cx) {
+            match Generated::poll_body(raw, slot, cx) {
                 Poll::Ready(output) => {
                     Generated::finish_body(raw, slot);
                     match output.into_result() {
@@ -481,13 +514,14 @@ where
                 }
                 Poll::Pending => match enter_suspended(slot) {
                     None => Poll::Pending,
-                    // `target` is the address of the body's `ManuallyDrop<T<'v>>`, suspended
-                    // at its yield point inside the manager; it is moved out exactly once, here.
-                    // The manager is borrowed for 'm by this future, which is done with it.
-                    // `T` is covariant in its lifetime (checked by the attribute), and 'v
-                    // outlives the suspension, which outlives 'm: the manager cannot resume or
-                    // drop the body while the target borrows it. Exercised by
-                    // tests/borrowed_target.rs under Miri.
+                    // `target` is the address of the target the body's yield point holds,
+                    // pinned inside this manager's coroutine (the yield point checked that this
+                    // manager is polling it, from inside that coroutine). It is moved out
+                    // exactly once, here. The yield point applied the family's covariance
+                    // witness to it, generically in the lifetime, so its value is a target for
+                    // any borrow shorter than the body's: for 'm, during which the manager
+                    // cannot resume or drop the body. Exercised by tests/borrowed_target.rs
+                    // under Miri.
                     Some(target) => {
                         Poll::Ready(Ok(ptr::read(target.cast::<<Fam as Family<'m>>::Target>())))
                     }
@@ -520,24 +554,23 @@ where
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        let exit = (!this.started).then_some(&this.exit as *const Exit<'_>);
         // SAFETY: the manager is pinned and exclusively borrowed by this future; `this.exit`
         // lives as long as this future, and `Drop` below ends the body before this future (and
         // the `Exit`) goes away.
         unsafe {
             let raw: *mut Generated<Fam, B> = this.manager.as_mut().get_unchecked_mut();
             let slot = slot!(raw);
-            exit_begins(slot, exit, B::name);
+            exit_begins(slot, &this.exit, !this.started, B::name);
             // Only once the manager accepted this future's `Exit` (a refused exit panics above)
             // is its teardown this future's to end.
             this.started = true;
-            match running!(raw).poll(cx) {
+            match Generated::poll_body(raw, slot, cx) {
                 Poll::Ready(output) => {
                     Generated::finish_body(raw, slot);
                     Poll::Ready(output.into_result())
                 }
                 Poll::Pending => {
-                    exit_suspended(slot, B::name);
+                    exit_suspended(slot);
                     Poll::Pending
                 }
             }
@@ -558,11 +591,12 @@ where
         let raw: *mut Generated<Fam, B> = unsafe { self.manager.as_mut().get_unchecked_mut() };
         // SAFETY: as above; reading the phase touches nothing else.
         let slot = unsafe { slot!(raw) };
-        // SAFETY: as above. A teardown this future started and did not finish is dropped here,
-        // while `self.exit` is still alive, so the coroutine never outlives it.
-        // Exercised by tests/exit.rs::dropped_exit_ends_the_teardown under Miri.
+        // SAFETY: as above. A teardown this future started and did not finish (suspended, or
+        // unwound out of a poll) is dropped here, while `self.exit` is still alive, so the
+        // coroutine never outlives it. Exercised by tests/exit.rs::dropped_exit_ends_the_teardown
+        // under Miri.
         unsafe {
-            if slot.phase() == phase::EXITING {
+            if matches!(slot.phase(), phase::EXITING | phase::EXIT_POLL) {
                 Generated::finish_body(raw, slot);
             }
         }

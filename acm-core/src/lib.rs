@@ -19,6 +19,7 @@ mod join;
 mod manager;
 mod nullcontext;
 mod output;
+mod polling;
 mod slot;
 mod stack;
 mod stackable;
@@ -52,6 +53,7 @@ pub mod expansion {
     pub use crate::generated::Body;
     pub use crate::into_value::{CannotFail, value_of};
     pub use crate::tuple::OneError;
+    pub use crate::yield_point::{Lent, TargetMustBeCovariantInTheManagerBorrow, YieldPoint, Yielder};
 }
 
 /// Not public API: what `async_with!` and `#[async_context_manager]` expand to.
@@ -69,8 +71,6 @@ pub mod __private {
         ArmOnSuccess, Describe, Finishing, Guard, Teardown, TeardownFuture, TeardownOf,
     };
     pub use crate::output::{BodyOutput, Refused};
-    pub use crate::slot::SlotRef;
-    pub use crate::yield_point::{YieldPoint, Yielder};
 
     /// Names lifetimes an opaque type captures (for Rust 2021 callers of the attribute).
     pub trait Captures<T: ?Sized> {}

@@ -1,46 +1,62 @@
-//! One word shared by a generated manager and its coroutine. Between polls it holds the
-//! manager's phase; during a poll it carries the hand-over: the address of the lent target
-//! (enter) or of the block's `Exit` (exit).
+//! The hand-over between a generated manager and its coroutine: the manager's phase, the
+//! manager's identity, and, during a poll, the address of the lent target (enter) or of the
+//! block's `Exit` (exit). Lives in the pinned manager; every access is through a raw
+//! [`SlotRef`], so no reference to the manager is ever created while its coroutine lends a
+//! borrow of itself.
 
 use core::cell::UnsafeCell;
 use core::ptr;
+use core::sync::atomic::{AtomicU64, Ordering};
 
-/// The phases of a generated manager, kept in its slot between polls. (A coroutine that
-/// panicked stays in the phase it was polled in: resuming it panics, dropping it is fine.)
+/// The phases of a generated manager. A coroutine that panicked stays in the phase it was
+/// polled in: resuming it panics, dropping it is fine.
 pub(crate) mod phase {
-    /// A slot holding a phase, not a handed-over pointer (real pointers are never this small).
-    #[inline]
-    pub fn is_phase(word: *mut ()) -> bool {
-        word.addr() <= DONE
-    }
-    /// What the yield point leaves when it takes the `Exit`: the coroutine is live.
-    pub const TAKEN: usize = 0;
     /// The body closure is live; the coroutine does not exist yet.
-    pub const FRESH: usize = 1;
+    pub const FRESH: u8 = 0;
     /// The coroutine is live, before its yield point.
-    pub const ENTERING: usize = 2;
-    /// The coroutine is live, suspended at its yield point; the target is lent out.
-    pub const ENTERED: usize = 3;
-    /// The coroutine is live and has received its `Exit`.
-    pub const EXITING: usize = 4;
+    pub const ENTERING: u8 = 1;
+    /// During an enter poll: the yield point has published its target's address.
+    pub const LENT: u8 = 2;
+    /// The coroutine is live, suspended; its target is lent out.
+    pub const ENTERED: u8 = 3;
+    /// During an exit poll: the block's `Exit` is published for the yield point.
+    pub const EXIT_POLL: u8 = 4;
+    /// The coroutine is live and suspended in its teardown; an exit future owns it.
+    pub const EXITING: u8 = 5;
     /// Nothing is live.
-    pub const DONE: usize = 5;
+    pub const DONE: u8 = 6;
 }
 
-/// Lives in the pinned manager. A phase is stored as a pointer without provenance (its address
-/// is the phase), so that handed-over pointers keep theirs.
-pub(crate) struct Slot(UnsafeCell<*mut ()>);
+/// Where identities come from: one number per manager ever built, never reused, so a yield
+/// handle that outlived its manager can never pass for another manager's (a 64-bit counter
+/// does not wrap in practice).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-// SAFETY: the slot is only read and written through `Pin<&mut Generated>` (directly, or by the
-// coroutine that manager is polling), so never from two threads at once. Exercised by
-// tests/send.rs.
+/// A manager's identity, shared by its slot and its yield handle.
+pub(crate) fn fresh_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+pub(crate) struct Slot {
+    phase: UnsafeCell<u8>,
+    handover: UnsafeCell<*mut ()>,
+    id: u64,
+}
+
+// SAFETY: the slot is only read and written by the manager that owns it, through
+// `Pin<&mut Generated>` (directly, or by the coroutine that manager is polling, on the same
+// thread, during that poll), so never from two threads at once. Exercised by tests/send.rs.
 unsafe impl Send for Slot {}
 // SAFETY: as for `Send`: `Slot` has no `&self` API.
 unsafe impl Sync for Slot {}
 
 impl Slot {
-    pub(crate) const fn new() -> Self {
-        Slot(UnsafeCell::new(ptr::without_provenance_mut(phase::FRESH)))
+    pub(crate) fn new() -> Self {
+        Slot {
+            phase: UnsafeCell::new(phase::FRESH),
+            handover: UnsafeCell::new(ptr::null_mut()),
+            id: fresh_id(),
+        }
     }
 
     /// A raw handle to the slot of a manager reached by raw pointer (no reference to it).
@@ -49,63 +65,62 @@ impl Slot {
     /// `slot` points to a live `Slot`.
     #[inline]
     pub(crate) unsafe fn handle(slot: *const Slot) -> SlotRef {
-        // SAFETY: `slot` is live (caller); `raw_get` creates no reference.
-        SlotRef(UnsafeCell::raw_get(unsafe { ptr::addr_of!((*slot).0) }))
+        SlotRef(slot)
     }
 }
 
 /// A copyable raw handle to a manager's `Slot`.
 #[derive(Clone, Copy)]
-pub struct SlotRef(*mut *mut ());
+pub(crate) struct SlotRef(*const Slot);
 
 impl SlotRef {
-    /// The word as a phase (between polls).
+    /// The manager's phase.
     ///
     /// # Safety
     /// The slot is live and not accessed concurrently.
     #[inline]
-    pub(crate) unsafe fn phase(self) -> usize {
-        // SAFETY: caller.
-        unsafe { (*self.0).addr() }
+    pub(crate) unsafe fn phase(self) -> u8 {
+        // SAFETY: caller; `raw_get` creates no reference to the slot.
+        unsafe { *UnsafeCell::raw_get(ptr::addr_of!((*self.0).phase)) }
     }
 
-    /// The word as it is: a phase, or a handed-over pointer.
+    /// Stores a phase.
     ///
     /// # Safety
     /// As for `phase`.
     #[inline]
-    pub(crate) unsafe fn phase_word(self) -> *mut () {
+    pub(crate) unsafe fn set_phase(self, phase: u8) {
         // SAFETY: caller.
-        unsafe { *self.0 }
+        unsafe { *UnsafeCell::raw_get(ptr::addr_of!((*self.0).phase)) = phase }
     }
 
-    /// Stores a phase (between polls).
+    /// The handed-over address (null when nothing is handed over).
     ///
     /// # Safety
     /// As for `phase`.
     #[inline]
-    pub(crate) unsafe fn set_phase(self, phase: usize) {
+    pub(crate) unsafe fn handover(self) -> *mut () {
         // SAFETY: caller.
-        unsafe { *self.0 = ptr::without_provenance_mut(phase) }
+        unsafe { *UnsafeCell::raw_get(ptr::addr_of!((*self.0).handover)) }
     }
 
-    /// Hands `value` over (during a poll); null means "nothing".
+    /// Hands `value` over (null: nothing).
     ///
     /// # Safety
     /// As for `phase`.
     #[inline]
-    pub(crate) unsafe fn publish(self, value: *mut ()) {
+    pub(crate) unsafe fn set_handover(self, value: *mut ()) {
         // SAFETY: caller.
-        unsafe { *self.0 = value }
+        unsafe { *UnsafeCell::raw_get(ptr::addr_of!((*self.0).handover)) = value }
     }
 
-    /// Takes what the slot holds (during a poll), leaving null.
+    /// The manager's identity.
     ///
     /// # Safety
     /// As for `phase`.
     #[inline]
-    pub(crate) unsafe fn take(self) -> *mut () {
-        // SAFETY: caller.
-        unsafe { ptr::replace(self.0, ptr::null_mut()) }
+    pub(crate) unsafe fn id(self) -> u64 {
+        // SAFETY: caller; `id` is never written after construction.
+        unsafe { (*self.0).id }
     }
 }

@@ -1,5 +1,11 @@
 //! The coroutine's side of the hand-over: `r#yield!(target)` lends the target to the driver
 //! and suspends until the driver brings back the block's [`Exit`].
+//!
+//! Nothing here trusts the code that builds or polls a yield point: each poll checks, against
+//! the record of the manager polling on this thread (see `polling`), that the yield point is its
+//! own manager's, that it and its yield handle live inside that manager's coroutine, and that the
+//! manager is in the phase the step needs. Anything else panics before the slot is read or
+//! written (tests/hostile_bodies.rs).
 
 use core::future::Future;
 use core::marker::{PhantomData, PhantomPinned};
@@ -10,28 +16,52 @@ use core::task::{Context, Poll};
 
 use crate::Exit;
 use crate::family::Family;
+use crate::polling::{self, Polling};
 use crate::slot::{SlotRef, phase};
 
-/// The yield handle of one generated manager, typed by its target family `Fam`.
+/// The witness that a target family is covariant in the manager borrow, as a function the
+/// library calls: `for<'long, 'short> Fn(TargetMustBeCovariantInTheManagerBorrow<'short, 'long>,
+/// Target<'long>) -> Target<'short>`. `#[async_context_manager]` passes `|_, target| target`,
+/// which compiles only for a covariant target (or one that coerces in place, as `&mut dyn
+/// Trait` does); its name is what the compiler shows when it does not.
 ///
-/// `#[async_context_manager]` binds it to a hygienic local that user code cannot name, and
+/// The library applies the witness to every target before lending it, so a witness that
+/// returns something else lends that instead: whatever a safe fn generic over the two lifetimes
+/// can return is a valid target for the shorter one.
+pub struct TargetMustBeCovariantInTheManagerBorrow<'short, 'long: 'short>(
+    PhantomData<&'short &'long ()>,
+);
+
+/// The yield handle of one generated manager: its identity, its target family `Fam` and the
+/// covariance witness `W` of that family.
+///
+/// `#[async_context_manager]` binds it to a hygienic local moved into the coroutine, and
 /// rewrites the fn's single `r#yield!(value)` into `yielder.yield_(value).await`.
-pub struct Yielder<Fam> {
-    slot: SlotRef,
+pub struct Yielder<Fam, W> {
+    id: u64,
+    shorten: W,
     _family: PhantomData<Fam>,
 }
 
-// SAFETY: the slot pointer targets the `Generated` that owns the coroutine owning this
-// yielder; moving or sharing it across threads moves or shares the whole manager, whose every
-// access goes through `Pin<&mut Generated>`. Exercised by tests/send.rs (spawned on tokio).
-unsafe impl<Fam> Send for Yielder<Fam> {}
-// SAFETY: as for `Send`: the yielder has no `&self` API that touches the slot.
-unsafe impl<Fam> Sync for Yielder<Fam> {}
+/// A target of the family `Fam` for the borrow `'a`, as the witness takes and returns it: a
+/// struct, so that the witness's higher-ranked signature holds no projection, whose second
+/// field implies `Fam: 'a` (the target's own borrows outlive the manager borrow) to the
+/// witness's body.
+pub struct Lent<'a, Fam: Family<'a>>(pub <Fam as Family<'a>>::Target, pub PhantomData<&'a Fam>);
 
-impl<Fam> Yielder<Fam> {
-    pub(crate) fn new(slot: SlotRef) -> Self {
+impl<Fam, W> Yielder<Fam, W>
+where
+    Fam: for<'a> Family<'a>,
+    W: for<'long, 'short> Fn(
+        TargetMustBeCovariantInTheManagerBorrow<'short, 'long>,
+        Lent<'long, Fam>,
+    ) -> Lent<'short, Fam>,
+{
+    #[inline]
+    pub(crate) fn new(id: u64, shorten: W) -> Self {
         Yielder {
-            slot,
+            id,
+            shorten,
             _family: PhantomData,
         }
     }
@@ -43,44 +73,84 @@ impl<Fam> Yielder<Fam> {
         target: <Fam as Family<'v>>::Target,
     ) -> YieldPoint<'y, <Fam as Family<'v>>::Target>
     where
-        Fam: Family<'v>,
+        Fam: 'v,
     {
+        // The witness is generic over both lifetimes, so what it returns here is, bit for bit,
+        // what it would return for the manager borrow's lifetime: a valid target for it.
+        let Lent(target, _) = (self.shorten)(
+            TargetMustBeCovariantInTheManagerBorrow(PhantomData),
+            Lent::<'v, Fam>(target, PhantomData),
+        );
         YieldPoint {
-            slot: self.slot,
+            id: self.id,
+            yielder: ptr::from_mut(self).cast_const().cast(),
             target: ManuallyDrop::new(target),
-            orphan: false,
+            state: State::Fresh,
+            lent_to: None,
             _exit: PhantomData,
             _pinned: PhantomPinned,
         }
     }
 }
 
-/// The future `r#yield!` awaits. First poll (driven by the manager's enter, the slot holding
-/// just the phase): publish the address of the target and suspend; the driver moves the target
-/// out before that poll returns. Next poll (driven by the exit, which hands over its `Exit`
-/// through the slot): return that `Exit`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Not polled yet; the target is here.
+    Fresh,
+    /// Published its target during an enter poll (the driver moves it out before that poll
+    /// returns, unless this yield point is dropped first).
+    Lent,
+    /// Returned the `Exit`.
+    Done,
+}
+
+/// The future `r#yield!` awaits. First poll (during its manager's enter): publish the address
+/// of the target and suspend; the driver moves the target out before that poll returns. Next
+/// poll (during its manager's exit, which publishes its `Exit`): return that `Exit`.
 pub struct YieldPoint<'y, T> {
-    slot: SlotRef,
-    /// Moved out by the driver during the first poll; dropped here only if it is `orphan`.
+    /// The identity of the manager whose yield handle built this.
+    id: u64,
+    /// Where that yield handle is (compared, never read).
+    yielder: *const (),
+    /// Moved out by the driver during the enter poll that took it; dropped here otherwise.
     target: ManuallyDrop<T>,
-    /// Published after the first yield already lent its target (a second yield, which the
-    /// exit refuses with a panic): nobody takes it, so it is dropped with this future.
-    orphan: bool,
+    state: State,
+    /// The slot this yield point published its target to: its own manager's (checked), which
+    /// outlives it, because it lives inside that manager's pinned coroutine.
+    lent_to: Option<SlotRef>,
     _exit: PhantomData<&'y mut ()>,
     _pinned: PhantomPinned,
 }
 
-// SAFETY: see `Yielder`; the target itself is only sent or shared along with this future.
+// SAFETY: the raw pointers are the address of a yield handle (only compared) and the slot of
+// the manager whose coroutine holds this yield point (only used while that manager polls or
+// drops it): sending this future sends that whole manager. The target is sent along with it.
 unsafe impl<T: Send> Send for YieldPoint<'_, T> {}
-// SAFETY: see `Yielder`; `YieldPoint` has no `&self` API.
+// SAFETY: `YieldPoint` has no `&self` API.
 unsafe impl<T: Sync> Sync for YieldPoint<'_, T> {}
 
 impl<T> Drop for YieldPoint<'_, T> {
     fn drop(&mut self) {
-        if self.orphan {
-            // SAFETY: an orphan target was published but never read: it is still here, and
-            // this is its only drop (tests/macro_edges.rs::a_second_yield_at_run_time_panics_clearly).
-            unsafe { ManuallyDrop::drop(&mut self.target) }
+        let (State::Lent, Some(slot)) = (self.state, self.lent_to) else {
+            if self.state == State::Fresh {
+                // SAFETY: never published: the target is still here, and this is its only drop.
+                unsafe { ManuallyDrop::drop(&mut self.target) }
+            }
+            return;
+        };
+        let here: *mut () = ptr::addr_of_mut!(self.target).cast();
+        // SAFETY: `lent_to` is the slot of the manager whose pinned coroutine holds this yield
+        // point (checked when it was set), so the slot is alive while this yield point is; it
+        // is dropped on the thread that polls that manager.
+        unsafe {
+            if slot.phase() == phase::LENT && slot.handover() == here {
+                // Dropped during the enter poll it lent in, before the driver took the target
+                // (a body that stopped awaiting its yield): take the offer back
+                // (tests/hostile_bodies.rs::a_yield_dropped_after_lending_takes_its_offer_back).
+                slot.set_handover(ptr::null_mut());
+                slot.set_phase(phase::ENTERING);
+                ManuallyDrop::drop(&mut self.target);
+            }
         }
     }
 }
@@ -93,22 +163,70 @@ impl<'y, T> Future for YieldPoint<'y, T> {
         // SAFETY: nothing is moved out of the pinned future here; the target is lent by
         // address and moved out by the driver in place.
         let this = unsafe { self.get_unchecked_mut() };
-        // SAFETY: the slot belongs to the manager driving this coroutine, which is inside
-        // its `EnterFuture` or `ExitFuture` poll right now: nothing else touches the slot.
-        let exit = unsafe { this.slot.take() };
-        if phase::is_phase(exit) {
-            this.orphan = exit.addr() != phase::ENTERING;
-            // SAFETY: as above. The target stays at this address while the coroutine is
-            // suspended here (the coroutine is pinned in the manager); the driver moves it out
-            // before this poll returns to its caller. Exercised by tests/borrowed_target.rs
-            // under Miri (both borrow models).
-            unsafe { this.slot.publish(ptr::addr_of_mut!(this.target).cast()) };
-            return Poll::Pending;
+        let record = polling::current();
+        if record.is_null() {
+            misplaced("outside its manager's `enter` and `exit`")
         }
-        // SAFETY: a non-null slot on a later poll holds the `*const Exit` published by the
-        // manager's exit, which keeps that `Exit` alive, with everything it borrows, until the
-        // coroutine completes or is dropped (`ExitFuture` ends the coroutine before its own
-        // `Exit` dies). Exercised by tests/exit.rs and tests/cancellation.rs under Miri.
-        Poll::Ready(unsafe { *exit.cast::<Exit<'y>>() })
+        // SAFETY: a non-null record describes the manager polling on this thread, whose poll
+        // is below this one on the stack (`polling::within`).
+        let record: &Polling = unsafe { &*record };
+        let here: *const () = ptr::from_mut(this).cast_const().cast();
+        if record.id != this.id {
+            misplaced("inside another manager (its yield handle belongs to a different one)")
+        }
+        if !record.contains(here) || !record.contains(this.yielder) {
+            misplaced(
+                "somewhere other than its manager's own body (it, and the yield handle it \
+                 borrows, must be awaited in the coroutine itself)",
+            )
+        }
+        let slot = record.slot;
+        // SAFETY: the record's slot is the live slot of the manager polling now, which touches
+        // nothing else while its coroutine runs.
+        unsafe {
+            match (this.state, slot.phase()) {
+                (State::Fresh, phase::ENTERING) => {
+                    // The target stays at this address while the coroutine is suspended: this
+                    // yield point is pinned inside that coroutine, which cannot run or be
+                    // dropped while the target is lent (the manager is borrowed by it).
+                    // Exercised by tests/borrowed_target.rs under Miri (both borrow models).
+                    slot.set_handover(ptr::addr_of_mut!(this.target).cast());
+                    slot.set_phase(phase::LENT);
+                    this.state = State::Lent;
+                    this.lent_to = Some(slot);
+                    Poll::Pending
+                }
+                (State::Lent, phase::EXIT_POLL) => {
+                    this.state = State::Done;
+                    // The exit published the address of its `Exit`, which it keeps alive, with
+                    // everything it borrows, until the coroutine completes or is dropped. 'y
+                    // borrows a yield handle inside the coroutine, so the `Exit` cannot leave
+                    // it. Exercised by tests/exit.rs and tests/cancellation.rs under Miri.
+                    Poll::Ready(*slot.handover().cast::<Exit<'y>>())
+                }
+                (State::Fresh, phase::LENT | phase::EXIT_POLL) => second_yield(),
+                (State::Lent, _) => misplaced("twice within one poll of its manager"),
+                _ => misplaced("again after it completed"),
+            }
+        }
     }
+}
+
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn misplaced(where_: &str) -> ! {
+    panic!(
+        "contextlib: a yield point was polled {where_}; a generated manager's `r#yield!` is \
+         awaited once, directly in its own body"
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn second_yield() -> ! {
+    panic!(
+        "contextlib: a generated manager reached a second `r#yield!` in one run: a manager \
+         yields exactly once"
+    )
 }

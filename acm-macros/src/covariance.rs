@@ -19,41 +19,47 @@ use syn::{GenericArgument, Lifetime, PathArguments, Type};
 use crate::fresh::FreshNames;
 use crate::lifetimes::rename_lifetime;
 
-/// The check, as a statement: on the family's own target, in which the family lifetime (a
-/// fresh name no user token spells) marks exactly the positions the manager borrow fills, so the
-/// check holds however the target was spelled. A target in which the family lifetime appears
-/// nowhere is the same type for every borrow, trivially covariant: it gets no check (each one
-/// costs compile time; lifetimes hidden in a path are refused before this, by the family's
-/// second input lifetime).
-pub fn covariance_check(
+/// The witness: a closure that `generated` types as `for<'long, 'short>
+/// Fn(TargetMustBeCovariantInTheManagerBorrow<'short, 'long>, Lent<'long, Fam>) -> Lent<'short,
+/// Fam>`, and that returns its argument unchanged, taking `Option`s and tuples apart (see the
+/// module docs) inside a fn pointer typed with the declared target, where the compiler coerces.
+/// It compiles exactly when the target may be lent for a shorter borrow; `generated` applies it
+/// to the lent target, so nothing rests on it being this closure. Spanned at the declared
+/// target: that is where the compiler reports an invariant one, and the first argument's type is
+/// the hint it shows (`TargetMustBeCovariantInTheManagerBorrow<'1, '_>`).
+pub fn covariance_witness(
     family_target: &Type,
     family_lifetime: &Lifetime,
+    krate: &TokenStream,
     fresh: &mut FreshNames,
 ) -> TokenStream {
+    let value = format_ident!("__acm_target", span = Span::mixed_site());
+    let span = family_target.span();
     if !mentions(family_target, family_lifetime) {
-        return TokenStream::new();
+        // The same type for every borrow: nothing to check or take apart.
+        return quote_spanned! {span=>
+            |_, #krate::expansion::Lent(#value, _)| {
+                #krate::expansion::Lent(#value, ::core::marker::PhantomData)
+            }
+        };
     }
     let long = fresh.lifetime("long", Span::call_site());
     let short = fresh.lifetime("short", Span::call_site());
     let lent = rename_lifetime(family_target, family_lifetime, &long);
     let handed_out = rename_lifetime(family_target, family_lifetime, &short);
-    let value = format_ident!("__acm_target", span = Span::mixed_site());
     let unchanged = rebuilt(family_target, quote!(#value), 0);
-    // The first argument says `'long: 'short`; its type's name is what the compiler shows when
-    // the check fails (`has type TargetMustBeCovariantInTheManagerBorrow<'1, '_>`), the only
-    // hint a borrow error can carry. (`clippy::ignored_unit_patterns` would take its `_` for a
-    // `()`.)
-    let span = family_target.span();
+    let witness = format_ident!("__acm_witness", span = Span::mixed_site());
+    let covariant = format_ident!("__acm_covariant", span = Span::mixed_site());
+    // (`clippy::ignored_unit_patterns` would take its `_` for a `()`.)
     quote_spanned! {span=>
-        #[allow(dead_code)]
-        struct TargetMustBeCovariantInTheManagerBorrow<#short, #long: #short>(
-            ::core::marker::PhantomData<&#short &#long ()>,
-        );
-        #[allow(clippy::ignored_unit_patterns)]
-        let _: for<#long, #short> fn(
-            TargetMustBeCovariantInTheManagerBorrow<#short, #long>,
-            #lent,
-        ) -> #handed_out = |_, #value| #unchanged;
+        |#witness, #krate::expansion::Lent(#value, _)| {
+            #[allow(clippy::ignored_unit_patterns)]
+            let #covariant: for<#long, #short> fn(
+                #krate::expansion::TargetMustBeCovariantInTheManagerBorrow<#short, #long>,
+                #lent,
+            ) -> #handed_out = |_, #value| #unchanged;
+            #krate::expansion::Lent(#covariant(#witness, #value), ::core::marker::PhantomData)
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 use syn::{Error, ItemFn, Lifetime, Result};
 
 use crate::args;
-use crate::covariance::covariance_check;
+use crate::covariance::covariance_witness;
 use crate::crate_path::CratePath;
 use crate::fresh::FreshNames;
 use crate::lifetimes::{name_argument_lifetimes, name_elided};
@@ -63,7 +63,7 @@ pub fn expand(mut function: ItemFn, crate_path: &CratePath) -> Result<TokenStrea
     let family = quote! {
         for<#family_lifetime, #unelidable> fn(&#family_lifetime (), &#unelidable ()) -> #family_target
     };
-    let covariance_check = covariance_check(&family_target, &family_lifetime, &mut fresh);
+    let witness = covariance_witness(&family_target, &family_lifetime, &krate, &mut fresh);
 
     let output = &shape.output;
     let signature_span = function.sig.output.span();
@@ -84,29 +84,29 @@ pub fn expand(mut function: ItemFn, crate_path: &CratePath) -> Result<TokenStrea
     let attributes = &function.attrs;
     let visibility = &function.vis;
     let signature = &function.sig;
-    let body = format_ident!("__acm_body", span = Span::mixed_site());
     Ok(quote! {
         #(#attributes)*
         #[allow(clippy::type_complexity)]
         #visibility #signature {
-            #covariance_check
-            // The closure goes to `generated` as it is: nothing between them that a path could
-            // swap (the body's value is typed by the `let` inside, not by a helper).
-            let #body = move |mut #yielder: #krate::__private::Yielder<#family>| {
-                async move {
-                    #(#bindings)*
-                    #outer_exit_declaration
-                    let #output_value: #output = #user_body;
-                    // (Unreachable when the body diverges, as a body ending in `panic!` does.)
-                    #[allow(unreachable_code)]
-                    return #output_value;
-                }
-            };
-            // The yield handle is a hygienic local moved into the coroutine, used only at the
-            // rewritten yield points, awaited in place in the body itself (or in the block of
-            // contextlib's own `async_with!`, found through Cargo); the family's target is
-            // checked covariant above. No user token is inside this block.
-            unsafe { #krate::__private::generated(#body) }
+            // No `unsafe` here, and nothing here that soundness rests on: `generated` is safe.
+            // It applies the witness (which compiles only for a covariant target) to the
+            // target before lending it, and the yield point checks at run time that its own
+            // manager polls it, from inside that manager's coroutine. A path above that names
+            // something else gives a compile error or a panic, never a lent target of the
+            // wrong type or lifetime (tests/path_rebinding.rs).
+            #krate::__private::generated::<#family, _, _, _>(
+                #witness,
+                move |mut #yielder| {
+                    async move {
+                        #(#bindings)*
+                        #outer_exit_declaration
+                        let #output_value: #output = #user_body;
+                        // (Unreachable when the body diverges, as a body ending in `panic!` does.)
+                        #[allow(unreachable_code)]
+                        return #output_value;
+                    }
+                },
+            )
         }
     })
 }

@@ -1,8 +1,7 @@
-// Review of the covariance check: it declares a covariant local struct
-// `TargetMustBeCovariantInTheManagerBorrow` in the generated fn's body, where a target path of
-// that name resolves to it. A user's invariant type of the same name would pass the check if
-// the manager's family were resolved elsewhere; it is not: the yield handle's family is written
-// in the same body, so the body and the declared return type disagree and nothing compiles.
+// Review of the covariance check: a user type named like the witness's first argument
+// (`TargetMustBeCovariantInTheManagerBorrow`), used as an invariant target. The name means
+// nothing to the check: the witness's argument is contextlib's own type, and the invariant
+// target is refused like any other.
 use std::cell::Cell;
 use std::marker::PhantomData;
 

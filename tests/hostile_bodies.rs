@@ -1,0 +1,204 @@
+//! Bodies that misuse their yield handle, built by calling contextlib's hidden constructor
+//! directly, as a hostile crate can: `generated` is a safe fn, so nothing may rest on what its
+//! caller does. Each misuse gets a clear panic (or, for a witness that lends something else, a
+//! valid value of the target type), never undefined behaviour: these tests run under Miri in
+//! both borrow models (.ci/miri).
+
+use std::cell::{Cell, RefCell};
+use std::future::{Future, poll_fn};
+use std::marker::PhantomData;
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll, Waker};
+
+use contextlib::__private::generated;
+use contextlib::expansion::Lent;
+use contextlib::{AsyncContextManager, Exit, async_with};
+use futures_executor::block_on;
+
+type Owned = for<'a, 'b> fn(&'a (), &'b ()) -> u32;
+type OwnedString = for<'a, 'b> fn(&'a (), &'b ()) -> String;
+type OwnedCell = for<'a, 'b> fn(&'a (), &'b ()) -> Cell<&'a str>;
+
+/// The panic message of `run`, which must panic.
+fn panic_message(run: impl FnOnce()) -> String {
+    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+        .expect_err("the misuse must panic");
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|text| text.to_string()))
+        .unwrap_or_default()
+}
+
+fn poll_once<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
+    future.poll(&mut Context::from_waker(Waker::noop()))
+}
+
+#[test]
+fn a_yield_handle_that_escaped_cannot_yield_outside_its_manager() {
+    let stash = RefCell::new(None);
+    let manager = generated::<Owned, _, _, _>(
+        |_, Lent(value, _)| Lent(value, PhantomData),
+        |yielder| {
+            *stash.borrow_mut() = Some(yielder);
+            std::future::pending::<()>()
+        },
+    );
+    let mut manager = pin!(manager);
+    {
+        let enter = pin!(manager.as_mut().enter());
+        assert!(poll_once(enter).is_pending());
+    }
+    let mut yielder = stash.borrow_mut().take().expect("the body ran");
+    let message = panic_message(|| {
+        let _ = poll_once(pin!(yielder.yield_(7)));
+    });
+    assert!(
+        message.contains("outside its manager's `enter` and `exit`"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_yield_handle_of_one_manager_cannot_yield_in_another() {
+    let stash = RefCell::new(None);
+    let victim = generated::<Owned, _, _, _>(
+        |_, Lent(value, _)| Lent(value, PhantomData),
+        |yielder| {
+            *stash.borrow_mut() = Some(yielder);
+            std::future::pending::<()>()
+        },
+    );
+    let mut victim = pin!(victim);
+    assert!(poll_once(pin!(victim.as_mut().enter())).is_pending());
+    let thief = generated::<OwnedString, _, _, _>(
+        |_, Lent(value, _)| Lent(value, PhantomData),
+        |_own_yielder| async {
+            let mut stolen = stash.borrow_mut().take().expect("the victim ran");
+            stolen.yield_(0x1000).await;
+        },
+    );
+    let message = panic_message(|| {
+        let _ = block_on(async { async_with!(thief => |text| text.len()) });
+    });
+    assert!(message.contains("inside another manager"), "{message}");
+}
+
+#[test]
+fn a_yield_point_awaited_on_the_heap_is_refused() {
+    let manager = generated::<Owned, _, _, _>(
+        |_, Lent(value, _)| Lent(value, PhantomData),
+        |mut yielder| async move {
+            Box::pin(yielder.yield_(1)).await;
+        },
+    );
+    let message = panic_message(|| {
+        let _ = block_on(async { async_with!(manager => |n| n) });
+    });
+    assert!(
+        message.contains("other than its manager's own body"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_yield_handle_moved_to_the_heap_is_refused() {
+    let manager = generated::<Owned, _, _, _>(
+        |_, Lent(value, _)| Lent(value, PhantomData),
+        |yielder| async move {
+            let mut boxed = Box::new(yielder);
+            boxed.yield_(1).await;
+        },
+    );
+    let message = panic_message(|| {
+        let _ = block_on(async { async_with!(manager => |n| n) });
+    });
+    assert!(
+        message.contains("other than its manager's own body"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_yield_point_polled_twice_within_one_enter_panics() {
+    let manager = generated::<OwnedString, _, _, _>(
+        |_, Lent(value, _)| Lent(value, PhantomData),
+        |mut yielder| async move {
+            let mut point = pin!(yielder.yield_(String::from("lent once")));
+            poll_fn(|cx| {
+                let _ = point.as_mut().poll(cx); // lends the target
+                let _ = point.as_mut().poll(cx); // would read the target as an `Exit`
+                Poll::Ready(())
+            })
+            .await;
+        },
+    );
+    let message = panic_message(|| {
+        let _ = block_on(async { async_with!(manager => |text| text.len()) });
+    });
+    assert!(message.contains("twice within one poll"), "{message}");
+}
+
+#[test]
+fn a_yield_dropped_after_lending_takes_its_offer_back() {
+    let log = RefCell::new(Vec::new());
+    let log_ref = &log;
+    let manager = generated::<OwnedString, _, _, _>(
+        |_, Lent(value, _)| Lent(value, PhantomData),
+        move |mut yielder| async move {
+            {
+                let mut abandoned = pin!(yielder.yield_(String::from("abandoned")));
+                poll_fn(|cx| {
+                    assert!(abandoned.as_mut().poll(cx).is_pending());
+                    Poll::Ready(())
+                })
+                .await;
+            } // dropped: its target goes with it, never lent
+            let exit = yielder.yield_(String::from("lent")).await;
+            log_ref.borrow_mut().push(format!("{exit:?}"));
+        },
+    );
+    let len = block_on(async { async_with!(manager => |text| text.clone()) });
+    assert_eq!(len, Ok(String::from("lent")));
+    assert_eq!(*log.borrow(), ["Ok"]);
+}
+
+#[test]
+fn a_second_yield_in_the_teardown_panics() {
+    let manager = generated::<Owned, _, _, _>(
+        |_, Lent(value, _)| Lent(value, PhantomData),
+        |mut yielder| async move {
+            let exit = yielder.yield_(1).await;
+            assert!(matches!(exit, Exit::Ok));
+            yielder.yield_(2).await;
+        },
+    );
+    let message = panic_message(|| {
+        let _ = block_on(async { async_with!(manager => |n| n) });
+    });
+    assert!(
+        message.contains("reached a second `r#yield!` in one run"),
+        "{message}"
+    );
+}
+
+/// An invariant target with a witness that does not return its argument: the library lends
+/// what the witness returns, a fresh cell, never the body's own (which the block could
+/// otherwise fill with a borrow shorter than the body's).
+#[test]
+fn a_witness_that_returns_something_else_lends_that() {
+    let seen = RefCell::new(String::new());
+    let seen_ref = &seen;
+    let manager = generated::<OwnedCell, _, _, _>(
+        |_, Lent(_, _)| Lent(Cell::new("fresh from the witness"), PhantomData),
+        move |mut yielder| async move {
+            let own = String::from("the body's own");
+            let exit = yielder.yield_(Cell::new(own.as_str())).await;
+            assert!(matches!(exit, Exit::Ok));
+            seen_ref.borrow_mut().push_str(&own);
+        },
+    );
+    let lent = block_on(async { async_with!(manager => |cell| cell.get().to_string()) });
+    assert_eq!(lent, Ok(String::from("fresh from the witness")));
+    assert_eq!(*seen.borrow(), "the body's own");
+}
