@@ -68,14 +68,24 @@ fn poll_once_catching(stack: &ExitStack<'_, &'static str>, manager: HandMade) ->
         let mut enter = pin!(stack.enter(manager));
         let _ = enter.as_mut().poll(&mut Context::from_waker(Waker::noop()));
     }));
-    *polled.expect_err("the Drop panic propagates").downcast::<&str>().unwrap()
+    *polled
+        .expect_err("the Drop panic propagates")
+        .downcast::<&str>()
+        .unwrap()
 }
 
 #[test]
 fn an_entered_manager_is_kept_when_its_finished_enter_future_panics_in_drop() {
     static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let stack = ExitStack::<&'static str>::new();
-    let panic = poll_once_catching(&stack, HandMade { value: 1, log: &LOG, fails: false });
+    let panic = poll_once_catching(
+        &stack,
+        HandMade {
+            value: 1,
+            log: &LOG,
+            fails: false,
+        },
+    );
     assert_eq!(panic, "the enter future's Drop panics");
     assert_eq!(stack.len(), 1, "the manager entered: the stack holds it");
     drop(stack); // its exit never ran: the stack cancels what it holds
@@ -86,7 +96,14 @@ fn an_entered_manager_is_kept_when_its_finished_enter_future_panics_in_drop() {
 fn an_entered_manager_is_exited_by_close_after_that_panic() {
     static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let mut stack = ExitStack::<&'static str>::new();
-    poll_once_catching(&stack, HandMade { value: 1, log: &LOG, fails: false });
+    poll_once_catching(
+        &stack,
+        HandMade {
+            value: 1,
+            log: &LOG,
+            fails: false,
+        },
+    );
     futures_executor::block_on(stack.close()).unwrap();
     assert_eq!(*LOG.lock().unwrap(), ["entered", "exit Ok"]);
 }
@@ -95,9 +112,19 @@ fn an_entered_manager_is_exited_by_close_after_that_panic() {
 fn a_failed_enter_whose_future_panics_in_drop_keeps_nothing() {
     static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let stack = ExitStack::<&'static str>::new();
-    let panic = poll_once_catching(&stack, HandMade { value: 1, log: &LOG, fails: true });
+    let panic = poll_once_catching(
+        &stack,
+        HandMade {
+            value: 1,
+            log: &LOG,
+            fails: true,
+        },
+    );
     assert_eq!(panic, "the enter future's Drop panics");
-    assert!(stack.is_empty(), "a manager that failed to enter is not kept");
+    assert!(
+        stack.is_empty(),
+        "a manager that failed to enter is not kept"
+    );
     drop(stack);
     assert_eq!(*LOG.lock().unwrap(), ["entered"]);
 }

@@ -5,7 +5,9 @@
 //! The assertions hold natively; the point is that `cargo +nightly miri test` accepts these
 //! programs in both borrow models (`.ci/miri`).
 use contextlib::testing::yield_now;
-use contextlib::{AsyncContextManager, Exit, async_context_manager, async_with, concurrent, nullcontext};
+use contextlib::{
+    AsyncContextManager, Exit, async_context_manager, async_with, concurrent, nullcontext,
+};
 use std::convert::Infallible;
 use std::pin::Pin;
 

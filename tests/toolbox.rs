@@ -5,8 +5,8 @@ mod common;
 use common::{Failure, Log};
 use contextlib::testing::{Observed, Probe, Run, cancel_at_every_poll, yield_now};
 use contextlib::{AsyncContextManager, Exit, async_with, closing, nullcontext};
-use std::pin::pin;
 use futures_executor::block_on;
+use std::pin::pin;
 
 #[test]
 fn nullcontext_lends_its_value_and_does_nothing_at_exit() {
@@ -107,8 +107,14 @@ fn closing_entered_twice_panics_instead_of_lending_again() {
     let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let _ = manager.as_mut().enter();
     }));
-    let message = *again.expect_err("a second enter panics").downcast::<&str>().unwrap();
-    assert_eq!(message, "contextlib: a closing manager is one-shot: it was already entered");
+    let message = *again
+        .expect_err("a second enter panics")
+        .downcast::<&str>()
+        .unwrap();
+    assert_eq!(
+        message,
+        "contextlib: a closing manager is one-shot: it was already entered"
+    );
     // The first enter still owes its exit, which closes the value once.
     block_on(manager.as_mut().exit(Exit::Ok)).unwrap();
     assert_eq!(log.take(), ["closed [1, 2]"]);

@@ -496,7 +496,10 @@ where
         exit: Exit<'x>,
     ) -> BoxExit<'x, F> {
         // As in `exit`: the entries move into the future now.
-        Box::pin(MapErr::<_, F>::new(unwind(self.get_mut().take_entries(), exit)))
+        Box::pin(MapErr::<_, F>::new(unwind(
+            self.get_mut().take_entries(),
+            exit,
+        )))
     }
 }
 
@@ -556,8 +559,9 @@ where
             }
             Err(error) => {
                 // SAFETY: the future is done and not used again (`done` is set).
-                let dropped =
-                    catch_unwind(AssertUnwindSafe(|| unsafe { ManuallyDrop::drop(&mut this.future) }));
+                let dropped = catch_unwind(AssertUnwindSafe(|| unsafe {
+                    ManuallyDrop::drop(&mut this.future)
+                }));
                 // SAFETY: the enter failed and its future is gone: nothing borrows the manager;
                 // it is not kept.
                 drop(unsafe { Box::from_raw(this.manager) });
