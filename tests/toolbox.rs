@@ -105,7 +105,7 @@ fn closing_entered_twice_panics_instead_of_lending_again() {
     let first = block_on(manager.as_mut().enter()).unwrap();
     first.push(2);
     let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let _ = manager.as_mut().enter();
+        drop(manager.as_mut().enter());
     }));
     let message = *again
         .expect_err("a second enter panics")
