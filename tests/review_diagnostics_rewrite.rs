@@ -26,8 +26,8 @@
 //!   before the rewrite; the exit awaited inside `finish`'s argument still sees a non-`Sync`
 //!   block error's text alive to its end, under cancellation at every poll (Miri).
 //! - `contextlib::expansion::{async_with, value_of, Body, OneError, FromManagerError}` from user
-//!   code: an identity, a safe unwrap (an `unreachable!` panic for a user type that implements
-//!   `CannotFail`), a trait with no safe way to a `Generated`, a trait the orphan rule keeps users
+//!   code: an identity, a safe unwrap (`CannotFail` is sealed since issue 20: a user type cannot
+//!   implement it), a trait with no safe way to a `Generated`, a trait the orphan rule keeps users
 //!   from implementing for tuples.
 //!
 //! Three deliberate breakages of the library each made this file fail: `concurrent` keeping the

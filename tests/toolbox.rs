@@ -4,8 +4,9 @@ mod common;
 
 use common::{Failure, Log};
 use contextlib::testing::{Observed, Probe, Run, cancel_at_every_poll, yield_now};
-use contextlib::{async_with, closing, nullcontext};
+use contextlib::{AsyncContextManager, Exit, async_with, closing, nullcontext};
 use futures_executor::block_on;
+use std::pin::pin;
 
 #[test]
 fn nullcontext_lends_its_value_and_does_nothing_at_exit() {
@@ -93,4 +94,28 @@ fn both_are_torn_down_wherever_they_are_dropped() {
             }
         },
     );
+}
+
+/// `closing` is one-shot: entered a second time by hand (the value is still there until the
+/// exit), it panics instead of lending the value again (issue 20).
+#[test]
+fn closing_entered_twice_panics_instead_of_lending_again() {
+    let log = Log::default();
+    let mut manager = pin!(closing(vec![1u8], closer(log.clone(), false)));
+    let first = block_on(manager.as_mut().enter()).unwrap();
+    first.push(2);
+    let again = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        drop(manager.as_mut().enter());
+    }));
+    let message = *again
+        .expect_err("a second enter panics")
+        .downcast::<&str>()
+        .unwrap();
+    assert_eq!(
+        message,
+        "contextlib: a closing manager is one-shot: it was already entered"
+    );
+    // The first enter still owes its exit, which closes the value once.
+    block_on(manager.as_mut().exit(Exit::Ok)).unwrap();
+    assert_eq!(log.take(), ["closed [1, 2]"]);
 }

@@ -33,10 +33,12 @@ where
     Closing {
         value: Some(value),
         close: Some(close),
+        entered: false,
     }
 }
 
-/// The manager [`closing`] makes. One-shot.
+/// The manager [`closing`] makes. One-shot: entering it a second time panics (it lends its value
+/// once), as does an exit after the first.
 ///
 /// ```
 /// let manager = contextlib::closing(vec![1], |v| async move { drop(v); Ok::<_, std::io::Error>(()) });
@@ -46,6 +48,7 @@ where
 pub struct Closing<T, F> {
     value: Option<T>,
     close: Option<F>,
+    entered: bool,
 }
 
 impl<T, F> Closing<T, F> {
@@ -69,8 +72,12 @@ where
 
     #[allow(refining_impl_trait)]
     fn enter(self: Pin<&mut Self>) -> Ready<Result<&mut T, E>> {
-        let value = self
-            .parts()
+        let this = self.parts();
+        assert!(
+            !core::mem::replace(&mut this.entered, true),
+            "contextlib: a closing manager is one-shot: it was already entered"
+        );
+        let value = this
             .value
             .as_mut()
             .expect("contextlib: a closing manager is one-shot: it was already closed");

@@ -6,7 +6,7 @@ use core::pin::Pin;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
 use crate::catch_unwind::{CatchUnwind, Payload, discard};
-use crate::guard::{ArmOnSuccess, Finishing, Teardown};
+use crate::guard::{Arm, ArmOnSuccess, Finishing, Teardown};
 use crate::join::{Join2, Join3, Join4, Started};
 use crate::tuple::{Fields, FromSame, Members, OneError, Unwinding};
 use crate::{AsyncContextManager, BlockError, Exit, PanicMessage};
@@ -140,7 +140,7 @@ macro_rules! concurrent_manager {
                         CatchUnwind::new(ArmOnSuccess::new((
                             // SAFETY: field `$index` is pinned and borrowed by nothing else.
                             unsafe { Pin::new_unchecked(&mut (*fields.0).$index) }.enter(),
-                            $flag,
+                            Arm::new($flag),
                         ))),
                     )+)
                     .await

@@ -28,13 +28,16 @@ impl<'m, M: AsyncContextManager + ?Sized> Guard<'m, M> {
         }
     }
 
-    /// The manager to enter, and the flag [`ArmOnSuccess`] sets once it is entered.
+    /// The manager to enter, and the flag [`ArmOnSuccess`] sets once it is entered. The flag
+    /// is an [`Arm`], not a `&mut bool`: nothing but a successful enter arms the guard, so a
+    /// guard never cancels (and reports) a manager that did not enter
+    /// (tests/hidden_items_report_no_false_teardowns.rs).
     ///
     /// (Concrete future types, not `async fn`s, keep the caller's future provably `Send`: an
     /// opaque future mentioning the target's lifetime is not.)
     #[inline(always)]
-    pub fn entering(&mut self) -> (Pin<&mut M>, &mut bool) {
-        (self.manager.as_mut(), &mut self.armed)
+    pub fn entering(&mut self) -> (Pin<&mut M>, Arm<'_>) {
+        (self.manager.as_mut(), Arm(&mut self.armed))
     }
 
     /// The manager to exit, and what [`Finishing`] needs to know about it. From here on the
@@ -47,16 +50,28 @@ impl<'m, M: AsyncContextManager + ?Sized> Guard<'m, M> {
     }
 }
 
+/// Whether a manager owes an exit: set only by [`ArmOnSuccess`], once the enter it wraps
+/// succeeds; it cannot be set by hand.
+pub struct Arm<'g>(&'g mut bool);
+
+impl<'g> Arm<'g> {
+    /// The flag of a member of `concurrent`.
+    #[inline(always)]
+    pub(crate) fn new(flag: &'g mut bool) -> Self {
+        Arm(flag)
+    }
+}
+
 /// An enter future that marks its guard as owing an exit once the enter succeeds.
 pub struct ArmOnSuccess<'g, F> {
     enter: F,
-    armed: &'g mut bool,
+    armed: Arm<'g>,
 }
 
 impl<'g, F> ArmOnSuccess<'g, F> {
     /// Wraps `enter`.
     #[inline(always)]
-    pub fn new((enter, armed): (F, &'g mut bool)) -> Self {
+    pub fn new((enter, armed): (F, Arm<'g>)) -> Self {
         ArmOnSuccess { enter, armed }
     }
 }
@@ -71,7 +86,7 @@ impl<F: Future<Output = Result<T, E>>, T, E> Future for ArmOnSuccess<'_, F> {
         // SAFETY: as above.
         let polled = unsafe { Pin::new_unchecked(&mut this.enter) }.poll(cx);
         if let Poll::Ready(Ok(_)) = &polled {
-            *this.armed = true;
+            *this.armed.0 = true;
         }
         polled
     }

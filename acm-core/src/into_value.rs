@@ -38,20 +38,34 @@ impl<T> IntoValue<T> for Result<T, Infallible> {
 }
 
 /// The manager of a `#[contextlib::with]` fn that does not return `Result` cannot fail.
+/// Sealed: only `Infallible` implements it (tests/ui/cannot_fail_is_sealed.rs), so that
+/// [`value_of`] never sees an error.
 #[diagnostic::on_unimplemented(
     message = "`#[contextlib::with]` on a fn that does not return `Result` needs a manager that cannot fail, and this one fails with `{Self}`",
     label = "the manager's error has nowhere to go",
     note = "make the fn return `Result<_, E>` with `E: From<{Self}>`"
 )]
-pub trait CannotFail {}
+pub trait CannotFail: sealed::Sealed {}
 
 impl CannotFail for Infallible {}
+
+mod sealed {
+    /// What keeps [`CannotFail`](super::CannotFail) to the types contextlib chose: this trait
+    /// is public but unreachable from outside the crate.
+    #[diagnostic::on_unimplemented(
+        message = "`CannotFail` is contextlib's own: only `Infallible` implements it",
+        label = "not a type contextlib knows cannot fail"
+    )]
+    pub trait Sealed {}
+
+    impl Sealed for core::convert::Infallible {}
+}
 
 /// The value of a decorated fn's block, for a manager that cannot fail.
 pub fn value_of<R, E: CannotFail>(result: Result<R, E>) -> R {
     match result {
         Ok(value) => value,
-        // Only `Infallible` implements `CannotFail`.
+        // Only `Infallible` implements `CannotFail`, which is sealed.
         Err(_) => unreachable!("an error of a manager that cannot fail"),
     }
 }

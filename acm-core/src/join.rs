@@ -15,24 +15,34 @@ impl<F: Future> MaybeDone<F> {
         MaybeDone::Pending(future)
     }
 
-    /// Polls the future if it is not done; `true` once it is.
+    /// Polls the future if it is not done: `Pending` while it runs, then `Ready(failed)`, with
+    /// `failed` as [`Failed::failed`] says of its output.
+    ///
+    /// Never makes a shared reference covering the future while it is pending: under Stacked
+    /// Borrows a shared retag of a self-borrowing future (an `async fn` holding a `&mut` to one
+    /// of its locals across an `.await`) invalidates the borrows it holds into itself
+    /// (tests/stacked_borrows_self_borrows.rs). Only the output is read, once there is one.
     ///
     /// # Safety
     /// `self` is pinned (the future is structurally pinned: never moved while pending).
-    pub(crate) unsafe fn poll_done(&mut self, cx: &mut Context<'_>) -> bool {
+    pub(crate) unsafe fn poll_done(&mut self, cx: &mut Context<'_>) -> Poll<bool>
+    where
+        F::Output: Failed,
+    {
         match self {
             MaybeDone::Pending(future) => {
                 // SAFETY: caller; the future stays where it is until replaced right below, once
                 // it is done (then it is dropped in place by the assignment).
                 match unsafe { Pin::new_unchecked(future) }.poll(cx) {
                     Poll::Ready(output) => {
+                        let failed = output.failed();
                         *self = MaybeDone::Done(Some(output));
-                        true
+                        Poll::Ready(failed)
                     }
-                    Poll::Pending => false,
+                    Poll::Pending => Poll::Pending,
                 }
             }
-            MaybeDone::Done(_) => true,
+            MaybeDone::Done(output) => Poll::Ready(output.as_ref().is_some_and(Failed::failed)),
         }
     }
 
@@ -42,13 +52,6 @@ impl<F: Future> MaybeDone<F> {
             MaybeDone::Done(output) => output.take(),
             MaybeDone::Pending(_) => None,
         }
-    }
-
-    fn failed(&self) -> bool
-    where
-        F::Output: Failed,
-    {
-        matches!(self, MaybeDone::Done(Some(output)) if output.failed())
     }
 }
 
@@ -120,13 +123,22 @@ macro_rules! join {
 
             fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
                 // SAFETY: the fields are structurally pinned (`MaybeDone::poll_done`); nothing is
-                // moved out of them but finished outputs. Exercised by tests/concurrent.rs
-                // under Miri.
+                // moved out of them but finished outputs. `&mut Self` is not retagged as unique
+                // when a member is `!Unpin` (a pending self-borrowing future), and no `&` of a
+                // member is made. Exercised by tests/concurrent.rs and
+                // tests/stacked_borrows_self_borrows.rs under Miri (both borrow models).
                 let this = unsafe { self.get_unchecked_mut() };
                 let mut all = true;
-                // SAFETY: as above.
-                $(all &= unsafe { this.$field.poll_done(cx) };)+
-                let failed = false $(|| this.$field.failed())+;
+                let mut failed = false;
+                // (What each member's poll says is kept here: asking a member afterwards would
+                // take `&` of one still pending, see `MaybeDone::poll_done`.)
+                $(
+                    // SAFETY: as above.
+                    match unsafe { this.$field.poll_done(cx) } {
+                        Poll::Ready(member_failed) => failed |= member_failed,
+                        Poll::Pending => all = false,
+                    }
+                )+
                 if all || failed {
                     Poll::Ready(($(this.$field.take_if_done(),)+))
                 } else {

@@ -68,7 +68,7 @@ pub mod __private {
     pub use crate::family::Family;
     pub use crate::generated::{EnterFuture, ExitFuture, Generated, Start, generated};
     pub use crate::guard::{
-        ArmOnSuccess, Describe, Finishing, Guard, Teardown, TeardownFuture, TeardownOf,
+        Arm, ArmOnSuccess, Describe, Finishing, Guard, Teardown, TeardownFuture, TeardownOf,
     };
     pub use crate::output::{BodyOutput, Refused};
 

@@ -7,12 +7,12 @@ use core::mem::ManuallyDrop;
 use core::pin::Pin;
 use core::ptr::NonNull;
 use core::task::{Context, Poll};
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Mutex;
 
 use crate::catch_unwind::{CatchUnwind, discard};
 use crate::guard::{Describe, Finishing, Teardown};
-use crate::stackable::{BoxExit, Stackable};
+use crate::stackable::{BoxExit, MapErr, Stackable};
 use crate::teardown::{TeardownOutcome, TeardownReport, finish_in_place, report};
 use crate::tuple::Unwinding;
 use crate::{AsyncContextManager, Exit};
@@ -325,33 +325,41 @@ where
     }
 }
 
-/// Exits `entries`, last first. Dropped midway, it finishes the exit in flight and runs the
-/// rest in place (or hands them to their managers), like a tuple's exit.
-async fn unwind<E>(entries: Vec<Entry<'_, E>>, exit: Exit<'_>) -> Result<(), E>
+/// Exits `entries`, last first. The returned future owns the entries from this call on:
+/// dropped before its first poll, or midway, it finishes the exit in flight and runs the rest in
+/// place (or hands them to their managers), like a tuple's exit. (Not an `async fn`: its
+/// arguments would be moved into it only to be dropped, unexited, if it were never polled.)
+fn unwind<'a, 'e, E>(
+    entries: Vec<Entry<'a, E>>,
+    exit: Exit<'e>,
+) -> impl Future<Output = Result<(), E>> + use<'a, 'e, E>
 where
     E: fmt::Display + fmt::Debug + Send + Sync + 'static,
 {
-    let mut exiting = Exiting {
+    let exiting = Exiting {
         entries,
         exit,
         unwinding: Unwinding::new(),
     };
-    while let Some(mut entry) = exiting.entries.pop() {
-        let seen = exiting.unwinding.exit_for_next(exiting.exit);
-        let exited = match &mut entry {
-            Entry::Manager(held) => {
-                let teardown = held.pinned().teardown();
-                CatchUnwind::new(Finishing::new(held.pinned().exit(seen), teardown)).await
-            }
-            Entry::Cleanup(cleanup) => {
-                let teardown = Teardown::new(deferred_cleanup, true);
-                CatchUnwind::new(Finishing::new(cleanup.as_mut(), teardown)).await
-            }
-        };
-        drop(entry);
-        exiting.unwinding.record(exited);
+    async move {
+        let mut exiting = exiting;
+        while let Some(mut entry) = exiting.entries.pop() {
+            let seen = exiting.unwinding.exit_for_next(exiting.exit);
+            let exited = match &mut entry {
+                Entry::Manager(held) => {
+                    let teardown = held.pinned().teardown();
+                    CatchUnwind::new(Finishing::new(held.pinned().exit(seen), teardown)).await
+                }
+                Entry::Cleanup(cleanup) => {
+                    let teardown = Teardown::new(deferred_cleanup, true);
+                    CatchUnwind::new(Finishing::new(cleanup.as_mut(), teardown)).await
+                }
+            };
+            drop(entry);
+            exiting.unwinding.record(exited);
+        }
+        core::mem::replace(&mut exiting.unwinding, Unwinding::new()).finish()
     }
-    core::mem::replace(&mut exiting.unwinding, Unwinding::new()).finish()
 }
 
 struct Exiting<'a, 'e, E: fmt::Display + fmt::Debug + Sync + 'static> {
@@ -450,16 +458,19 @@ where
     }
 
     fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> impl Future<Output = Result<(), E>> {
-        let stack = self.get_mut();
-        async move { unwind(stack.take_entries(), exit).await }
+        // The entries move into the exit future now, not at its first poll: dropped unpolled
+        // (say, in a tuple cancelled while a manager to the stack's right tears down), it still
+        // exits them (tests/exit_finishes_when_dropped.rs).
+        unwind(self.get_mut().take_entries(), exit)
     }
 
     fn cancel(self: Pin<&mut Self>) {
         cancel_all(self.get_mut().take_entries());
     }
 
-    /// Dropped early, the stack's exit finishes the exit in flight and the rest; dropped
-    /// before its first poll, the entries stay in the stack, which cancels them when dropped.
+    /// The exit future owns the stack's entries from the call on: dropped early (even before
+    /// its first poll), it finishes the exit in flight and exits the rest, each in place (or by
+    /// its manager), with the `Exit` it was given.
     const EXIT_FINISHES_WHEN_DROPPED: bool = true;
 
     fn name() -> &'static str {
@@ -484,8 +495,11 @@ where
         self: Pin<&'x mut Self>,
         exit: Exit<'x>,
     ) -> BoxExit<'x, F> {
-        let stack = self.get_mut();
-        Box::pin(async move { unwind(stack.take_entries(), exit).await.map_err(F::from) })
+        // As in `exit`: the entries move into the future now.
+        Box::pin(MapErr::<_, F>::new(unwind(
+            self.get_mut().take_entries(),
+            exit,
+        )))
     }
 }
 
@@ -528,19 +542,32 @@ where
             return Poll::Pending;
         };
         this.done = true;
-        // SAFETY: the future is done and not used again.
-        unsafe { ManuallyDrop::drop(&mut this.future) };
         match entered {
             Ok(target) => {
+                // The manager is on the stack before its enter future is dropped: a `Drop` that
+                // panics then unwinds past a manager the stack will exit or cancel, never one
+                // leaked (tests/stack_enter_future_drop_panics.rs).
                 let erased: *mut (dyn Erased<E> + 'a) = this.manager;
                 // SAFETY: from `Box::into_raw`, so not null.
                 let manager = unsafe { NonNull::new_unchecked(erased) };
                 this.stack.entries().push(Entry::Manager(Held { manager }));
+                // SAFETY: the future is done and not used again (`done` is set, so `Drop` leaves
+                // it alone). The manager it may still borrow is freed only by the stack, which
+                // outlives this `&'s` borrow of it.
+                unsafe { ManuallyDrop::drop(&mut this.future) };
                 Poll::Ready(Ok(target))
             }
             Err(error) => {
-                // SAFETY: the enter failed: nothing borrows the manager; it is not kept.
+                // SAFETY: the future is done and not used again (`done` is set).
+                let dropped = catch_unwind(AssertUnwindSafe(|| unsafe {
+                    ManuallyDrop::drop(&mut this.future)
+                }));
+                // SAFETY: the enter failed and its future is gone: nothing borrows the manager;
+                // it is not kept.
                 drop(unsafe { Box::from_raw(this.manager) });
+                if let Err(payload) = dropped {
+                    resume_unwind(payload);
+                }
                 Poll::Ready(Err(error))
             }
         }
