@@ -48,8 +48,11 @@ async fn borrowed(n: u64) -> Result<&mut u64, std::fmt::Error> {
 
 struct HandWritten(u64);
 
+impl<'a> contextlib::Lend<'a> for HandWritten {
+    type Target = &'a mut u64;
+}
+
 impl AsyncContextManager for HandWritten {
-    type Target<'a> = &'a mut u64;
     type Error = Infallible;
     async fn enter(self: Pin<&mut Self>) -> Result<&mut u64, Infallible> {
         Ok(&mut self.get_mut().0)

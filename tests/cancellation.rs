@@ -161,11 +161,11 @@ struct HandWritten<'e> {
     events: &'e Events,
 }
 
+impl<'a> contextlib::Lend<'a> for HandWritten<'_> {
+    type Target = u8;
+}
+
 impl AsyncContextManager for HandWritten<'_> {
-    type Target<'a>
-        = u8
-    where
-        Self: 'a;
     type Error = Infallible;
 
     async fn enter(self: Pin<&mut Self>) -> Result<u8, Infallible> {

@@ -49,11 +49,11 @@ impl<'l> Strict<'l> {
     }
 }
 
+impl<'a> contextlib::Lend<'a> for Strict<'_> {
+    type Target = u8;
+}
+
 impl AsyncContextManager for Strict<'_> {
-    type Target<'a>
-        = u8
-    where
-        Self: 'a;
     type Error = &'static str;
     async fn enter(self: Pin<&mut Self>) -> Result<u8, &'static str> {
         let this = self.get_mut();

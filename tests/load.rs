@@ -72,8 +72,11 @@ async fn composed(n: u32) -> Result<u32, Failure> {
 
 struct Hand(u32);
 
+impl<'a> contextlib::Lend<'a> for Hand {
+    type Target = u32;
+}
+
 impl AsyncContextManager for Hand {
-    type Target<'a> = u32;
     type Error = Failure;
     async fn enter(self: Pin<&mut Self>) -> Result<u32, Failure> {
         tokio::task::yield_now().await;

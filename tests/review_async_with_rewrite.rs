@@ -1136,11 +1136,11 @@ struct Eager<'c> {
     panic_in_exit_call: bool,
 }
 
+impl<'a> contextlib::Lend<'a> for Eager<'_> {
+    type Target = u8;
+}
+
 impl AsyncContextManager for Eager<'_> {
-    type Target<'a>
-        = u8
-    where
-        Self: 'a;
     type Error = Infallible;
 
     async fn enter(self: Pin<&mut Self>) -> Result<u8, Infallible> {

@@ -229,11 +229,11 @@ fn generic<E>(n: usize) -> Generic<E> {
     Generic(n, std::marker::PhantomData)
 }
 
+impl<'a, E> contextlib::Lend<'a> for Generic<E> {
+    type Target = usize;
+}
+
 impl<E> AsyncContextManager for Generic<E> {
-    type Target<'a>
-        = usize
-    where
-        Self: 'a;
     type Error = E;
     async fn enter(self: std::pin::Pin<&mut Self>) -> Result<usize, E> {
         Ok(self.0)

@@ -3,7 +3,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use contextlib::{AsyncContextManager, Exit, async_context_manager, async_with};
+use contextlib::{AsyncContextManager, Exit, Lend, async_context_manager, async_with};
 
 struct Pool(AtomicUsize);
 
@@ -95,16 +95,18 @@ fn managers_are_send_and_sync_exactly_when_their_state_is() {
 
 static POOL_FOR_TRAITS: Pool = Pool(AtomicUsize::new(0));
 
-/// Generic code can enter any manager; spawned with a concrete manager, its future is `Send`.
+/// Generic code can enter any manager whose bound names its target (the type hint
+/// `AsyncContextManager[&mut Vec[int]]`); spawned with a concrete manager, its future is `Send`.
+/// (A bound that leaves the target open, `for<'a> Target<'a, M>: AsMut<..>`, can be entered but
+/// not spawned: rustc cannot prove such a future `Send`; see README, "Type hints".)
 async fn enter_any<M>(manager: M) -> Result<usize, String>
 where
-    M: AsyncContextManager<Error = String> + Send,
-    for<'a> M::Target<'a>: AsMut<Vec<u32>>,
+    M: AsyncContextManager<Error = String> + Send + for<'a> Lend<'a, Target = &'a mut Vec<u32>>,
 {
-    async_with!(manager => |mut rows| {
-        rows.as_mut().push(7);
+    async_with!(manager => |rows| {
+        rows.push(7);
         tokio::task::yield_now().await;
-        rows.as_mut().len()
+        rows.len()
     })
 }
 

@@ -16,8 +16,11 @@ struct HandMade {
     fails: bool,
 }
 
+impl<'a> contextlib::Lend<'a> for HandMade {
+    type Target = &'a mut u32;
+}
+
 impl AsyncContextManager for HandMade {
-    type Target<'a> = &'a mut u32;
     type Error = &'static str;
     async fn enter(self: Pin<&mut Self>) -> Result<&mut u32, &'static str> {
         Ok(&mut self.get_mut().value)

@@ -13,8 +13,11 @@ use std::pin::Pin;
 
 /// An ordinary hand-written manager: its `enter` borrows one of its own locals across an await.
 struct Counter;
+impl<'a> contextlib::Lend<'a> for Counter {
+    type Target = u32;
+}
+
 impl AsyncContextManager for Counter {
-    type Target<'a> = u32;
     type Error = Infallible;
     async fn enter(self: Pin<&mut Self>) -> Result<u32, Infallible> {
         let mut local = 1u32;
@@ -53,8 +56,11 @@ fn nested_concurrent_of_generated_managers() {
 
 /// The same for the exits: a hand-written `exit` that borrows one of its locals across an await.
 struct Flusher;
+impl<'a> contextlib::Lend<'a> for Flusher {
+    type Target = u32;
+}
+
 impl AsyncContextManager for Flusher {
-    type Target<'a> = u32;
     type Error = Infallible;
     async fn enter(self: Pin<&mut Self>) -> Result<u32, Infallible> {
         Ok(1)

@@ -3,7 +3,7 @@
 use core::future::{Future, Ready, ready};
 use core::pin::Pin;
 
-use crate::{AsyncContextManager, Exit};
+use crate::{AsyncContextManager, Exit, Lend};
 
 /// A manager that lends `&mut value` to the block and, at every exit, calls `close(value)` and
 /// awaits it (Python's `aclosing`): for a value whose cleanup is async and must not be skipped —
@@ -59,15 +59,15 @@ impl<T, F> Closing<T, F> {
     }
 }
 
+impl<'a, T, F> Lend<'a> for Closing<T, F> {
+    type Target = &'a mut T;
+}
+
 impl<T, F, Fut, E> AsyncContextManager for Closing<T, F>
 where
     F: FnOnce(T) -> Fut,
     Fut: Future<Output = Result<(), E>>,
 {
-    type Target<'a>
-        = &'a mut T
-    where
-        Self: 'a;
     type Error = E;
 
     #[allow(refining_impl_trait)]

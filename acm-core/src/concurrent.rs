@@ -8,8 +8,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use crate::catch_unwind::{CatchUnwind, Payload, discard};
 use crate::guard::{Arm, ArmOnSuccess, Finishing, Teardown};
 use crate::join::{Join2, Join3, Join4, Started};
-use crate::tuple::{Fields, FromSame, Members, OneError, Unwinding};
-use crate::{AsyncContextManager, BlockError, Exit, PanicMessage};
+use crate::tuple::{Fields, FromSame, Held, Members, OneError, Unwinding};
+use crate::{AsyncContextManager, BlockError, Exit, Lend, PanicMessage, Target};
 
 /// A tuple of 2 to 4 managers with one error type, entered **concurrently** (their `enter`
 /// futures polled together) and exited concurrently; the target is the tuple of targets.
@@ -117,6 +117,10 @@ fn record<E>(
 
 macro_rules! concurrent_manager {
     ($len:literal, $Join:ident: $($M:ident $index:tt $flag:ident),+) => {
+        impl<'a, $($M: Lend<'a>),+> Lend<'a> for Concurrent<($($M,)+)> {
+            type Target = ($(Target<'a, $M>,)+);
+        }
+
         impl<E, $($M),+> AsyncContextManager for Concurrent<($($M,)+)>
         where
             E: fmt::Display + fmt::Debug + Sync + 'static,
@@ -124,52 +128,56 @@ macro_rules! concurrent_manager {
             ($($M::Error,)+): OneError<Error = E>,
             $($M: AsyncContextManager, E: FromSame<$M::Error>,)+
         {
-            type Target<'a> = ($($M::Target<'a>,)+) where Self: 'a;
             type Error = E;
 
-            async fn enter(self: Pin<&mut Self>) -> Result<Self::Target<'_>, E> {
+            async fn enter(self: Pin<&mut Self>) -> Result<Target<'_, Self>, E> {
                 // SAFETY: the members are structurally pinned: only ever reached as
                 // `Pin<&mut _>`, never moved. Exercised by tests/concurrent.rs under Miri.
                 let fields = Fields(unsafe { &mut self.get_unchecked_mut().managers } as *mut ($($M,)+));
                 // Declared before the enters, so dropped after them: a member that entered is
                 // cancelled if this enter is dropped midway.
                 let mut entered = Entered::<($($M,)+), $len> { fields, flags: [false; $len] };
-                let outcomes = {
-                    let [$($flag),+] = &mut entered.flags;
-                    $Join::new($(
-                        CatchUnwind::new(ArmOnSuccess::new((
-                            // SAFETY: field `$index` is pinned and borrowed by nothing else.
-                            unsafe { Pin::new_unchecked(&mut (*fields.0).$index) }.enter(),
-                            Arm::new($flag),
-                        ))),
-                    )+)
-                    .await
+                // The join's outcomes leave scope before the next `.await`, and the targets are
+                // held in `Held` (see there): otherwise the future is not provably `Send`.
+                let (targets, error, panic) = {
+                    let outcomes = {
+                        let [$($flag),+] = &mut entered.flags;
+                        $Join::new($(
+                            CatchUnwind::new(ArmOnSuccess::new((
+                                // SAFETY: field `$index` is pinned and borrowed by nothing else.
+                                unsafe { Pin::new_unchecked(&mut (*fields.0).$index) }.enter(),
+                                Arm::new($flag),
+                            ))),
+                        )+)
+                        .await
+                    };
+                    let mut error = None;
+                    let mut panic = None;
+                    let targets = ($(
+                        Held::<'_, $M>(match outcomes.$index {
+                            // Cut off: another member failed first (its enter was dropped).
+                            None => None,
+                            Some(Ok(Ok(target))) => Some(target),
+                            Some(Ok(Err(e))) => {
+                                if error.is_none() {
+                                    error = Some(FromSame::from_same(e));
+                                }
+                                None
+                            }
+                            Some(Err(payload)) => {
+                                match panic {
+                                    None => panic = Some(payload),
+                                    Some(_) => discard(payload),
+                                }
+                                None
+                            }
+                        }),
+                    )+);
+                    (targets, error, panic)
                 };
-                let mut error = None;
-                let mut panic = None;
-                let targets = ($(
-                    match outcomes.$index {
-                        // Cut off: another member failed first (its enter was dropped).
-                        None => None,
-                        Some(Ok(Ok(target))) => Some(target),
-                        Some(Ok(Err(e))) => {
-                            if error.is_none() {
-                                error = Some(FromSame::from_same(e));
-                            }
-                            None
-                        }
-                        Some(Err(payload)) => {
-                            match panic {
-                                None => panic = Some(payload),
-                                Some(_) => discard(payload),
-                            }
-                            None
-                        }
-                    },
-                )+);
                 if error.is_none() && panic.is_none() {
                     entered.flags = [false; $len];
-                    return Ok(($(targets.$index.expect("entered"),)+));
+                    return Ok(($(targets.$index.0.expect("entered"),)+));
                 }
                 // Some failed: the others exit (their targets gone first) with that failure.
                 drop(targets);

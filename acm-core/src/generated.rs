@@ -14,7 +14,7 @@ use crate::output::BodyOutput;
 use crate::polling::{self, Polling};
 use crate::slot::{Slot, SlotRef, phase};
 use crate::yield_point::{Lent, TargetMustBeCovariantInTheManagerBorrow, Yielder};
-use crate::{AsyncContextManager, Exit};
+use crate::{AsyncContextManager, Exit, Lend};
 
 mod sealed {
     pub trait Sealed {}
@@ -360,16 +360,20 @@ impl<Fam, B: Body> Drop for Generated<Fam, B> {
     }
 }
 
+impl<'a, Fam, B> Lend<'a> for Generated<Fam, B>
+where
+    Fam: Family<'a>,
+    B: Body,
+{
+    type Target = <Fam as Family<'a>>::Target;
+}
+
 impl<Fam, B> AsyncContextManager for Generated<Fam, B>
 where
     Fam: for<'a> Family<'a>,
     B: Body,
     <B::Fut as Future>::Output: BodyOutput,
 {
-    type Target<'a>
-        = <Fam as Family<'a>>::Target
-    where
-        Self: 'a;
     type Error = ErrorOf<B>;
 
     #[allow(refining_impl_trait)]

@@ -35,7 +35,7 @@ pub use concurrent::{Concurrent, concurrent};
 pub use exit::{BlockError, Exit, PanicMessage};
 pub use generated::Generated;
 pub use into_value::IntoValue;
-pub use manager::AsyncContextManager;
+pub use manager::{AsyncContextManager, Lend, Target};
 pub use nullcontext::{NullContext, nullcontext};
 pub use stack::{BoxError, CleanupResult, ExitStack, StackEnter};
 pub use stackable::{BoxExit, Stackable};

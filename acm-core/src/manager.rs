@@ -5,6 +5,84 @@ use core::pin::Pin;
 
 use crate::Exit;
 
+mod sealed {
+    /// Only [`Bound`] implements it: the second parameter of [`Lend`](super::Lend) is never
+    /// written by hand.
+    pub trait Sealed {}
+
+    /// The default second parameter of [`Lend`](super::Lend): naming `&'a Self` gives every
+    /// impl and bound the implied `Self: 'a`, so a higher-ranked bound `for<'a> Lend<'a, ..>`
+    /// does not require `Self: 'static`.
+    pub struct Bound<T: ?Sized>(core::marker::PhantomData<T>);
+
+    impl<T: ?Sized> Sealed for Bound<T> {}
+}
+
+/// The target a manager lends for the borrow `'a` of itself: `Target<'a, M>`.
+///
+/// A lifetime trait rather than a generic associated type, so that a bound can name the target
+/// of any manager, also one that borrows its arguments: `M: AsyncContextManager + for<'a>
+/// Lend<'a, Target = &'a mut Vec<u8>>`. (With a generic associated type declared `where Self:
+/// 'a`, such a bound implies `M: 'static`, a limitation of the type system.) The second
+/// parameter is never written: its default gives the implied bound `Self: 'a`.
+///
+/// Implement it next to [`AsyncContextManager`], one line:
+///
+/// ```
+/// # use std::{convert::Infallible, pin::Pin};
+/// # use contextlib::{AsyncContextManager, Exit, Lend};
+/// struct Counter(u32);
+///
+/// impl<'a> Lend<'a> for Counter {
+///     type Target = &'a mut u32;
+/// }
+/// # impl AsyncContextManager for Counter {
+/// #     type Error = Infallible;
+/// #     async fn enter(self: Pin<&mut Self>) -> Result<&mut u32, Infallible> { Ok(&mut self.get_mut().0) }
+/// #     async fn exit(self: Pin<&mut Self>, _: Exit<'_>) -> Result<(), Infallible> { Ok(()) }
+/// # }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not say what it lends: it implements no `Lend<'a>`",
+    label = "no `Lend` impl",
+    note = "a hand-written manager says what it lends in one line next to its `AsyncContextManager` impl: `impl<'a> Lend<'a> for {Self} {{ type Target = ..; }}` (it replaces the former `type Target<'a> = ..`)"
+)]
+pub trait Lend<'a, ImplicitBound: sealed::Sealed = sealed::Bound<&'a Self>> {
+    /// What the with-block receives for the borrow `'a` of the manager: owned, or borrowed
+    /// from it.
+    type Target;
+}
+
+/// The target manager `M` lends for the borrow `'a`: `contextlib::Target<'a, M>`.
+///
+/// ```
+/// use std::convert::Infallible;
+/// use contextlib::{async_context_manager, async_with, AsyncContextManager, Lend, Target};
+///
+/// #[async_context_manager]
+/// async fn buffer(size: usize) -> &mut Vec<u8> {
+///     let mut buffer = vec![0; size];
+///     r#yield!(&mut buffer);
+/// }
+///
+/// /// Any manager that lends `&mut Vec<u8>`: Python's `AsyncContextManager[bytearray]`.
+/// async fn fill<M>(manager: M) -> Result<usize, Infallible>
+/// where
+///     M: AsyncContextManager<Error = Infallible> + for<'a> Lend<'a, Target = &'a mut Vec<u8>>,
+/// {
+///     async_with!(manager => |buffer| {
+///         let buffer: Target<'_, M> = buffer; // the same type, named
+///         buffer.push(1);
+///         buffer.len()
+///     })
+/// }
+///
+/// # futures_executor::block_on(async {
+/// assert_eq!(fill(buffer(2)).await, Ok(3));
+/// # });
+/// ```
+pub type Target<'a, M> = <M as Lend<'a>>::Target;
+
 /// An asynchronous context manager: async setup that hands the with-block a target, and async
 /// teardown that learns how the block ended.
 ///
@@ -18,14 +96,14 @@ use crate::Exit;
 /// - After a successful `enter`, the target lives for the block, then `exit` is called exactly
 ///   once with the block's [`Exit`]. Its error, if any, wins over the block's (as in Python);
 ///   the manager saw the block's error through `Exit` and can chain it.
-/// - The target borrows the manager (`Target<'a>` for `Pin<&'a mut Self>`), so it cannot
-///   outlive the block.
+/// - The target borrows the manager ([`Target<'a, Self>`](Target), named by [`Lend`], for
+///   `Pin<&'a mut Self>`), so it cannot outlive the block.
 ///
 /// # Implementing it by hand
 /// ```
 /// use std::convert::Infallible;
 /// use std::pin::Pin;
-/// use contextlib::{async_with, AsyncContextManager, Exit};
+/// use contextlib::{async_with, AsyncContextManager, Exit, Lend};
 ///
 /// /// The seed's `SimpleAsyncContextManager`: hands out a value, logs enter and exit.
 /// struct Simple<T> {
@@ -33,8 +111,11 @@ use crate::Exit;
 ///     log: Vec<String>,
 /// }
 ///
+/// impl<'a, T> Lend<'a> for Simple<T> {
+///     type Target = &'a mut T;
+/// }
+///
 /// impl<T: Unpin> AsyncContextManager for Simple<T> {
-///     type Target<'a> = &'a mut T where Self: 'a;
 ///     type Error = Infallible;
 ///
 ///     async fn enter(self: Pin<&mut Self>) -> Result<&mut T, Infallible> {
@@ -67,12 +148,7 @@ use crate::Exit;
     note = "write the manager as an `#[async_context_manager] async fn`, or implement `AsyncContextManager` for it",
     note = "a tuple is a manager when each of its elements is one and they share one error type"
 )]
-pub trait AsyncContextManager {
-    /// What the with-block receives: owned, or borrowed from the manager for the block.
-    type Target<'a>
-    where
-        Self: 'a;
-
+pub trait AsyncContextManager: for<'a> Lend<'a> {
     /// The error of a failed enter or exit. `core::convert::Infallible` for managers that
     /// cannot fail.
     type Error;
@@ -98,7 +174,7 @@ pub trait AsyncContextManager {
     /// manager.as_mut().exit(Exit::Ok).await.unwrap();
     /// # });
     /// ```
-    fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<Self::Target<'_>, Self::Error>>;
+    fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<Target<'_, Self>, Self::Error>>;
 
     /// Tears down, knowing how the block ended. (`__aexit__`.) Its error is what
     /// `async_with!` returns, even if the block failed too (the block's error was visible
@@ -173,14 +249,14 @@ pub trait AsyncContextManager {
     }
 }
 
+impl<'a, 'm, M: AsyncContextManager + ?Sized> Lend<'a> for &'m mut M {
+    type Target = Target<'a, M>;
+}
+
 impl<M: AsyncContextManager + Unpin + ?Sized> AsyncContextManager for &mut M {
-    type Target<'a>
-        = M::Target<'a>
-    where
-        Self: 'a;
     type Error = M::Error;
 
-    fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<Self::Target<'_>, Self::Error>> {
+    fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<Target<'_, Self>, Self::Error>> {
         Pin::new(&mut **self.get_mut()).enter()
     }
 
@@ -199,14 +275,14 @@ impl<M: AsyncContextManager + Unpin + ?Sized> AsyncContextManager for &mut M {
     }
 }
 
+impl<'a, 'm, M: AsyncContextManager + ?Sized> Lend<'a> for Pin<&'m mut M> {
+    type Target = Target<'a, M>;
+}
+
 impl<M: AsyncContextManager + ?Sized> AsyncContextManager for Pin<&mut M> {
-    type Target<'a>
-        = M::Target<'a>
-    where
-        Self: 'a;
     type Error = M::Error;
 
-    fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<Self::Target<'_>, Self::Error>> {
+    fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<Target<'_, Self>, Self::Error>> {
         self.get_mut().as_mut().enter()
     }
 

@@ -5,7 +5,7 @@ use core::future::{Ready, ready};
 use core::pin::Pin;
 
 use crate::stackable::{BoxExit, MapErr, Stackable};
-use crate::{AsyncContextManager, Exit};
+use crate::{AsyncContextManager, Exit, Lend};
 
 /// A manager whose target is `value` and whose exit does nothing (Python's `nullcontext`):
 /// for code that uses a manager only sometimes.
@@ -56,11 +56,11 @@ impl<T> NullContext<T> {
     }
 }
 
+impl<T> Lend<'_> for NullContext<T> {
+    type Target = T;
+}
+
 impl<T> AsyncContextManager for NullContext<T> {
-    type Target<'a>
-        = T
-    where
-        Self: 'a;
     type Error = Infallible;
 
     #[allow(refining_impl_trait)]

@@ -41,17 +41,20 @@ impl<E> BodyOutput for Result<(), E> {
 /// built: that fn's body panics.
 pub struct Refused<Fam, E>(core::marker::PhantomData<(Fam, fn() -> E)>);
 
+impl<'a, Fam, E> crate::Lend<'a> for Refused<Fam, E>
+where
+    Fam: crate::family::Family<'a>,
+{
+    type Target = <Fam as crate::family::Family<'a>>::Target;
+}
+
 impl<Fam, E> crate::AsyncContextManager for Refused<Fam, E>
 where
     Fam: for<'a> crate::family::Family<'a>,
 {
-    type Target<'a>
-        = <Fam as crate::family::Family<'a>>::Target
-    where
-        Self: 'a;
     type Error = E;
 
-    async fn enter(self: core::pin::Pin<&mut Self>) -> Result<Self::Target<'_>, E> {
+    async fn enter(self: core::pin::Pin<&mut Self>) -> Result<crate::Target<'_, Self>, E> {
         unreachable!("a refused #[async_context_manager] is never built")
     }
 

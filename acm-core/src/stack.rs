@@ -15,7 +15,7 @@ use crate::guard::{Describe, Finishing, Teardown};
 use crate::stackable::{BoxExit, MapErr, Stackable};
 use crate::teardown::{TeardownOutcome, TeardownReport, finish_in_place, report};
 use crate::tuple::Unwinding;
-use crate::{AsyncContextManager, Exit};
+use crate::{AsyncContextManager, Exit, Lend, Target};
 
 /// The catch-all error of a stack whose managers fail in different ways.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -442,14 +442,14 @@ impl<E> Drop for ExitStack<'_, E> {
     }
 }
 
+impl<'s, 'a, E> Lend<'s> for ExitStack<'a, E> {
+    type Target = &'s ExitStack<'a, E>;
+}
+
 impl<'a, E> AsyncContextManager for ExitStack<'a, E>
 where
     E: fmt::Display + fmt::Debug + Send + Sync + 'static,
 {
-    type Target<'s>
-        = &'s ExitStack<'a, E>
-    where
-        Self: 's;
     type Error = E;
 
     #[allow(refining_impl_trait)]
@@ -526,7 +526,7 @@ where
     M: Stackable + 'a,
     E: From<M::Error> + Send + 'static,
 {
-    type Output = Result<M::Target<'s>, M::Error>;
+    type Output = Result<Target<'s, M>, M::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: `future` is structurally pinned (never moved, dropped in place); the other

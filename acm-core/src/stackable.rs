@@ -10,7 +10,7 @@ use core::task::{Context, Poll};
 use crate::family::Family;
 use crate::generated::Body;
 use crate::output::BodyOutput;
-use crate::{AsyncContextManager, Exit};
+use crate::{AsyncContextManager, Exit, Target};
 
 /// A boxed, `Send` exit future whose error is already converted into the stack's error `E`.
 pub type BoxExit<'x, E> = Pin<Box<dyn Future<Output = Result<(), E>> + Send + 'x>>;
@@ -26,12 +26,15 @@ pub type BoxExit<'x, E> = Pin<Box<dyn Future<Output = Result<(), E>> + Send + 'x
 /// ```
 /// use std::convert::Infallible;
 /// use std::pin::Pin;
-/// use contextlib::{async_with, AsyncContextManager, BoxExit, Exit, ExitStack, Stackable};
+/// use contextlib::{async_with, AsyncContextManager, BoxExit, Exit, ExitStack, Lend, Stackable};
 ///
 /// struct Counter(u32);
 ///
+/// impl<'a> Lend<'a> for Counter {
+///     type Target = &'a mut u32;
+/// }
+///
 /// impl AsyncContextManager for Counter {
-///     type Target<'a> = &'a mut u32 where Self: 'a;
 ///     type Error = Infallible;
 ///     async fn enter(self: Pin<&mut Self>) -> Result<&mut u32, Infallible> {
 ///         Ok(&mut self.get_mut().0)
@@ -72,7 +75,7 @@ pub type BoxExit<'x, E> = Pin<Box<dyn Future<Output = Result<(), E>> + Send + 'x
 )]
 pub trait Stackable: AsyncContextManager + Send {
     /// The future of [`enter_send`](Self::enter_send).
-    type EnterFuture<'m>: Future<Output = Result<Self::Target<'m>, Self::Error>> + Send
+    type EnterFuture<'m>: Future<Output = Result<Target<'m, Self>, Self::Error>> + Send
     where
         Self: 'm;
 

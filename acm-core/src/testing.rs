@@ -8,7 +8,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::task::Wake;
 use std::time::Duration;
 
-use crate::{AsyncContextManager, Exit};
+use crate::{AsyncContextManager, Exit, Lend, Target};
 
 /// What became of one run of the scenario given to [`cancel_at_every_poll`].
 ///
@@ -302,14 +302,14 @@ impl<M> Watched<'_, M> {
     }
 }
 
+impl<'a, M: AsyncContextManager> Lend<'a> for Watched<'_, M> {
+    type Target = Target<'a, M>;
+}
+
 impl<M: AsyncContextManager> AsyncContextManager for Watched<'_, M> {
-    type Target<'a>
-        = M::Target<'a>
-    where
-        Self: 'a;
     type Error = M::Error;
 
-    async fn enter(self: Pin<&mut Self>) -> Result<M::Target<'_>, M::Error> {
+    async fn enter(self: Pin<&mut Self>) -> Result<Target<'_, M>, M::Error> {
         let probe = self.probe;
         let entered = self.manager().enter().await;
         if entered.is_ok() {
@@ -347,7 +347,7 @@ impl<M: AsyncContextManager> AsyncContextManager for Watched<'_, M> {
 
 impl<M: crate::Stackable> crate::Stackable for Watched<'_, M> {
     type EnterFuture<'m>
-        = Pin<Box<dyn Future<Output = Result<M::Target<'m>, M::Error>> + Send + 'm>>
+        = Pin<Box<dyn Future<Output = Result<Target<'m, M>, M::Error>> + Send + 'm>>
     where
         Self: 'm;
 

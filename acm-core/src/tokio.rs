@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use crate::catch_unwind::{CatchUnwind, discard};
 use crate::exit::OwnedExit;
 use crate::teardown::{TeardownOutcome, TeardownReport, report};
-use crate::{AsyncContextManager, Exit};
+use crate::{AsyncContextManager, Exit, Lend, Target};
 
 /// Wraps `manager` so that its teardown always runs to completion, even if the future running
 /// `async_with!` is dropped — during the block or during the exit.
@@ -104,18 +104,18 @@ impl<M> Detached<M> {
     }
 }
 
+impl<'a, M: AsyncContextManager> Lend<'a> for Detached<M> {
+    type Target = Target<'a, M>;
+}
+
 impl<M> AsyncContextManager for Detached<M>
 where
     M: AsyncContextManager + Send + 'static,
     M::Error: Send,
 {
-    type Target<'a>
-        = M::Target<'a>
-    where
-        Self: 'a;
     type Error = M::Error;
 
-    fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<Self::Target<'_>, Self::Error>> {
+    fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<Target<'_, Self>, Self::Error>> {
         self.manager().enter()
     }
 

@@ -10,7 +10,7 @@ use std::panic::resume_unwind;
 use crate::catch_unwind::{CatchUnwind, Payload, discard};
 use crate::guard::{Finishing, Teardown};
 use crate::teardown::{TeardownOutcome, TeardownReport, report};
-use crate::{AsyncContextManager, BlockError, Exit, PanicMessage};
+use crate::{AsyncContextManager, BlockError, Exit, Lend, PanicMessage, Target};
 
 /// `&mut T` for a tuple whose fields are borrowed one at a time across `.await`s.
 pub(crate) struct Fields<T>(pub(crate) *mut T);
@@ -70,45 +70,60 @@ impl<E: fmt::Display + fmt::Debug + Sync + 'static> Unwinding<E> {
     }
 }
 
+/// A target held across an `.await` inside the library, in a struct of one lifetime: a future
+/// holding the bare `Target<'m, M>` is not provably `Send` in a spawned task (rustc names each
+/// occurrence of `'m` apart and finds `Lend` "not general enough"); through this struct it is
+/// (tests/send.rs).
+pub(crate) struct Held<'m, M: Lend<'m>>(pub(crate) Option<Target<'m, M>>);
+
 macro_rules! tuple_manager {
     ($len:literal: $($M:ident $index:tt),+) => {
         /// Enters left to right and exits right to left. If a manager fails to enter (or
         /// panics), the ones already entered exit and see that error; each exit sees the newest
         /// error, and the newest error wins. All managers share one error type.
+        impl<'a, $($M: Lend<'a>),+> Lend<'a> for ($($M,)+) {
+            type Target = ($(Target<'a, $M>,)+);
+        }
+
         impl<E, $($M),+> AsyncContextManager for ($($M,)+)
         where
             E: fmt::Display + fmt::Debug + Sync + 'static,
             ($($M::Error,)+): OneError<Error = E>,
             $($M: AsyncContextManager, E: FromSame<$M::Error>,)+
         {
-            type Target<'a> = ($($M::Target<'a>,)+) where Self: 'a;
             type Error = E;
 
-            async fn enter(self: Pin<&mut Self>) -> Result<Self::Target<'_>, E> {
+            async fn enter(self: Pin<&mut Self>) -> Result<Target<'_, Self>, E> {
                 // SAFETY: the fields are structurally pinned: they are only ever reached as
                 // `Pin<&mut _>` and never moved. Exercised by tests/tuple.rs under Miri.
                 let fields = Fields(unsafe { self.get_unchecked_mut() } as *mut Self);
                 // Declared before the targets, so dropped after them: if this enter is
                 // cancelled midway, the managers already entered are cancelled (exited).
                 let mut entered = Entered { fields, count: 0 };
-                let mut targets = ($(None::<$M::Target<'_>>,)+);
+                let mut targets = ($(Held::<'_, $M>(None),)+);
                 $(
                     // SAFETY: field `$index` is pinned (see above) and borrowed by nothing else.
                     let field = unsafe { Pin::new_unchecked(&mut (*fields.0).$index) };
-                    match CatchUnwind::new(field.enter()).await {
+                    // The outcome leaves scope before the next `.await` (see `Held`).
+                    let failed = match CatchUnwind::new(field.enter()).await {
                         Ok(Ok(target)) => {
-                            targets.$index = Some(target);
+                            targets.$index.0 = Some(target);
                             entered.count = $index + 1;
+                            None
                         }
-                        Ok(Err(error)) => {
-                            let error = FromSame::from_same(error);
+                        Ok(Err(error)) => Some(Ok(FromSame::from_same(error))),
+                        Err(payload) => Some(Err(payload)),
+                    };
+                    match failed {
+                        None => {}
+                        Some(Ok(error)) => {
                             // (If a target's `Drop` panics, `entered` still cancels them all.)
                             drop(targets);
                             entered.count = 0;
                             let exited = Self::exit_from(fields, $index, Exit::Err(BlockError::new(&error))).await;
                             return Err(exited.err().unwrap_or(error));
                         }
-                        Err(payload) => {
+                        Some(Err(payload)) => {
                             drop(targets);
                             entered.count = 0;
                             let message = PanicMessage::from_payload(&*payload);
@@ -118,7 +133,7 @@ macro_rules! tuple_manager {
                     }
                 )+
                 entered.count = 0;
-                Ok(($(targets.$index.expect("entered"),)+))
+                Ok(($(targets.$index.0.expect("entered"),)+))
             }
 
             fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> impl Future<Output = Result<(), E>> {

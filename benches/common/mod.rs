@@ -71,11 +71,11 @@ pub fn hand(counter: &mut u64, value: u32) -> Hand<'_> {
     Hand { counter, value }
 }
 
+impl<'a> contextlib::Lend<'a> for Hand<'_> {
+    type Target = u32;
+}
+
 impl AsyncContextManager for Hand<'_> {
-    type Target<'a>
-        = u32
-    where
-        Self: 'a;
     type Error = Infallible;
 
     async fn enter(self: Pin<&mut Self>) -> Result<u32, Infallible> {
@@ -100,11 +100,11 @@ pub fn hand_ref(counter: &mut u64, value: u32) -> HandRef<'_> {
     HandRef { counter, value }
 }
 
+impl<'a> contextlib::Lend<'a> for HandRef<'_> {
+    type Target = &'a mut u32;
+}
+
 impl AsyncContextManager for HandRef<'_> {
-    type Target<'a>
-        = &'a mut u32
-    where
-        Self: 'a;
     type Error = Infallible;
 
     async fn enter(self: Pin<&mut Self>) -> Result<&mut u32, Infallible> {
@@ -185,11 +185,11 @@ pub fn naive(counter: &mut u64, value: u32) -> Naive<'_> {
     Naive { channel, body }
 }
 
+impl<'a> contextlib::Lend<'a> for Naive<'_> {
+    type Target = u32;
+}
+
 impl AsyncContextManager for Naive<'_> {
-    type Target<'a>
-        = u32
-    where
-        Self: 'a;
     type Error = Infallible;
 
     fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<u32, Infallible>> {

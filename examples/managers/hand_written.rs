@@ -80,12 +80,12 @@ impl<T> SimpleAsyncContextManager<T> {
     }
 }
 
+impl<'a, T: fmt::Debug + Unpin> contextlib::Lend<'a> for SimpleAsyncContextManager<T> {
+    type Target = &'a T;
+}
+
 impl<T: fmt::Debug + Unpin> AsyncContextManager for SimpleAsyncContextManager<T> {
     /// The block borrows the value; the manager keeps owning it.
-    type Target<'a>
-        = &'a T
-    where
-        Self: 'a;
     /// Entering and exiting cannot fail.
     type Error = Infallible;
 

@@ -24,11 +24,11 @@ impl std::error::Error for MyErr {}
 /// A hand-written manager generic over its error.
 struct Generic<E>(u32, PhantomData<E>);
 
+impl<'a, E: std::fmt::Display + std::fmt::Debug + Sync + 'static> contextlib::Lend<'a> for Generic<E> {
+    type Target = u32;
+}
+
 impl<E: std::fmt::Display + std::fmt::Debug + Sync + 'static> AsyncContextManager for Generic<E> {
-    type Target<'a>
-        = u32
-    where
-        Self: 'a;
     type Error = E;
 
     fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<u32, E>> {
