@@ -118,10 +118,13 @@ macro_rules! async_with {
                     ::core::result::Result::Ok(mut target) => ::core::result::Result::Ok(
                         $crate::__private::CatchUnwind::new(async {
                             let $target = target;
-                            // In a tuple, where `unused_braces` does not look: `|x| { x + 1 }` is
-                            // a closure's natural form, and the lint's fix would break a
-                            // `#[contextlib::with]` fn's body.
-                            ($body,).0
+                            // The block is the tail, as a closure's body is: nothing follows it
+                            // that a diverging block (`{ return Err(e); }`, `panic!()`) would
+                            // make `unreachable_code`. In parentheses from this macro, which
+                            // `unused_parens` skips, so that `unused_braces` does not see a
+                            // braced block there: `|x| { x + 1 }` is a closure's natural form,
+                            // and the lint's fix would break a `#[contextlib::with]` fn's body.
+                            ($body)
                         })
                         .await,
                     ),
