@@ -61,9 +61,9 @@ pub mod expansion {
 pub mod __private {
     pub use crate::catch_unwind::{CatchUnwind, Payload};
     pub use crate::dispatch::{
-        FallibleBlockKind, InfallibleManager, InfallibleManagerKind, Kind, Split, ValueBlock,
-        ValueBlockKind, View, ViewDebug, ViewFormatted, ViewOpaque, ViewShared, ViewStorage,
-        outer_or_ok,
+        FallibleBlockKind, InfallibleBlock, InfallibleBlockKind, InfallibleManager,
+        InfallibleManagerKind, Kind, Split, UnconvertibleBlockKind, ValueBlock, ValueBlockKind,
+        View, ViewDebug, ViewFormatted, ViewOpaque, ViewShared, ViewStorage, outer_or_ok,
     };
     pub use crate::family::Family;
     pub use crate::generated::{EnterFuture, ExitFuture, Generated, Start, generated};
