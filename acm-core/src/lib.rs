@@ -48,7 +48,7 @@ pub use teardown::{TeardownHook, TeardownOutcome, TeardownReport, set_teardown_h
 /// every `use contextlib::async_with`.
 #[doc(hidden)]
 pub mod expansion {
-    pub use crate::checked::{Checked, async_with};
+    pub use crate::checked::{Checked, Manager, async_with};
     pub use crate::dispatch::{FallibleBlock, FromManagerError};
     pub use crate::generated::Body;
     pub use crate::into_value::{CannotFail, value_of};
