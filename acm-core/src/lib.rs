@@ -53,7 +53,9 @@ pub mod expansion {
     pub use crate::generated::Body;
     pub use crate::into_value::{CannotFail, value_of};
     pub use crate::tuple::OneError;
-    pub use crate::yield_point::{Lent, TargetMustBeCovariantInTheManagerBorrow, YieldPoint, Yielder};
+    pub use crate::yield_point::{
+        Lent, TargetMustBeCovariantInTheManagerBorrow, YieldPoint, Yielder,
+    };
 }
 
 /// Not public API: what `async_with!` and `#[async_context_manager]` expand to.
