@@ -110,6 +110,8 @@ const COMMON_MISTAKES: &[Case] = &[
     case("mixed_concurrent_errors", "`concurrent` over managers with different error types"),
     case("block_error_without_from", "the block's error type cannot hold the manager's error"),
     case("question_mark_in_plain_block", "`?` in a block that returns a plain value"),
+    case("question_mark_on_infallible_async_with", "`?` on an infallible `async_with!` (`Result<_, Infallible>`) in a fallible block"),
+    case("question_mark_beside_infallible_async_with", "an infallible `async_with!` as the value of a block that uses `?`"),
     over(
         "target_escapes_block",
         "the target returned out of the block",

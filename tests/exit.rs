@@ -206,3 +206,50 @@ fn slow_teardown_is_dropped_in_place_when_the_exit_is_dropped() {
     );
     assert!(log.take().is_empty());
 }
+
+/// Logs the block's outcome with `Exit`'s `Display`, as a teardown that logs `{exit}` does.
+#[async_context_manager]
+async fn logs_exit(log: Log) -> u8 {
+    let exit = r#yield!(1);
+    log.push(format!("{exit}"));
+}
+
+/// Issue 22, item 5: `Exit` displays as `ok`, `error: ..`, `panic: ..` or `cancelled`.
+#[test]
+fn exit_displays_how_the_block_ended() {
+    let log = Log::default();
+    let ok = block_on(async { async_with!(logs_exit(log.clone()) => |n| n + 1) });
+    assert_eq!(ok, Ok(2));
+    let err: Result<u8, Failure> =
+        block_on(async { async_with!(logs_exit(log.clone()) => |_| Err(Failure("boom"))) });
+    assert_eq!(err, Err(Failure("boom")));
+    let boxed: Result<u8, Box<dyn std::error::Error>> = block_on(async {
+        async_with!(logs_exit(log.clone()) => |_| Err::<u8, Box<dyn std::error::Error>>("not sync".into()))
+    });
+    assert!(boxed.is_err());
+    let panicked = common::block_on_catching(async {
+        let never: Result<u8, std::convert::Infallible> =
+            async_with!(logs_exit(log.clone()) => |_| panic!("index {} out of bounds", 3));
+        never
+    });
+    assert_eq!(panicked.unwrap_err(), "index 3 out of bounds");
+    {
+        let mut cancelled = Box::pin(async {
+            async_with!(logs_exit(log.clone()) => |_| {
+                std::future::pending::<()>().await;
+            })
+        });
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(cancelled.as_mut().poll(&mut cx).is_pending());
+    }
+    assert_eq!(
+        log.take(),
+        [
+            "ok",
+            "error: failure: boom",
+            "error: not sync",
+            "panic: index 3 out of bounds",
+            "cancelled",
+        ]
+    );
+}

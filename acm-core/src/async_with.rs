@@ -19,7 +19,25 @@
 /// |---|---|---|
 /// | `Result<T, E>` | `Infallible` | `Result<T, E>` |
 /// | `Result<T, E>` | `M` | `Result<T, E>`, with `E: From<M>` |
+/// | `Result<T, Infallible>` | `M` | `Result<T, M>`: a block that cannot fail is a plain value |
 /// | any other `R` | `M` | `Result<R, M>` |
+///
+/// So an `async_with!` over an infallible manager nests inside a fallible one as it is:
+///
+/// ```
+/// use contextlib::{async_context_manager, async_with};
+///
+/// #[async_context_manager]
+/// async fn temp_dir() -> std::io::Result<&'static str> { r#yield!("/tmp/x"); Ok(()) }
+/// #[async_context_manager]
+/// async fn timer() -> u8 { r#yield!(0); }
+///
+/// # futures_executor::block_on(async {
+/// let n: std::io::Result<usize> =
+///     async_with!(temp_dir() => |dir| async_with!(timer() => |_t| dir.len()));
+/// assert_eq!(n.unwrap(), 6);
+/// # });
+/// ```
 ///
 /// A failed enter returns its error (converted) without running the block. When both the block
 /// and the exit fail, the exit's error wins, as in Python; the manager saw the block's error
@@ -92,8 +110,9 @@ macro_rules! async_with {
             __acm_manager => {
                 #[allow(unused_imports)]
                 use $crate::__private::{
-                    FallibleBlockKind as _, InfallibleManagerKind as _, ValueBlockKind as _,
-                    ViewDebug as _, ViewFormatted as _, ViewOpaque as _, ViewShared as _,
+                    FallibleBlockKind as _, InfallibleBlockKind as _, InfallibleManagerKind as _,
+                    UnconvertibleBlockKind as _, ValueBlockKind as _, ViewDebug as _,
+                    ViewFormatted as _, ViewOpaque as _, ViewShared as _,
                 };
                 // Declared before the block's future: if this future is dropped mid-block, the
                 // block (and the target) is dropped first, then the guard runs the teardown.
@@ -118,10 +137,13 @@ macro_rules! async_with {
                     ::core::result::Result::Ok(mut target) => ::core::result::Result::Ok(
                         $crate::__private::CatchUnwind::new(async {
                             let $target = target;
-                            // In a tuple, where `unused_braces` does not look: `|x| { x + 1 }` is
-                            // a closure's natural form, and the lint's fix would break a
-                            // `#[contextlib::with]` fn's body.
-                            ($body,).0
+                            // The block is the tail, as a closure's body is: nothing follows it
+                            // that a diverging block (`{ return Err(e); }`, `panic!()`) would
+                            // make `unreachable_code`. In parentheses from this macro, which
+                            // `unused_parens` skips, so that `unused_braces` does not see a
+                            // braced block there: `|x| { x + 1 }` is a closure's natural form,
+                            // and the lint's fix would break a `#[contextlib::with]` fn's body.
+                            ($body)
                         })
                         .await,
                     ),
@@ -129,7 +151,7 @@ macro_rules! async_with {
                         ::core::result::Result::Err(__acm_error)
                     }
                 };
-                let __acm_kind = (&&&$crate::__private::Kind::of(&__acm_state)).__acm_kind();
+                let __acm_kind = (&&&&&$crate::__private::Kind::of(&__acm_state)).__acm_kind();
                 // The outcome is read in place, not moved out of `__acm_state`: moving it first
                 // doubled the time of a whole enter+exit (benches/instructions.rs). The arm
                 // that fails comes first, so that the block's error type is known from the

@@ -20,6 +20,9 @@ impl<O, ME> Kind<O, ME> {
     }
 }
 
+// The dispatch, most specific first: `async_with!` calls `__acm_kind` on `&&&&&Kind<O, ME>`,
+// and method resolution takes the first of these traits, in this order, whose impl may apply.
+
 /// The block returns `Result<T, E>` and the manager cannot fail: the result is `Result<T, E>`.
 pub trait InfallibleManagerKind {
     /// The dispatcher.
@@ -28,14 +31,16 @@ pub trait InfallibleManagerKind {
     fn __acm_kind(&self) -> Self::Out;
 }
 
-impl<T, E> InfallibleManagerKind for &&Kind<Result<T, E>, Infallible> {
+impl<T, E> InfallibleManagerKind for &&&&Kind<Result<T, E>, Infallible> {
     type Out = InfallibleManager<T, E>;
     fn __acm_kind(&self) -> Self::Out {
         InfallibleManager(PhantomData)
     }
 }
 
-/// The block returns `Result<T, E>`: the result is `Result<T, E>`, manager errors converted.
+/// The block returns `Result<T, E>` and `E` can hold the manager's error (or its type is not
+/// known yet, as when only the code around `async_with!` tells it): the result is `Result<T, E>`,
+/// manager errors converted.
 pub trait FallibleBlockKind {
     /// The dispatcher.
     type Out;
@@ -43,7 +48,44 @@ pub trait FallibleBlockKind {
     fn __acm_kind(&self) -> Self::Out;
 }
 
-impl<T, E, ME> FallibleBlockKind for &Kind<Result<T, E>, ME> {
+// The bound is what lets a block of `Result<T, Infallible>` fall through to the next trait: it
+// fails for `Infallible` (no `From<ME>`) and is undecided, so taken, for an error type that is
+// not known yet. (An impl for `Result<T, Infallible>` ahead of this one would instead be taken
+// for an unknown error type too, and fix it to `Infallible`.)
+impl<T, E: FromManagerError<ME>, ME> FallibleBlockKind for &&&Kind<Result<T, E>, ME> {
+    type Out = FallibleBlock<T, E, ME>;
+    fn __acm_kind(&self) -> Self::Out {
+        FallibleBlock(PhantomData)
+    }
+}
+
+/// The block returns `Result<T, Infallible>`, as an `async_with!` over an infallible manager
+/// around a plain block does: it cannot fail, so it counts as the plain value `T`, and the
+/// result is `Result<T, ME>`.
+pub trait InfallibleBlockKind {
+    /// The dispatcher.
+    type Out;
+    /// Picks the dispatcher.
+    fn __acm_kind(&self) -> Self::Out;
+}
+
+impl<T, ME> InfallibleBlockKind for &&Kind<Result<T, Infallible>, ME> {
+    type Out = InfallibleBlock<T, ME>;
+    fn __acm_kind(&self) -> Self::Out {
+        InfallibleBlock(PhantomData)
+    }
+}
+
+/// The block returns `Result<T, E>` and `E` cannot hold the manager's error: the fallible
+/// block's dispatcher all the same, whose `converter` then reports the missing `From` (once).
+pub trait UnconvertibleBlockKind {
+    /// The dispatcher.
+    type Out;
+    /// Picks the dispatcher.
+    fn __acm_kind(&self) -> Self::Out;
+}
+
+impl<T, E, ME> UnconvertibleBlockKind for &Kind<Result<T, E>, ME> {
     type Out = FallibleBlock<T, E, ME>;
     fn __acm_kind(&self) -> Self::Out {
         FallibleBlock(PhantomData)
@@ -254,6 +296,62 @@ impl<R, ME> ValueBlock<R, ME> {
     ) -> Result<R, ME> {
         let Ok(outcome) = state else { not_entered() };
         let value = outcome.unwrap_or_else(|payload| resume_unwind(payload));
+        exit.map(|()| value)
+    }
+}
+
+/// Dispatcher: block `Result<T, Infallible>` (a plain value `T`), manager error `ME`.
+pub struct InfallibleBlock<T, ME>(PhantomData<fn() -> (T, ME)>);
+
+// A copy for `finish`, whose arguments still use the dispatcher.
+impl<T, ME> Clone for InfallibleBlock<T, ME> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T, ME> Copy for InfallibleBlock<T, ME> {}
+
+impl<T, ME> InfallibleBlock<T, ME> {
+    /// Splits the outcome: the block completed or panicked, it cannot have failed.
+    #[inline(always)]
+    pub fn split<'a>(
+        &self,
+        state: &'a Result<Result<Result<T, Infallible>, Payload>, ME>,
+    ) -> Split<'a, Infallible> {
+        match state {
+            Ok(Ok(_)) => Split::Ok,
+            Ok(Err(payload)) => Split::Panic(payload),
+            Err(_) => not_entered(),
+        }
+    }
+    /// How the manager's error becomes the result's: it is the result's.
+    #[inline(always)]
+    pub fn converter(&self) -> fn(ME) -> ME {
+        |error| error
+    }
+    /// The enter's error.
+    #[inline(always)]
+    pub fn enter_failed(
+        self,
+        state: Result<Result<Result<T, Infallible>, Payload>, ME>,
+        convert: fn(ME) -> ME,
+    ) -> Result<T, ME> {
+        failed_enter(state, convert)
+    }
+    /// The block's value unless the exit failed (a panic resumes).
+    #[inline(always)]
+    pub fn finish(
+        self,
+        exit: Result<(), ME>,
+        state: Result<Result<Result<T, Infallible>, Payload>, ME>,
+        _: fn(ME) -> ME,
+    ) -> Result<T, ME> {
+        let Ok(outcome) = state else { not_entered() };
+        let value = match outcome.unwrap_or_else(|payload| resume_unwind(payload)) {
+            Ok(value) => value,
+            Err(never) => match never {},
+        };
         exit.map(|()| value)
     }
 }

@@ -72,6 +72,42 @@ impl<'a> Exit<'a> {
     }
 }
 
+/// How the block ended, in a few words for a log line: `ok`, `error: <the error's Display>`,
+/// `panic: <the panic's message>` or `cancelled`. (`{:?}` shows the variant and its
+/// contents' `Debug` instead.)
+///
+/// ```
+/// use contextlib::{async_context_manager, async_with};
+///
+/// #[async_context_manager]
+/// async fn logged(log: &mut Vec<String>) -> u32 {
+///     let exit = r#yield!(7);
+///     log.push(format!("block ended: {exit}"));
+/// }
+///
+/// # futures_executor::block_on(async {
+/// let mut log = Vec::new();
+/// let _ = async_with!(logged(&mut log) => |n| n + 1);
+/// let _: Result<u32, String> = async_with!(logged(&mut log) => |_| Err("no such row".to_string()));
+/// assert_eq!(log, ["block ended: ok", "block ended: error: no such row"]);
+///
+/// assert_eq!(contextlib::Exit::Cancelled.to_string(), "cancelled");
+/// let payload = std::panic::catch_unwind(|| panic!("index out of bounds")).unwrap_err();
+/// let panic = contextlib::PanicMessage::from_payload(&*payload);
+/// assert_eq!(contextlib::Exit::Panic(panic).to_string(), "panic: index out of bounds");
+/// # });
+/// ```
+impl fmt::Display for Exit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Exit::Ok => f.write_str("ok"),
+            Exit::Err(error) => write!(f, "error: {error}"),
+            Exit::Panic(panic) => write!(f, "panic: {panic}"),
+            Exit::Cancelled => f.write_str("cancelled"),
+        }
+    }
+}
+
 /// A borrowed, type-erased view of the error a with-block returned.
 ///
 /// It displays and debug-prints as the error itself, and [`downcast_ref`](Self::downcast_ref)

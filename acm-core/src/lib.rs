@@ -48,12 +48,14 @@ pub use teardown::{TeardownHook, TeardownOutcome, TeardownReport, set_teardown_h
 /// every `use contextlib::async_with`.
 #[doc(hidden)]
 pub mod expansion {
-    pub use crate::checked::{Checked, async_with};
+    pub use crate::checked::{Checked, Manager, async_with};
     pub use crate::dispatch::{FallibleBlock, FromManagerError};
     pub use crate::generated::Body;
     pub use crate::into_value::{CannotFail, value_of};
     pub use crate::tuple::OneError;
-    pub use crate::yield_point::{Lent, TargetMustBeCovariantInTheManagerBorrow, YieldPoint, Yielder};
+    pub use crate::yield_point::{
+        Lent, TargetMustBeCovariantInTheManagerBorrow, YieldPoint, Yielder,
+    };
 }
 
 /// Not public API: what `async_with!` and `#[async_context_manager]` expand to.
@@ -61,9 +63,9 @@ pub mod expansion {
 pub mod __private {
     pub use crate::catch_unwind::{CatchUnwind, Payload};
     pub use crate::dispatch::{
-        FallibleBlockKind, InfallibleManager, InfallibleManagerKind, Kind, Split, ValueBlock,
-        ValueBlockKind, View, ViewDebug, ViewFormatted, ViewOpaque, ViewShared, ViewStorage,
-        outer_or_ok,
+        FallibleBlockKind, InfallibleBlock, InfallibleBlockKind, InfallibleManager,
+        InfallibleManagerKind, Kind, Split, UnconvertibleBlockKind, ValueBlock, ValueBlockKind,
+        View, ViewDebug, ViewFormatted, ViewOpaque, ViewShared, ViewStorage, outer_or_ok,
     };
     pub use crate::family::Family;
     pub use crate::generated::{EnterFuture, ExitFuture, Generated, Start, generated};

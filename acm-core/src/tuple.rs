@@ -376,14 +376,20 @@ impl<E> FromSame<E> for E {
     }
 }
 
+// `do_not_recommend`: the error of a tuple that mixes error types does not list these impls
+// ("the following other types implement trait", with this file's path); its message says what
+// to do instead.
+#[diagnostic::do_not_recommend]
 impl<E> OneError for (E, E) {
     type Error = E;
 }
 
+#[diagnostic::do_not_recommend]
 impl<E> OneError for (E, E, E) {
     type Error = E;
 }
 
+#[diagnostic::do_not_recommend]
 impl<E> OneError for (E, E, E, E) {
     type Error = E;
 }

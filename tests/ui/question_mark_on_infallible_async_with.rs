@@ -1,0 +1,43 @@
+// `?` on an `async_with!` over an infallible manager around a plain block (`Result<u32,
+// Infallible>`), inside a block whose error type is `Boom`: plain Rust asks for
+// `From<Infallible>` for `Boom`, which a user's error type does not have. The inner
+// `async_with!` nested as the whole block needs nothing (tests/nested_infallible.rs); here,
+// `.into_value()` is the plain value (issue 22, item 4). The error is rustc's own `?` error, one,
+// on the `?`.
+use contextlib::{async_context_manager, async_with};
+
+#[derive(Debug)]
+struct Boom;
+
+impl std::fmt::Display for Boom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("boom")
+    }
+}
+
+#[async_context_manager]
+async fn opened() -> Result<u32, Boom> {
+    r#yield!(1);
+    Ok(())
+}
+
+#[async_context_manager]
+async fn plain() -> u32 {
+    r#yield!(2);
+}
+
+fn check(n: u32) -> Result<u32, Boom> {
+    if n > 9 { Err(Boom) } else { Ok(n) }
+}
+
+async fn run() -> Result<u32, Boom> {
+    async_with!(opened() => |x| {
+        let sum = async_with!(plain() => |y| x + y)?;
+        Ok(sum)
+    })
+}
+
+fn main() {
+    let _ = check;
+    let _ = run();
+}
