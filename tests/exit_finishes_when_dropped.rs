@@ -5,7 +5,7 @@
 //! first poll, so a dropped exit lost them, and `&mut ExitStack` forwarded the claim).
 //!
 //! The table below has one row per impl that claims it: `ExitStack`, `&mut ExitStack`,
-//! `Pin<&mut ExitStack>`, a stack held by a stack (its `Stackable::exit_into`), tuples,
+//! `Pin<&mut ExitStack>`, a stack held by a stack (its `SendAsyncContextManager::exit_into`), tuples,
 //! `concurrent`, `testing::Watched` and `tokio::Detached` (natively only: its teardown runtime is a
 //! thread, which Miri's leak check refuses). Each row enters the manager, has it
 //! hold managers watched by a `Probe` (whose teardowns wait once, so that a dropped exit has

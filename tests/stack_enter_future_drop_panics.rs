@@ -2,7 +2,7 @@
 //! panics right after the enter completed (issue 20, item 4: `StackEnter::poll` dropped the
 //! finished enter future before pushing the manager onto the stack, so that panic leaked an
 //! entered manager, never exited, cancelled or reported).
-use contextlib::{AsyncContextManager, BoxExit, Exit, ExitStack, Stackable};
+use contextlib::{AsyncContextManager, BoxExit, Exit, ExitStack, SendAsyncContextManager};
 use std::future::Future;
 use std::pin::{Pin, pin};
 use std::sync::Mutex;
@@ -53,16 +53,14 @@ impl Drop for EnterThenPanicOnDrop<'_> {
     }
 }
 
-impl Stackable for HandMade {
+impl SendAsyncContextManager for HandMade {
     type EnterFuture<'m> = EnterThenPanicOnDrop<'m>;
+    type ExitFuture<'x> = BoxExit<'x, &'static str>;
     fn enter_send(self: Pin<&mut Self>) -> EnterThenPanicOnDrop<'_> {
         EnterThenPanicOnDrop(Some(self))
     }
-    fn exit_into<'x, E: From<&'static str> + Send + 'x>(
-        self: Pin<&'x mut Self>,
-        exit: Exit<'x>,
-    ) -> BoxExit<'x, E> {
-        Box::pin(async move { self.exit(exit).await.map_err(E::from) })
+    fn exit_send<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> BoxExit<'x, &'static str> {
+        Box::pin(self.exit(exit))
     }
 }
 

@@ -112,18 +112,21 @@ macro_rules! async_with {
                 use $crate::__private::{
                     FallibleBlockKind as _, InfallibleBlockKind as _, InfallibleManagerKind as _,
                     UnconvertibleBlockKind as _, ValueBlockKind as _, ViewDebug as _,
-                    ViewFormatted as _, ViewOpaque as _, ViewShared as _,
+                    ViewFormatted as _, ViewOpaque as _, ViewShared as _, ComposedDriveKind as _,
+                    SendDriveKind as _, DirectDriveKind as _,
                 };
                 // Declared before the block's future: if this future is dropped mid-block, the
                 // block (and the target) is dropped first, then the guard runs the teardown.
                 let __acm_manager = ::core::pin::pin!(__acm_manager);
                 let mut __acm_guard = $crate::__private::Guard::new(__acm_manager);
+                // Through the manager's named `Send` futures where it has them (see `drive.rs`).
+                let __acm_drive = (&&&&$crate::__private::Drive::of(&__acm_guard)).__acm_drive();
                 // The enter's result is matched as a temporary, not bound to a variable: in
                 // generic code its type borrows the manager until it is dropped.
                 let __acm_state = match $crate::__private::ArmOnSuccess::new({
                     let (__acm_pinned, __acm_armed) = __acm_guard.entering();
                     (
-                        $crate::AsyncContextManager::enter(__acm_pinned),
+                        __acm_drive.enter(__acm_pinned),
                         __acm_armed,
                     )
                 })
@@ -182,7 +185,7 @@ macro_rules! async_with {
                             };
                             let (__acm_pinned, __acm_teardown) = __acm_guard.exiting();
                             $crate::__private::Finishing::new(
-                                $crate::AsyncContextManager::exit(__acm_pinned, __acm_exit),
+                                __acm_drive.exit(__acm_pinned, __acm_exit),
                                 __acm_teardown,
                             )
                             .await

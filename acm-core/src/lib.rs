@@ -10,6 +10,7 @@ mod checked;
 mod closing;
 mod concurrent;
 mod dispatch;
+mod drive;
 mod exit;
 mod family;
 mod generated;
@@ -20,9 +21,9 @@ mod manager;
 mod nullcontext;
 mod output;
 mod polling;
+mod send_manager;
 mod slot;
 mod stack;
-mod stackable;
 mod teardown;
 pub mod testing;
 #[cfg(feature = "tokio")]
@@ -37,8 +38,8 @@ pub use generated::Generated;
 pub use into_value::IntoValue;
 pub use manager::{AsyncContextManager, Lend, Target};
 pub use nullcontext::{NullContext, nullcontext};
+pub use send_manager::{BoxExit, SendAsyncContextManager};
 pub use stack::{BoxError, CleanupResult, ExitStack, StackEnter};
-pub use stackable::{BoxExit, Stackable};
 pub use teardown::{TeardownHook, TeardownOutcome, TeardownReport, set_teardown_hook};
 
 /// Not public API: the items of the macros' expansions that the compiler names in its errors
@@ -67,6 +68,7 @@ pub mod __private {
         InfallibleManagerKind, Kind, Split, UnconvertibleBlockKind, ValueBlock, ValueBlockKind,
         View, ViewDebug, ViewFormatted, ViewOpaque, ViewShared, ViewStorage, outer_or_ok,
     };
+    pub use crate::drive::{ComposedDriveKind, DirectDriveKind, Drive, SendDriveKind};
     pub use crate::family::Family;
     pub use crate::generated::{EnterFuture, ExitFuture, Generated, Start, generated};
     pub use crate::guard::{

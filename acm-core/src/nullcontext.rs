@@ -4,7 +4,7 @@ use core::convert::Infallible;
 use core::future::{Ready, ready};
 use core::pin::Pin;
 
-use crate::stackable::{BoxExit, MapErr, Stackable};
+use crate::send_manager::SendAsyncContextManager;
 use crate::{AsyncContextManager, Exit, Lend};
 
 /// A manager whose target is `value` and whose exit does nothing (Python's `nullcontext`):
@@ -78,20 +78,21 @@ impl<T> AsyncContextManager for NullContext<T> {
     }
 }
 
-impl<T: Send> Stackable for NullContext<T> {
+impl<T: Send> SendAsyncContextManager for NullContext<T> {
     type EnterFuture<'m>
         = Ready<Result<T, Infallible>>
     where
         Self: 'm;
+    type ExitFuture<'x>
+        = Ready<Result<(), Infallible>>
+    where
+        Self: 'x;
 
     fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
         self.enter()
     }
 
-    fn exit_into<'x, E: From<Infallible> + Send + 'x>(
-        self: Pin<&'x mut Self>,
-        exit: Exit<'x>,
-    ) -> BoxExit<'x, E> {
-        Box::pin(MapErr::<_, E>::new(self.exit(exit)))
+    fn exit_send<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> Self::ExitFuture<'x> {
+        self.exit(exit)
     }
 }

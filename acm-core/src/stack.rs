@@ -12,7 +12,7 @@ use std::sync::Mutex;
 
 use crate::catch_unwind::{CatchUnwind, discard};
 use crate::guard::{Describe, Finishing, Teardown};
-use crate::stackable::{BoxExit, MapErr, Stackable};
+use crate::send_manager::{BoxExit, MapErr, SendAsyncContextManager};
 use crate::teardown::{TeardownOutcome, TeardownReport, finish_in_place, report};
 use crate::tuple::Unwinding;
 use crate::{AsyncContextManager, Exit, Lend, Target};
@@ -34,7 +34,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 ///
 /// `E` is the stack's error type (`ExitStack::<sqlx::Error>::new()`); entering `M` needs
 /// `E: From<M::Error>`, and [`BoxError`] takes any error. The stack is `Send` and `Sync`: the
-/// managers it holds are [`Stackable`].
+/// managers it holds are [`SendAsyncContextManager`].
 ///
 /// ```
 /// use contextlib::{async_context_manager, async_with, BoxError, ExitStack};
@@ -107,7 +107,7 @@ trait Erased<E>: Send {
     fn teardown(&self) -> Teardown;
 }
 
-impl<M: Stackable, E: From<M::Error> + Send + 'static> Erased<E> for M {
+impl<M: SendAsyncContextManager, E: From<M::Error> + Send + 'static> Erased<E> for M {
     fn exit<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> BoxExit<'x, E> {
         M::exit_into::<E>(self, exit)
     }
@@ -216,7 +216,7 @@ impl<'a, E> ExitStack<'a, E> {
     /// ```
     pub fn enter<'s, M>(&'s self, manager: M) -> StackEnter<'s, 'a, M, M::EnterFuture<'s>, E>
     where
-        M: Stackable + 'a,
+        M: SendAsyncContextManager + 'a,
         E: From<M::Error> + Send + 'static,
     {
         let manager = Box::into_raw(Box::new(manager));
@@ -478,7 +478,7 @@ where
     }
 }
 
-impl<'a, E> Stackable for ExitStack<'a, E>
+impl<'a, E> SendAsyncContextManager for ExitStack<'a, E>
 where
     E: fmt::Display + fmt::Debug + Send + Sync + 'static,
 {
@@ -486,9 +486,17 @@ where
         = core::future::Ready<Result<&'m Self, E>>
     where
         Self: 'm;
+    type ExitFuture<'x>
+        = BoxExit<'x, E>
+    where
+        Self: 'x;
 
     fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
         self.enter()
+    }
+
+    fn exit_send<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> BoxExit<'x, E> {
+        self.exit_into(exit)
     }
 
     fn exit_into<'x, F: From<E> + Send + 'x>(
@@ -516,14 +524,14 @@ pub struct StackEnter<'s, 'a, M, F, E> {
 
 // SAFETY: `StackEnter` owns the boxed `M` until it hands it to the stack, and holds a shared
 // borrow of the stack (`Sync`) and the manager's enter future. (No trait or lifetime bounds
-// beyond `Send`: a bound such as `M: Stackable` would have to be proved for every lifetime
+// beyond `Send`: a bound such as `M: SendAsyncContextManager` would have to be proved for every lifetime
 // inside a spawned task's future, which fails for managers with `'static` parts.)
 // Exercised by tests/exit_stack.rs (enters awaited in a spawned task).
 unsafe impl<M: Send, F: Send, E> Send for StackEnter<'_, '_, M, F, E> {}
 
 impl<'s, 'a, M, E> Future for StackEnter<'s, 'a, M, M::EnterFuture<'s>, E>
 where
-    M: Stackable + 'a,
+    M: SendAsyncContextManager + 'a,
     E: From<M::Error> + Send + 'static,
 {
     type Output = Result<Target<'s, M>, M::Error>;

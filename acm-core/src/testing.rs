@@ -345,11 +345,19 @@ impl<M: AsyncContextManager> AsyncContextManager for Watched<'_, M> {
     }
 }
 
-impl<M: crate::Stackable> crate::Stackable for Watched<'_, M> {
+impl<M> crate::SendAsyncContextManager for Watched<'_, M>
+where
+    M: crate::SendAsyncContextManager,
+    M::Error: Send,
+{
     type EnterFuture<'m>
         = Pin<Box<dyn Future<Output = Result<Target<'m, M>, M::Error>> + Send + 'm>>
     where
         Self: 'm;
+    type ExitFuture<'x>
+        = crate::BoxExit<'x, M::Error>
+    where
+        Self: 'x;
 
     fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
         let probe = self.probe;
@@ -361,10 +369,17 @@ impl<M: crate::Stackable> crate::Stackable for Watched<'_, M> {
         })
     }
 
+    fn exit_send<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> Self::ExitFuture<'x> {
+        self.exit_into(exit)
+    }
+
     fn exit_into<'x, E: From<M::Error> + Send + 'x>(
         self: Pin<&'x mut Self>,
         exit: Exit<'x>,
-    ) -> crate::BoxExit<'x, E> {
+    ) -> crate::BoxExit<'x, E>
+    where
+        M::Error: 'x,
+    {
         let probe = self.probe;
         probe.record(|seen| seen.teardowns.push(Observed::of(&exit)));
         Box::pin(WatchedExit {

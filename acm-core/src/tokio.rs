@@ -151,25 +151,26 @@ where
     }
 }
 
-impl<M> crate::Stackable for Detached<M>
+impl<M> crate::SendAsyncContextManager for Detached<M>
 where
-    M: crate::Stackable + 'static,
+    M: crate::SendAsyncContextManager + 'static,
     M::Error: Send,
 {
     type EnterFuture<'m>
         = M::EnterFuture<'m>
     where
         Self: 'm;
+    type ExitFuture<'x>
+        = crate::BoxExit<'x, M::Error>
+    where
+        Self: 'x;
 
     fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
         self.manager().enter_send()
     }
 
-    fn exit_into<'x, E: From<M::Error> + Send + 'x>(
-        self: Pin<&'x mut Self>,
-        exit: Exit<'x>,
-    ) -> crate::BoxExit<'x, E> {
-        Box::pin(crate::stackable::MapErr::<_, E>::new(self.exit(exit)))
+    fn exit_send<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> Self::ExitFuture<'x> {
+        Box::pin(self.exit(exit))
     }
 }
 

@@ -1,7 +1,7 @@
-//! What an [`ExitStack`](crate::ExitStack) needs of a manager it holds: futures it can name and
-//! send to another thread. Stable Rust cannot state that an arbitrary manager's `enter` and
-//! `exit` futures are `Send`, so a manager opts in by implementing [`Stackable`]; contextlib's
-//! own managers do.
+//! The `Send` variant of [`AsyncContextManager`]: a manager whose enter and exit futures are
+//! named and `Send`. Stable Rust cannot state that an arbitrary manager's futures are `Send`
+//! (auto traits do not leak from an opaque type's methods), so a manager opts in; contextlib's
+//! own managers do, and generated ones do whenever their state is `Send`.
 
 use core::future::Future;
 use core::pin::Pin;
@@ -15,18 +15,26 @@ use crate::{AsyncContextManager, Exit, Target};
 /// A boxed, `Send` exit future whose error is already converted into the stack's error `E`.
 pub type BoxExit<'x, E> = Pin<Box<dyn Future<Output = Result<(), E>> + Send + 'x>>;
 
-/// A manager an [`ExitStack`](crate::ExitStack) can hold: its enter future has a name and is
-/// `Send`, and its exit can be boxed as a `Send` future.
+/// An [`AsyncContextManager`] whose enter and exit futures are named and `Send` (the `Send`
+/// variant, named as `trait-variant` names them).
+///
+/// What it gives: [`async_with!`](crate::async_with) over a manager known only by this bound
+/// (a generic parameter, or an `impl SendAsyncContextManager<..>` returned by a trait method)
+/// is a `Send` future, so `tokio::spawn` accepts it; through `impl AsyncContextManager` alone
+/// stable Rust cannot prove that. An [`ExitStack`](crate::ExitStack) holds managers of this
+/// trait.
 ///
 /// Generated managers ([`Generated`](crate::Generated), when what they hold is `Send`),
-/// `contextlib::tokio::Detached`, stacks themselves and `contextlib::testing::Watched`
-/// implement it. A hand-written manager implements it in a few lines, boxing its futures; the
-/// compiler then checks that they really are `Send` (no `unsafe` taken on faith):
+/// tuples, [`concurrent`](crate::concurrent), [`nullcontext`](crate::nullcontext),
+/// [`closing`](crate::closing), [`Either`](crate::Either), `contextlib::tokio::Detached`,
+/// stacks themselves and `contextlib::testing::Watched` implement it. A hand-written manager
+/// implements it in a few lines, boxing its futures if they have no name; the compiler then
+/// checks that they really are `Send` (no `unsafe` taken on faith):
 ///
 /// ```
 /// use std::convert::Infallible;
 /// use std::pin::Pin;
-/// use contextlib::{async_with, AsyncContextManager, BoxExit, Exit, ExitStack, Lend, Stackable};
+/// use contextlib::{async_with, AsyncContextManager, BoxExit, Exit, ExitStack, Lend, SendAsyncContextManager};
 ///
 /// struct Counter(u32);
 ///
@@ -44,18 +52,16 @@ pub type BoxExit<'x, E> = Pin<Box<dyn Future<Output = Result<(), E>> + Send + 'x
 ///     }
 /// }
 ///
-/// impl Stackable for Counter {
+/// impl SendAsyncContextManager for Counter {
 ///     type EnterFuture<'m> = Pin<Box<
 ///         dyn Future<Output = Result<&'m mut u32, Infallible>> + Send + 'm
 ///     >>;
+///     type ExitFuture<'x> = BoxExit<'x, Infallible>;
 ///     fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
 ///         Box::pin(self.enter())
 ///     }
-///     fn exit_into<'x, E: From<Infallible> + Send + 'x>(
-///         self: Pin<&'x mut Self>,
-///         exit: Exit<'x>,
-///     ) -> BoxExit<'x, E> {
-///         Box::pin(async move { self.exit(exit).await.map_err(E::from) })
+///     fn exit_send<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> BoxExit<'x, Infallible> {
+///         Box::pin(self.exit(exit))
 ///     }
 /// }
 ///
@@ -69,24 +75,38 @@ pub type BoxExit<'x, E> = Pin<Box<dyn Future<Output = Result<(), E>> + Send + 'x
 /// # });
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be held by an `ExitStack`: it is not `Stackable`",
-    note = "a stack is `Send`, so what it holds must be: a generated manager is `Stackable` when its arguments and the locals it holds across `.await` are `Send`",
-    note = "a hand-written manager implements `Stackable` by boxing its futures (see the trait's documentation)"
+    message = "`{Self}` is not a `SendAsyncContextManager`: its futures are not known to be `Send`",
+    note = "a generated manager is one when its arguments and the locals it holds across `.await` are `Send`",
+    note = "a hand-written manager opts in by naming its futures, boxed if need be (see the trait's documentation)"
 )]
-pub trait Stackable: AsyncContextManager + Send {
+pub trait SendAsyncContextManager: AsyncContextManager + Send {
     /// The future of [`enter_send`](Self::enter_send).
     type EnterFuture<'m>: Future<Output = Result<Target<'m, Self>, Self::Error>> + Send
     where
         Self: 'm;
 
+    /// The future of [`exit_send`](Self::exit_send).
+    type ExitFuture<'x>: Future<Output = Result<(), Self::Error>> + Send
+    where
+        Self: 'x;
+
     /// [`enter`](AsyncContextManager::enter), as a named `Send` future.
     fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_>;
 
-    /// [`exit`](AsyncContextManager::exit), boxed as a `Send` future, its error converted.
+    /// [`exit`](AsyncContextManager::exit), as a named `Send` future.
+    fn exit_send<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> Self::ExitFuture<'x>;
+
+    /// [`exit_send`](Self::exit_send), boxed, its error converted (what an
+    /// [`ExitStack`](crate::ExitStack) holds).
     fn exit_into<'x, E: From<Self::Error> + Send + 'x>(
         self: Pin<&'x mut Self>,
         exit: Exit<'x>,
-    ) -> BoxExit<'x, E>;
+    ) -> BoxExit<'x, E>
+    where
+        Self::Error: 'x,
+    {
+        Box::pin(MapErr::<_, E>::new(self.exit_send(exit)))
+    }
 }
 
 /// A future whose error is converted into `E`.
@@ -115,26 +135,28 @@ impl<F: Future<Output = Result<(), M>>, M, E: From<M>> Future for MapErr<F, E> {
     }
 }
 
-impl<Fam, B> Stackable for crate::Generated<Fam, B>
+impl<Fam, B> SendAsyncContextManager for crate::Generated<Fam, B>
 where
     Fam: for<'a> Family<'a>,
     B: Body,
     <B::Fut as Future>::Output: BodyOutput,
     Self: Send,
+    for<'x> crate::__private::ExitFuture<'x, 'x, Fam, B>: Send,
 {
     type EnterFuture<'m>
         = crate::__private::EnterFuture<'m, Fam, B>
     where
         Self: 'm;
+    type ExitFuture<'x>
+        = crate::__private::ExitFuture<'x, 'x, Fam, B>
+    where
+        Self: 'x;
 
     fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
         self.enter()
     }
 
-    fn exit_into<'x, E: From<Self::Error> + Send + 'x>(
-        self: Pin<&'x mut Self>,
-        exit: Exit<'x>,
-    ) -> BoxExit<'x, E> {
-        Box::pin(MapErr::<_, E>::new(self.exit(exit)))
+    fn exit_send<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> Self::ExitFuture<'x> {
+        self.exit(exit)
     }
 }

@@ -1,0 +1,259 @@
+//! Python's `AsyncContextManager[T]` as Rust bounds (issue 21): the three programs a newcomer
+//! could not write before `Lend`, and the contract's spellings, for generated, hand-written,
+//! tuple, composed, `nullcontext`, `closing` and `concurrent` managers, borrowing their
+//! arguments or not.
+
+use std::convert::Infallible;
+use std::io;
+use std::pin::Pin;
+
+use contextlib::{
+    AsyncContextManager, Exit, IntoValue, Lend, SendAsyncContextManager, Target,
+    async_context_manager, async_with, closing, concurrent, nullcontext,
+};
+
+#[async_context_manager]
+async fn buffer(log: &mut Vec<String>) -> Result<&mut Vec<u8>, io::Error> {
+    let mut bytes = Vec::new();
+    let exit = r#yield!(&mut bytes);
+    log.push(format!("{} bytes, {exit}", bytes.len()));
+    Ok(())
+}
+
+#[async_context_manager]
+async fn owned_buffer() -> Result<&mut Vec<u8>, io::Error> {
+    let mut bytes = Vec::new();
+    r#yield!(&mut bytes);
+    Ok(())
+}
+
+/// 1. A fn generic over "any manager lending `&mut Vec<u8>`".
+async fn write_hello<M>(manager: M) -> io::Result<usize>
+where
+    M: AsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Vec<u8>>,
+{
+    async_with!(manager => |bytes| {
+        bytes.extend_from_slice(b"hello");
+        Ok::<_, io::Error>(bytes.len())
+    })
+}
+
+#[test]
+fn a_generic_fn_accepts_managers_that_borrow_their_arguments() {
+    futures_executor::block_on(async {
+        let mut log = Vec::new();
+        assert_eq!(write_hello(buffer(&mut log)).await.unwrap(), 5);
+        assert_eq!(write_hello(owned_buffer()).await.unwrap(), 5);
+        assert_eq!(log, ["5 bytes, ok"]);
+    });
+}
+
+/// Owned targets too, in argument position (`impl Trait`).
+async fn count(
+    manager: impl AsyncContextManager<Error = Infallible> + for<'a> Lend<'a, Target = u32>,
+) -> u32 {
+    async_with!(manager => |n| n + 1).into_value()
+}
+
+#[test]
+fn impl_trait_in_argument_position_accepts_every_kind_of_manager() {
+    futures_executor::block_on(async {
+        assert_eq!(count(nullcontext(1)).await, 2);
+        #[async_context_manager]
+        async fn borrowed(n: &u32) -> u32 {
+            r#yield!(*n);
+        }
+        let n = 41;
+        assert_eq!(count(borrowed(&n)).await, 42);
+    });
+}
+
+struct Session {
+    queries: Vec<String>,
+}
+
+/// 2. A trait method returning a manager that borrows `&self` (dependency injection).
+trait Storage {
+    fn session(
+        &self,
+    ) -> impl AsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Session>;
+}
+
+struct Database {
+    url: String,
+}
+
+#[async_context_manager]
+async fn real_session(url: &str) -> Result<&mut Session, io::Error> {
+    let mut session = Session {
+        queries: vec![format!("connect {url}")],
+    };
+    r#yield!(&mut session);
+    Ok(())
+}
+
+impl Storage for Database {
+    fn session(
+        &self,
+    ) -> impl AsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Session>
+    {
+        real_session(&self.url)
+    }
+}
+
+/// A fake for tests, hand-written.
+struct FakeStorage;
+
+struct FakeSession(Session);
+
+impl<'a> Lend<'a> for FakeSession {
+    type Target = &'a mut Session;
+}
+
+impl AsyncContextManager for FakeSession {
+    type Error = io::Error;
+    async fn enter(self: Pin<&mut Self>) -> io::Result<&mut Session> {
+        Ok(&mut self.get_mut().0)
+    }
+    async fn exit(self: Pin<&mut Self>, _: Exit<'_>) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Storage for FakeStorage {
+    fn session(
+        &self,
+    ) -> impl AsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Session>
+    {
+        FakeSession(Session {
+            queries: vec!["fake".into()],
+        })
+    }
+}
+
+async fn run_query(storage: &impl Storage, query: &str) -> io::Result<Vec<String>> {
+    async_with!(storage.session() => |session| {
+        session.queries.push(query.to_string());
+        Ok::<_, io::Error>(session.queries.clone())
+    })
+}
+
+#[test]
+fn a_trait_method_returns_a_manager_borrowing_self() {
+    futures_executor::block_on(async {
+        let db = Database {
+            url: "db://x".into(),
+        };
+        assert_eq!(
+            run_query(&db, "select").await.unwrap(),
+            ["connect db://x", "select"]
+        );
+        assert_eq!(
+            run_query(&FakeStorage, "select").await.unwrap(),
+            ["fake", "select"]
+        );
+    });
+}
+
+/// `contextlib::Target<'a, M>` names a manager's target.
+fn first_byte<'a, M>(target: &Target<'a, M>) -> Option<u8>
+where
+    M: Lend<'a, Target = &'a mut Vec<u8>> + 'a,
+{
+    target.first().copied()
+}
+
+async fn first_of<M>(manager: M) -> Result<Option<u8>, io::Error>
+where
+    M: AsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Vec<u8>>,
+{
+    async_with!(manager => |bytes| {
+        bytes.push(9);
+        let named: Target<'_, M> = bytes;
+        first_byte::<M>(&named)
+    })
+}
+
+#[test]
+fn target_names_a_managers_target() {
+    futures_executor::block_on(async {
+        assert_eq!(first_of(owned_buffer()).await.unwrap(), Some(9));
+    });
+}
+
+/// Tuples, `concurrent`, `closing`: the same bound, their own targets.
+async fn pair<M>(manager: M) -> u32
+where
+    M: AsyncContextManager<Error = Infallible> + for<'a> Lend<'a, Target = (u32, u32)>,
+{
+    async_with!(manager => |(a, b)| a + b).into_value()
+}
+
+async fn closed<M>(manager: M) -> Result<usize, io::Error>
+where
+    M: AsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Vec<u8>>,
+{
+    async_with!(manager => |bytes| { bytes.push(1); bytes.len() })
+}
+
+#[test]
+fn composed_managers_have_the_type_hint_too() {
+    futures_executor::block_on(async {
+        assert_eq!(pair((nullcontext(1), nullcontext(2))).await, 3);
+        assert_eq!(pair(concurrent((nullcontext(1), nullcontext(2)))).await, 3);
+        let manager = closing(vec![0u8], |bytes: Vec<u8>| async move {
+            assert_eq!(bytes.len(), 2);
+            Ok::<_, io::Error>(())
+        });
+        assert_eq!(closed(manager).await.unwrap(), 2);
+    });
+}
+
+/// The `Send` variant: generic code over `SendAsyncContextManager` can be spawned.
+async fn spawned_write<M>(manager: M) -> io::Result<usize>
+where
+    M: SendAsyncContextManager<Error = io::Error>
+        + for<'a> Lend<'a, Target = &'a mut Vec<u8>>
+        + 'static,
+{
+    tokio::spawn(async move {
+        async_with!(manager => |bytes| {
+            tokio::task::yield_now().await;
+            bytes.extend_from_slice(b"sent");
+            Ok::<_, io::Error>(bytes.len())
+        })
+    })
+    .await
+    .unwrap()
+}
+
+trait SendStorage {
+    fn session(
+        &self,
+    ) -> impl SendAsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Session>;
+}
+
+impl SendStorage for Database {
+    fn session(
+        &self,
+    ) -> impl SendAsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Session>
+    {
+        real_session(&self.url)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_send_variant_spawns() {
+    assert_eq!(spawned_write(owned_buffer()).await.unwrap(), 4);
+    let db = std::sync::Arc::new(Database {
+        url: "db://y".into(),
+    });
+    let task = tokio::spawn(async move {
+        async_with!(SendStorage::session(&*db) => |session| {
+            tokio::task::yield_now().await;
+            session.queries.push("spawned".into());
+            Ok::<_, io::Error>(session.queries.len())
+        })
+    });
+    assert_eq!(task.await.unwrap().unwrap(), 2);
+}
