@@ -1,10 +1,14 @@
 //! A small user crate, built and run by `.ci/msrv` on exactly the MSRV: the attribute (free fn,
 //! borrowed argument, fallible), a tuple, a composed manager, an `ExitStack`,
-//! `contextlib::tokio::detach_on_cancel`, on edition 2021.
+//! `contextlib::tokio::detach_on_cancel`, and the type hints (`Lend` bounds, a trait method
+//! returning a manager that borrows `&self`, the `Send` variant spawned), on edition 2021.
 use std::time::Duration;
 
 use contextlib::tokio::{detach_on_cancel, wait_for_teardowns};
-use contextlib::{async_context_manager, async_with, Exit, ExitStack};
+use contextlib::{
+    async_context_manager, async_with, AsyncContextManager, Exit, ExitStack, Lend,
+    SendAsyncContextManager,
+};
 
 #[async_context_manager]
 async fn lend(log: &mut Vec<String>) -> &mut Vec<String> {
@@ -39,8 +43,51 @@ async fn pair() -> Result<String, std::io::Error> {
     })
 }
 
+/// Python's `AsyncContextManager[list[str]]`, as a bound.
+async fn push_one<M>(manager: M) -> usize
+where
+    M: AsyncContextManager + for<'a> Lend<'a, Target = &'a mut Vec<String>>,
+{
+    match async_with!(manager => |lent| { lent.push("typed".into()); lent.len() }) {
+        Ok(n) => n,
+        Err(_) => 0,
+    }
+}
+
+trait Sessions {
+    fn session(&self) -> impl SendAsyncContextManager<Error = std::io::Error> + for<'a> Lend<'a, Target = &'a str>;
+}
+
+struct Service {
+    name: String,
+}
+
+#[async_context_manager]
+async fn session(name: &str) -> Result<&str, std::io::Error> {
+    let greeting = format!("hello {name}");
+    r#yield!(greeting.as_str());
+    Ok(())
+}
+
+impl Sessions for Service {
+    fn session(&self) -> impl SendAsyncContextManager<Error = std::io::Error> + for<'a> Lend<'a, Target = &'a str> {
+        session(&self.name)
+    }
+}
+
 #[tokio::main]
 async fn main() {
+    let mut log = Vec::new();
+    assert_eq!(push_one(lend(&mut log)).await, 2);
+    let service = std::sync::Arc::new(Service { name: "msrv".into() });
+    let spawned = tokio::spawn(async move {
+        async_with!(service.session() => |greeting| {
+            tokio::task::yield_now().await;
+            Ok::<_, std::io::Error>(greeting.len())
+        })
+    });
+    assert_eq!(spawned.await.unwrap().unwrap(), 10);
+
     let mut log = Vec::new();
     let n = async_with!(lend(&mut log) => |lent| {
         lent.push("block".into());

@@ -84,21 +84,64 @@ where
         ready(Ok(value))
     }
 
-    fn exit(self: Pin<&mut Self>, _: Exit<'_>) -> impl Future<Output = Result<(), E>> {
+    #[allow(refining_impl_trait)]
+    fn exit(self: Pin<&mut Self>, _: Exit<'_>) -> ClosingExit<Fut> {
         let this = self.parts();
         let closed = match (this.value.take(), this.close.take()) {
             (Some(value), Some(close)) => Some(close(value)),
             _ => None,
         };
-        async move {
-            match closed {
-                Some(closed) => closed.await,
-                None => panic!("contextlib: a closing manager is one-shot: it was already closed"),
-            }
-        }
+        ClosingExit { closed }
     }
 
     fn name() -> &'static str {
         "contextlib::closing"
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The exit future of [`closing`]: the close future, or a one-shot panic.
+    pub struct ClosingExit<Fut> {
+        #[pin]
+        closed: Option<Fut>,
+    }
+}
+
+impl<Fut: Future> Future for ClosingExit<Fut> {
+    type Output = Fut::Output;
+
+    fn poll(
+        self: Pin<&mut Self>,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<Fut::Output> {
+        match self.project().closed.as_pin_mut() {
+            Some(closed) => closed.poll(cx),
+            None => panic!("contextlib: a closing manager is one-shot: it was already closed"),
+        }
+    }
+}
+
+impl<T, F, Fut, E> crate::SendAsyncContextManager for Closing<T, F>
+where
+    T: Send,
+    F: FnOnce(T) -> Fut + Send,
+    Fut: Future<Output = Result<(), E>> + Send,
+    E: Send,
+{
+    type EnterFuture<'m>
+        = Ready<Result<&'m mut T, E>>
+    where
+        Self: 'm;
+    type ExitFuture<'x>
+        = ClosingExit<Fut>
+    where
+        Self: 'x;
+
+    fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
+        self.enter()
+    }
+
+    fn exit_send<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> ClosingExit<Fut> {
+        self.exit(exit)
     }
 }

@@ -104,7 +104,11 @@ union Stage<B, F> {
 pub struct Generated<Fam, B: Body> {
     stage: UnsafeCell<Stage<B, B::Fut>>,
     slot: Slot,
-    _family: PhantomData<Fam>,
+    /// Invariant, as the body (which holds the family too, inside the cell) is: a covariant
+    /// family could be widened by subtyping while the body keeps the one it was built with,
+    /// and the target would be read with the wrong type
+    /// (ui/generated_family_cannot_be_widened, a hostile review's find).
+    _family: PhantomData<fn(Fam) -> Fam>,
     _pinned: PhantomPinned,
 }
 

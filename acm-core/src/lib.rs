@@ -31,7 +31,7 @@ pub mod tokio;
 mod tuple;
 mod yield_point;
 
-pub use closing::{Closing, closing};
+pub use closing::{Closing, ClosingExit, closing};
 pub use concurrent::{Concurrent, concurrent};
 pub use exit::{BlockError, Exit, PanicMessage};
 pub use generated::Generated;

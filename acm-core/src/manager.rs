@@ -300,3 +300,61 @@ impl<M: AsyncContextManager + ?Sized> AsyncContextManager for Pin<&mut M> {
         M::name()
     }
 }
+
+impl<M: crate::SendAsyncContextManager + Unpin + ?Sized> crate::SendAsyncContextManager for &mut M {
+    type EnterFuture<'m>
+        = M::EnterFuture<'m>
+    where
+        Self: 'm;
+    type ExitFuture<'x>
+        = M::ExitFuture<'x>
+    where
+        Self: 'x;
+
+    fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
+        Pin::new(&mut **self.get_mut()).enter_send()
+    }
+
+    fn exit_send<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> Self::ExitFuture<'x> {
+        Pin::new(&mut **self.get_mut()).exit_send(exit)
+    }
+
+    fn exit_into<'x, E: From<Self::Error> + Send + 'x>(
+        self: Pin<&'x mut Self>,
+        exit: Exit<'x>,
+    ) -> crate::BoxExit<'x, E>
+    where
+        Self::Error: 'x,
+    {
+        Pin::new(&mut **self.get_mut()).exit_into(exit)
+    }
+}
+
+impl<M: crate::SendAsyncContextManager + ?Sized> crate::SendAsyncContextManager for Pin<&mut M> {
+    type EnterFuture<'m>
+        = M::EnterFuture<'m>
+    where
+        Self: 'm;
+    type ExitFuture<'x>
+        = M::ExitFuture<'x>
+    where
+        Self: 'x;
+
+    fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
+        self.get_mut().as_mut().enter_send()
+    }
+
+    fn exit_send<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> Self::ExitFuture<'x> {
+        self.get_mut().as_mut().exit_send(exit)
+    }
+
+    fn exit_into<'x, E: From<Self::Error> + Send + 'x>(
+        self: Pin<&'x mut Self>,
+        exit: Exit<'x>,
+    ) -> crate::BoxExit<'x, E>
+    where
+        Self::Error: 'x,
+    {
+        self.get_mut().as_mut().exit_into(exit)
+    }
+}

@@ -8,7 +8,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use crate::family::Family;
-use crate::generated::Body;
+use crate::generated::{Body, EnterFuture, ExitFuture};
 use crate::output::BodyOutput;
 use crate::{AsyncContextManager, Exit, Target};
 
@@ -141,14 +141,13 @@ where
     B: Body,
     <B::Fut as Future>::Output: BodyOutput,
     Self: Send,
-    for<'x> crate::__private::ExitFuture<'x, 'x, Fam, B>: Send,
 {
     type EnterFuture<'m>
-        = crate::__private::EnterFuture<'m, Fam, B>
+        = EnterFuture<'m, Fam, B>
     where
         Self: 'm;
     type ExitFuture<'x>
-        = crate::__private::ExitFuture<'x, 'x, Fam, B>
+        = ExitFuture<'x, 'x, Fam, B>
     where
         Self: 'x;
 
