@@ -40,7 +40,8 @@ pub struct TargetMustBeCovariantInTheManagerBorrow<'short, 'long: 'short>(
 pub struct Yielder<Fam, W> {
     id: u64,
     shorten: W,
-    _family: PhantomData<Fam>,
+    /// Invariant, as `Generated` is (ui/generated_family_cannot_be_widened).
+    _family: PhantomData<fn(Fam) -> Fam>,
 }
 
 /// A target of the family `Fam` for the borrow `'a`, as the witness takes and returns it: a
