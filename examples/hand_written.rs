@@ -7,7 +7,7 @@
 mod hand_written;
 
 use contextlib::async_with;
-use hand_written::{AppError, SimpleAsyncContextManager, create_async_context};
+use hand_written::{AppError, SimpleAsyncContextManager, create_async_context, typed_async_context};
 
 #[tokio::main]
 async fn main() {
@@ -37,4 +37,8 @@ async fn main() {
     });
     println!("result: {failed:?}");
     println!("both saw the same exits: {}", manager.seen == seen);
+
+    println!("typed manager (`-> AsyncContextManager[T]`):");
+    let length = async_with!(typed_async_context(vec![1, 2, 3]) => |values| values.len());
+    println!("result: {length:?}");
 }

@@ -41,7 +41,9 @@ use futures_util::FutureExt;
 use tokio::io::AsyncWriteExt;
 
 use file::file_handler;
-use hand_written::{AppError, SimpleAsyncContextManager, create_async_context};
+use hand_written::{
+    AppError, SimpleAsyncContextManager, create_async_context, typed_async_context,
+};
 use http_session::{api_session, serve_api, wait_until_no_connections};
 use scratch::{scratch_file, write_shards};
 use temp_dir::temp_directory;
@@ -71,6 +73,7 @@ async fn main() -> Result<(), BoxError> {
         Ok::<_, BoxError>(())
     })?;
     hand_written_tour().await;
+    type_hint_tour().await?;
     timer_tour().await;
     http_session_tour().await?;
     composition_tour().await?;
@@ -240,6 +243,40 @@ async fn add_note(
 ) -> Result<(), sqlx::Error> {
     insert_note(tx, body).await?;
     println!("    [block] inserted {body:?} (the fn's body is the block)");
+    Ok(())
+}
+
+/// A manager's type in signatures (README, "Type hints"): any manager lending `&mut Vec<u8>`,
+/// chosen at run time, entered in a spawned task through the `Send` variant.
+async fn type_hint_tour() -> Result<(), BoxError> {
+    use contextlib::{Lend, SendAsyncContextManager};
+
+    async fn fill<M>(manager: M) -> Result<usize, io::Error>
+    where
+        M: SendAsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Vec<u8>>,
+    {
+        async_with!(manager => |bytes| {
+            tokio::task::yield_now().await;
+            bytes.extend_from_slice(b"typed");
+            Ok::<_, io::Error>(bytes.len())
+        })
+    }
+
+    #[contextlib::async_context_manager]
+    async fn buffer(prefix: &'static [u8]) -> Result<&mut Vec<u8>, io::Error> {
+        let mut bytes = prefix.to_vec();
+        let exit = r#yield!(&mut bytes);
+        println!("  [exit]  buffer of {} bytes saw {exit}", bytes.len());
+        Ok(())
+    }
+
+    heading("type hints: AsyncContextManager[T] -> README, Type hints");
+    scenario("a generic fn over any manager lending &mut Vec<u8>, spawned");
+    let filled = tokio::spawn(fill(buffer(b"bytes: "))).await??;
+    println!("=> {filled}");
+    scenario("a fn returning AsyncContextManager[&T]");
+    let result = async_with!(typed_async_context("Hello") => |value| value.len());
+    println!("=> {result:?}");
     Ok(())
 }
 

@@ -9,7 +9,9 @@ use std::panic::AssertUnwindSafe;
 
 use contextlib::async_with;
 use futures_util::FutureExt;
-use hand_written::{AppError, Seen, SimpleAsyncContextManager, create_async_context};
+use hand_written::{
+    AppError, Seen, SimpleAsyncContextManager, create_async_context, typed_async_context,
+};
 
 #[tokio::test]
 async fn ok_blocks_get_the_value_and_give_the_same_result() {
@@ -99,4 +101,12 @@ async fn hand_written_and_generated_combine_in_a_tuple() {
     assert_eq!(sum, Ok(42));
     assert_eq!(manager.seen, [Seen::Ok]);
     assert_eq!(seen, [Seen::Ok]);
+}
+
+#[test]
+fn the_typed_manager_lends_a_borrow_of_its_value() {
+    futures_executor::block_on(async {
+        let total = async_with!(typed_async_context(vec![1, 2, 3]) => |values| values.iter().sum::<i32>());
+        assert_eq!(total, Ok(6));
+    });
 }

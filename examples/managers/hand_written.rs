@@ -104,6 +104,15 @@ impl<T: fmt::Debug + Unpin> AsyncContextManager for SimpleAsyncContextManager<T>
     }
 }
 
+/// The seed's `async def create_async_context(value: T) -> AsyncContextManager[T]: return
+/// SimpleAsyncContextManager(value)`, with its type hint: callers know only that the manager
+/// lends a `&T` and cannot fail.
+pub fn typed_async_context<T: fmt::Debug + Unpin>(
+    value: T,
+) -> impl AsyncContextManager<Error = Infallible> + for<'a> contextlib::Lend<'a, Target = &'a T> {
+    SimpleAsyncContextManager::new(value)
+}
+
 /// The seed's `create_async_context(value)`: the same manager as
 /// [`SimpleAsyncContextManager`], generated from one `async fn`. The block gets `value`
 /// (owned); what the exit saw is pushed onto `seen`. Like the hand-written one, its teardown
