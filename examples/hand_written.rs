@@ -7,7 +7,9 @@
 mod hand_written;
 
 use contextlib::async_with;
-use hand_written::{AppError, SimpleAsyncContextManager, create_async_context, typed_async_context};
+use hand_written::{
+    AppError, SimpleAsyncContextManager, create_async_context, typed_async_context,
+};
 
 #[tokio::main]
 async fn main() {

@@ -88,3 +88,75 @@ pub use acm_macros::async_context_manager;
 /// # });
 /// ```
 pub use acm_macros::with;
+
+/// The type hint `AsyncContextManager[T]` in one line, in `impl` positions (argument or return
+/// position): `AsyncContextManager![T, E]` is `impl AsyncContextManager<Error = E> +
+/// for<'target> Lend<'target, Target = T>`, where each lifetime elided in `T` (`&mut Vec<u8>`,
+/// `Session<'_>`) is the manager borrow. Without `, E` the error type is left open. (In a
+/// `where` clause, write the bound out: macros cannot stand there.)
+///
+/// ```
+/// use std::io;
+/// use contextlib::{async_context_manager, async_with, AsyncContextManager};
+///
+/// #[async_context_manager]
+/// async fn buffer() -> Result<&mut Vec<u8>, io::Error> {
+///     let mut bytes = Vec::new();
+///     r#yield!(&mut bytes);
+///     Ok(())
+/// }
+///
+/// async fn write_hello(manager: AsyncContextManager![&mut Vec<u8>, io::Error]) -> io::Result<usize> {
+///     async_with!(manager => |bytes| {
+///         bytes.extend_from_slice(b"hello");
+///         Ok::<_, io::Error>(bytes.len())
+///     })
+/// }
+///
+/// fn opened() -> AsyncContextManager![&mut Vec<u8>, io::Error] {
+///     buffer()
+/// }
+///
+/// # futures_executor::block_on(async {
+/// assert_eq!(write_hello(opened()).await.unwrap(), 5);
+/// # });
+/// ```
+pub use acm_macros::AsyncContextManager;
+
+/// [`AsyncContextManager!`] for the `Send` variant: `SendAsyncContextManager![T, E]` is `impl
+/// SendAsyncContextManager<Error = E> + for<'target> Lend<'target, Target = T>`, which
+/// `tokio::spawn` accepts `async_with!` over.
+///
+/// ```
+/// use std::io;
+/// use contextlib::{async_context_manager, async_with, SendAsyncContextManager};
+///
+/// #[async_context_manager]
+/// async fn session(name: &str) -> Result<&str, io::Error> {
+///     let greeting = format!("hello {name}");
+///     r#yield!(greeting.as_str());
+///     Ok(())
+/// }
+///
+/// trait Sessions {
+///     fn session(&self) -> SendAsyncContextManager![&str, io::Error];
+/// }
+///
+/// struct Service(String);
+///
+/// impl Sessions for Service {
+///     fn session(&self) -> SendAsyncContextManager![&str, io::Error] {
+///         session(&self.0)
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let service = std::sync::Arc::new(Service("docs".into()));
+/// let task = tokio::spawn(async move {
+///     async_with!(service.session() => |greeting| Ok::<_, io::Error>(greeting.len()))
+/// });
+/// assert_eq!(task.await.unwrap().unwrap(), 10);
+/// # }
+/// ```
+pub use acm_macros::SendAsyncContextManager;

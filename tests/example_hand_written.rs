@@ -106,7 +106,8 @@ async fn hand_written_and_generated_combine_in_a_tuple() {
 #[test]
 fn the_typed_manager_lends_a_borrow_of_its_value() {
     futures_executor::block_on(async {
-        let total = async_with!(typed_async_context(vec![1, 2, 3]) => |values| values.iter().sum::<i32>());
+        let total =
+            async_with!(typed_async_context(vec![1, 2, 3]) => |values| values.iter().sum::<i32>());
         assert_eq!(total, Ok(6));
     });
 }

@@ -257,3 +257,29 @@ async fn the_send_variant_spawns() {
     });
     assert_eq!(task.await.unwrap().unwrap(), 2);
 }
+
+/// The short form: `AsyncContextManager![T, E]` in argument and return position, the target's
+/// elided lifetimes being the manager borrow.
+fn short_form_buffer() -> contextlib::AsyncContextManager![&mut Vec<u8>, io::Error] {
+    owned_buffer()
+}
+
+async fn short_form_write(
+    manager: contextlib::AsyncContextManager![&mut Vec<u8>, io::Error],
+) -> io::Result<usize> {
+    write_hello(manager).await
+}
+
+async fn short_form_any_error(manager: contextlib::AsyncContextManager![u32]) -> bool {
+    async_with!(manager => |n| n == 1).is_ok()
+}
+
+#[test]
+fn the_short_form_is_the_long_bound() {
+    futures_executor::block_on(async {
+        assert_eq!(short_form_write(short_form_buffer()).await.unwrap(), 5);
+        let mut log = Vec::new();
+        assert_eq!(short_form_write(buffer(&mut log)).await.unwrap(), 5);
+        assert!(short_form_any_error(nullcontext(1)).await);
+    });
+}

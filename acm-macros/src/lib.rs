@@ -12,6 +12,7 @@ mod lifetimes;
 mod parse;
 mod projection;
 mod return_type;
+mod type_hint;
 mod with;
 mod yield_point;
 
@@ -27,6 +28,20 @@ pub fn async_context_manager(args: TokenStream, input: TokenStream) -> TokenStre
 #[proc_macro_attribute]
 pub fn with(args: TokenStream, input: TokenStream) -> TokenStream {
     with::with(args.into(), input.into()).into()
+}
+
+/// `AsyncContextManager![TARGET, ERROR]`: the type hint in `impl` positions. See `contextlib`.
+#[proc_macro]
+#[allow(non_snake_case)]
+pub fn AsyncContextManager(input: TokenStream) -> TokenStream {
+    type_hint::type_hint(input.into(), "AsyncContextManager").into()
+}
+
+/// `SendAsyncContextManager![TARGET, ERROR]`: the `Send` type hint. See `contextlib`.
+#[proc_macro]
+#[allow(non_snake_case)]
+pub fn SendAsyncContextManager(input: TokenStream) -> TokenStream {
+    type_hint::type_hint(input.into(), "SendAsyncContextManager").into()
 }
 
 /// The attribute on `proc_macro2` tokens (so that the crate's own tests can call it): the
