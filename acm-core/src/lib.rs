@@ -5,6 +5,7 @@
 #![warn(missing_docs, unsafe_op_in_unsafe_fn)]
 
 mod async_with;
+mod boxed;
 mod catch_unwind;
 mod checked;
 mod closing;
@@ -31,6 +32,7 @@ pub mod tokio;
 mod tuple;
 mod yield_point;
 
+pub use boxed::{BoxManager, Lends, LendsAs, SendBoxManager};
 pub use closing::{Closing, ClosingExit, closing};
 pub use concurrent::{Concurrent, concurrent};
 pub use exit::{BlockError, Exit, PanicMessage};

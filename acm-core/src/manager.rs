@@ -5,6 +5,8 @@ use core::pin::Pin;
 
 use crate::Exit;
 
+pub(crate) use sealed::{Bound, Sealed};
+
 mod sealed {
     /// Only [`Bound`] implements it: the second parameter of [`Lend`](super::Lend) is never
     /// written by hand.
