@@ -112,6 +112,18 @@ const COMMON_MISTAKES: &[Case] = &[
     case("question_mark_in_plain_block", "`?` in a block that returns a plain value"),
     case("question_mark_on_infallible_async_with", "`?` on an infallible `async_with!` (`Result<_, Infallible>`) in a fallible block"),
     case("question_mark_beside_infallible_async_with", "an infallible `async_with!` as the value of a block that uses `?`"),
+    // The type hint (issue 21).
+    case("target_does_not_match_bound", "a manager whose target is not the one a bound asks for"),
+    case("type_hint_without_target", "`AsyncContextManager![]` without a target"),
+    over(
+        "hand_written_target_gat",
+        "a hand-written manager still written with `type Target<'a>`",
+        "the former associated type is not a member (E0437), and the missing `Lend` impl is \
+         reported where the trait requires it and where `enter` names the target (E0277, twice, \
+         each with the one-line migration); the second E0277 comes from the user's own `enter` \
+         signature, which rustc checks separately from the impl header",
+        3, 0,
+    ),
     over(
         "target_escapes_block",
         "the target returned out of the block",

@@ -53,6 +53,7 @@ pub use teardown::{TeardownHook, TeardownOutcome, TeardownReport, set_teardown_h
 pub mod expansion {
     pub use crate::checked::{Checked, Manager, async_with};
     pub use crate::dispatch::{FallibleBlock, FromManagerError};
+    pub use crate::family::Family;
     pub use crate::generated::Body;
     pub use crate::into_value::{CannotFail, value_of};
     pub use crate::tuple::OneError;
@@ -71,7 +72,6 @@ pub mod __private {
         View, ViewDebug, ViewFormatted, ViewOpaque, ViewShared, ViewStorage, outer_or_ok,
     };
     pub use crate::drive::{ComposedDriveKind, DirectDriveKind, Drive, SendDriveKind};
-    pub use crate::family::Family;
     pub use crate::generated::{EnterFuture, ExitFuture, Generated, Start, generated};
     pub use crate::guard::{
         Arm, ArmOnSuccess, Describe, Finishing, Guard, Teardown, TeardownFuture, TeardownOf,
