@@ -163,3 +163,30 @@ mod through_log {
 #[test]
 #[ignore = "needs --features tracing or --features log; .ci/run runs this file with each"]
 fn teardown_reports_through_tracing_or_log() {}
+
+/// No report is ever lost: with `tracing` or `log` on (a dependency may turn them on) and no
+/// subscriber or logger installed, the report goes to standard error. Runs this test binary
+/// again as a child, in which nothing is installed, and reads its standard error.
+#[test]
+fn with_nothing_listening_the_report_goes_to_standard_error() {
+    if std::env::var_os("CONTEXTLIB_LOGGING_CHILD").is_some() {
+        cancel_a_stuck_teardown();
+        return;
+    }
+    let child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "with_nothing_listening_the_report_goes_to_standard_error",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("CONTEXTLIB_LOGGING_CHILD", "1")
+        .output()
+        .unwrap();
+    assert!(child.status.success(), "{child:?}");
+    let stderr = String::from_utf8_lossy(&child.stderr);
+    assert!(
+        stderr.contains("stuck_teardown") && stderr.contains("contextlib"),
+        "the report is not on standard error: {stderr:?}"
+    );
+}

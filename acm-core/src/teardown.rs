@@ -85,23 +85,32 @@ static HOOK: Mutex<TeardownHook> = Mutex::new(default_hook);
 
 /// The default hook: a `warn` event through `tracing` (feature `tracing`), else a `warn` record
 /// through `log` (feature `log`), each with the manager's name and the outcome as fields and
-/// `contextlib` as its target; without either feature, a line on standard error.
+/// `contextlib` as its target; a line on standard error without either feature, and also when
+/// nothing listens (no subscriber or logger installed, or none that takes `warn` events of
+/// `contextlib`): a report is never lost.
 fn default_hook(report: &TeardownReport) {
     #[cfg(feature = "tracing")]
-    tracing::warn!(
-        target: "contextlib",
-        manager = report.manager,
-        outcome = ?report.outcome,
-        "{report}"
-    );
-    #[cfg(all(feature = "log", not(feature = "tracing")))]
-    log::warn!(
-        target: "contextlib",
-        manager = report.manager,
-        outcome:? = report.outcome;
-        "{report}"
-    );
-    #[cfg(not(any(feature = "tracing", feature = "log")))]
+    if tracing::event_enabled!(target: "contextlib", tracing::Level::WARN) {
+        tracing::warn!(
+            target: "contextlib",
+            manager = report.manager,
+            outcome = ?report.outcome,
+            "{report}"
+        );
+        return;
+    }
+    #[cfg(feature = "log")]
+    if log::log_enabled!(target: "contextlib", log::Level::Warn) {
+        log::warn!(
+            target: "contextlib",
+            manager = report.manager,
+            outcome:? = report.outcome;
+            "{report}"
+        );
+        return;
+    }
+    // No subscriber or logger takes it (a dependency may have turned a feature on without
+    // installing one): standard error, never nowhere (tests/logging.rs).
     eprintln!("{report}");
 }
 
