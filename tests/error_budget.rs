@@ -112,6 +112,8 @@ const COMMON_MISTAKES: &[Case] = &[
     case("question_mark_in_plain_block", "`?` in a block that returns a plain value"),
     case("question_mark_on_infallible_async_with", "`?` on an infallible `async_with!` (`Result<_, Infallible>`) in a fallible block"),
     case("question_mark_beside_infallible_async_with", "an infallible `async_with!` as the value of a block that uses `?`"),
+    case("tracing_instrument_under_the_attribute", "`#[tracing::instrument]` under the attribute"),
+    case("tracing_instrument_above_the_attribute", "`#[tracing::instrument]` above the attribute"),
     // The type hint (issue 21).
     case("target_does_not_match_bound", "a manager whose target is not the one a bound asks for"),
     case("type_hint_without_target", "`AsyncContextManager![]` without a target"),

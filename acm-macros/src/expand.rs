@@ -15,7 +15,12 @@ use crate::projection::reject_borrowing_projection;
 use crate::return_type::classify;
 use crate::yield_point::{YieldPoints, complete_tail_yield};
 
-pub fn expand(mut function: ItemFn, crate_path: &CratePath) -> Result<TokenStream> {
+pub fn expand(
+    mut function: ItemFn,
+    crate_path: &CratePath,
+    instrument: bool,
+) -> Result<TokenStream> {
+    reject_tracing_instrument(&function)?;
     let krate = crate_path.path.clone();
     let mut fresh = FreshNames::new(&function.to_token_stream());
     let shape = classify(&function.sig.output)?;
@@ -65,6 +70,17 @@ pub fn expand(mut function: ItemFn, crate_path: &CratePath) -> Result<TokenStrea
     };
     let witness = covariance_witness(&family_target, &family_lifetime, &krate, &mut fresh);
 
+    // `instrument`: the whole coroutine (setup, the suspension at the yield, teardown) runs in a
+    // span named after the fn, entered at every poll.
+    let name = function.sig.ident.to_string();
+    let (instrumented, span) = if instrument {
+        (
+            quote!(::tracing::Instrument::instrument),
+            quote!(, ::tracing::info_span!(#name)),
+        )
+    } else {
+        (TokenStream::new(), TokenStream::new())
+    };
     let output = &shape.output;
     let signature_span = function.sig.output.span();
     function.sig.asyncness = None;
@@ -97,14 +113,14 @@ pub fn expand(mut function: ItemFn, crate_path: &CratePath) -> Result<TokenStrea
             #krate::__private::generated::<#family, _, _, _>(
                 #witness,
                 move |mut #yielder| {
-                    async move {
+                    #instrumented(async move {
                         #(#bindings)*
                         #outer_exit_declaration
                         let #output_value: #output = #user_body;
                         // (Unreachable when the body diverges, as a body ending in `panic!` does.)
                         #[allow(unreachable_code)]
                         return #output_value;
-                    }
+                    } #span)
                 },
             )
         }
@@ -118,4 +134,47 @@ fn captures(lifetimes: Vec<Lifetime>, krate: &TokenStream) -> TokenStream {
         return TokenStream::new();
     }
     quote!(+ #krate::__private::Captures<(#(&#lifetimes (),)*)>)
+}
+
+/// `#[tracing::instrument]` under the attribute would span only the building of the manager (the
+/// fn returns before its body runs): one error saying what to write instead. (Above the
+/// attribute, it wraps the body in an `async` block, which the yield refuses; see
+/// `yield_point.rs`.)
+fn reject_tracing_instrument(function: &ItemFn) -> Result<()> {
+    if mentions_tracing_expansion(function.block.to_token_stream()) {
+        return Err(Error::new_spanned(
+            &function.sig.ident,
+            "`#[tracing::instrument]` above `#[async_context_manager]` moves the body into an \
+             `async` block, where the yield cannot suspend the manager: write \
+             `#[async_context_manager(instrument)]` instead",
+        ));
+    }
+    for attribute in &function.attrs {
+        let path = attribute.path();
+        let is_instrument = path
+            .segments
+            .last()
+            .is_some_and(|last| last.ident == "instrument")
+            && (path.segments.len() == 1 || path.segments[0].ident == "tracing");
+        if is_instrument {
+            return Err(Error::new_spanned(
+                attribute,
+                "`#[tracing::instrument]` would span only the building of the manager, not its \
+                 setup and teardown: write `#[async_context_manager(instrument)]` instead",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `tokens` hold an identifier of `#[tracing::instrument]`'s expansion.
+fn mentions_tracing_expansion(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|token| match token {
+        proc_macro2::TokenTree::Ident(ident) => {
+            let name = ident.to_string();
+            name.starts_with("__tracing_attr") || name.starts_with("__tracing_instrument")
+        }
+        proc_macro2::TokenTree::Group(group) => mentions_tracing_expansion(group.stream()),
+        _ => false,
+    })
 }

@@ -50,13 +50,18 @@ fn attribute(
     args: proc_macro2::TokenStream,
     input: proc_macro2::TokenStream,
 ) -> proc_macro2::TokenStream {
-    let (krate, args_error) = match parse::parse_args(args) {
-        Ok(given) => (crate_path::crate_path(given), None),
-        Err(error) => (crate_path::crate_path(None), Some(error)),
+    let (krate, instrument, args_error) = match parse::parse_args(args) {
+        Ok(given) => (
+            crate_path::crate_path(given.crate_path),
+            given.instrument,
+            None,
+        ),
+        Err(error) => (crate_path::crate_path(None), false, Some(error)),
     };
     let expanded = match args_error {
         Some(error) => Err(error),
-        None => parse::parse(input.clone()).and_then(|function| expand::expand(function, &krate)),
+        None => parse::parse(input.clone())
+            .and_then(|function| expand::expand(function, &krate, instrument)),
     };
     match expanded {
         Ok(tokens) => tokens,
