@@ -70,6 +70,10 @@ enum Outcome {
 }
 
 #[test]
+#[cfg_attr(
+    not(acm_test_postgres),
+    ignore = "needs ACM_TEST_POSTGRES_URL (CI sets it; `eval \"$(bash .ci/postgres start)\"` starts a throwaway server)"
+)]
 fn no_lost_commit_and_no_session_idle_in_transaction_under_errors_panics_and_cancellations() {
     // The blocks' panics are part of the test: keep them out of the output.
     let default_hook = std::panic::take_hook();
