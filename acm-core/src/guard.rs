@@ -62,10 +62,13 @@ impl<'g> Arm<'g> {
     }
 }
 
-/// An enter future that marks its guard as owing an exit once the enter succeeds.
-pub struct ArmOnSuccess<'g, F> {
-    enter: F,
-    armed: Arm<'g>,
+pin_project_lite::pin_project! {
+    /// An enter future that marks its guard as owing an exit once the enter succeeds.
+    pub struct ArmOnSuccess<'g, F> {
+        #[pin]
+        enter: F,
+        armed: Arm<'g>,
+    }
 }
 
 impl<'g, F> ArmOnSuccess<'g, F> {
@@ -81,10 +84,8 @@ impl<F: Future<Output = Result<T, E>>, T, E> Future for ArmOnSuccess<'_, F> {
 
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `enter` is structurally pinned; `armed` is not pinned and only written.
-        let this = unsafe { self.get_unchecked_mut() };
-        // SAFETY: as above.
-        let polled = unsafe { Pin::new_unchecked(&mut this.enter) }.poll(cx);
+        let this = self.project();
+        let polled = this.enter.poll(cx);
         if let Poll::Ready(Ok(_)) = &polled {
             *this.armed.0 = true;
         }
@@ -182,11 +183,24 @@ impl<M: AsyncContextManager + ?Sized> Describe for TeardownOf<M> {
     }
 }
 
-/// An exit future that, dropped before completion, finishes its teardown in place.
-pub struct Finishing<F: TeardownFuture, D: Describe = Teardown> {
-    future: F,
-    done: bool,
-    teardown: D,
+pin_project_lite::pin_project! {
+    /// An exit future that, dropped before completion, finishes its teardown in place.
+    pub struct Finishing<F: TeardownFuture, D: Describe = Teardown> {
+        #[pin]
+        future: F,
+        done: bool,
+        teardown: D,
+    }
+
+    impl<F: TeardownFuture, D: Describe> PinnedDrop for Finishing<F, D> {
+        #[inline(always)]
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if this.teardown.in_place() && !*this.done {
+                finish_in_place(this.future, &*this.teardown);
+            }
+        }
+    }
 }
 
 impl<F: TeardownFuture, D: Describe> Finishing<F, D> {
@@ -206,49 +220,33 @@ impl<F: TeardownFuture, D: Describe> Future for Finishing<F, D> {
 
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `future` is structurally pinned: never moved, dropped in place.
-        let this = unsafe { self.get_unchecked_mut() };
+        let this = self.project();
         if !this.teardown.in_place() {
-            // SAFETY: as above.
-            return unsafe { Pin::new_unchecked(&mut this.future) }.poll(cx);
+            return this.future.poll(cx);
         }
-        let was_done = core::mem::replace(&mut this.done, true);
+        let was_done = core::mem::replace(this.done, true);
         // (A teardown that panics is over: its panic propagates, and it is not resumed.)
-        // SAFETY: as above.
-        let polled = unsafe { Pin::new_unchecked(&mut this.future) }.poll(cx);
-        this.done = was_done || polled.is_ready();
+        let polled = this.future.poll(cx);
+        *this.done = was_done || polled.is_ready();
         polled
     }
 }
 
-impl<F: TeardownFuture, D: Describe> Drop for Finishing<F, D> {
-    #[inline(always)]
-    fn drop(&mut self) {
-        if self.teardown.in_place() && !self.done {
-            self.finish_in_place();
+/// Finishes a dropped exit future's teardown in place, reporting what does not end well.
+#[cold]
+#[inline(never)]
+fn finish_in_place<F: TeardownFuture, D: Describe>(future: Pin<&mut F>, teardown: &D) {
+    let outcome = match catch_unwind(AssertUnwindSafe(|| poll_in_place(future))) {
+        Ok(outcome) => outcome,
+        Err(payload) => {
+            discard(payload);
+            Some(TeardownOutcome::Panicked)
         }
-    }
-}
-
-impl<F: TeardownFuture, D: Describe> Finishing<F, D> {
-    #[cold]
-    #[inline(never)]
-    fn finish_in_place(&mut self) {
-        // SAFETY: `Finishing` is only used pinned (it is a future), so its `future` is pinned
-        // until dropped right after this. Exercised by tests/cancellation.rs under Miri.
-        let future = unsafe { Pin::new_unchecked(&mut self.future) };
-        let outcome = match catch_unwind(AssertUnwindSafe(|| poll_in_place(future))) {
-            Ok(outcome) => outcome,
-            Err(payload) => {
-                discard(payload);
-                Some(TeardownOutcome::Panicked)
-            }
-        };
-        if let Some(outcome) = outcome {
-            report(TeardownReport {
-                manager: self.teardown.manager_name(),
-                outcome,
-            });
-        }
+    };
+    if let Some(outcome) = outcome {
+        report(TeardownReport {
+            manager: teardown.manager_name(),
+            outcome,
+        });
     }
 }
