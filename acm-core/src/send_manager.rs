@@ -109,10 +109,13 @@ pub trait SendAsyncContextManager: AsyncContextManager + Send {
     }
 }
 
-/// A future whose error is converted into `E`.
-pub(crate) struct MapErr<F, E> {
-    future: F,
-    _error: core::marker::PhantomData<fn() -> E>,
+pin_project_lite::pin_project! {
+    /// A future whose error is converted into `E`.
+    pub(crate) struct MapErr<F, E> {
+        #[pin]
+        future: F,
+        _error: core::marker::PhantomData<fn() -> E>,
+    }
 }
 
 impl<F, E> MapErr<F, E> {
@@ -128,10 +131,10 @@ impl<F: Future<Output = Result<(), M>>, M, E: From<M>> Future for MapErr<F, E> {
     type Output = Result<(), E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
-        // SAFETY: `future` is structurally pinned: never moved out, dropped in place.
-        // Exercised by tests/exit_stack.rs under Miri.
-        let future = unsafe { self.map_unchecked_mut(|this| &mut this.future) };
-        future.poll(cx).map(|result| result.map_err(E::from))
+        self.project()
+            .future
+            .poll(cx)
+            .map(|result| result.map_err(E::from))
     }
 }
 

@@ -288,17 +288,18 @@ fn describe<T>(run: &Run<T>) -> String {
     }
 }
 
-/// A manager a [`Probe`] watches; it behaves exactly as the manager it wraps.
-pub struct Watched<'p, M> {
-    manager: M,
-    probe: &'p Probe,
+pin_project_lite::pin_project! {
+    /// A manager a [`Probe`] watches; it behaves exactly as the manager it wraps.
+    pub struct Watched<'p, M> {
+        #[pin]
+        manager: M,
+        probe: &'p Probe,
+    }
 }
 
 impl<M> Watched<'_, M> {
     fn manager(self: Pin<&mut Self>) -> Pin<&mut M> {
-        // SAFETY: `manager` is structurally pinned: `Watched` never moves it out and has no
-        // `Drop` of its own. Exercised by tests/cancellation.rs under Miri.
-        unsafe { self.map_unchecked_mut(|watched| &mut watched.manager) }
+        self.project().manager
     }
 }
 
@@ -391,20 +392,21 @@ where
     }
 }
 
-/// The enter future of a stacked [`Watched`] manager: tells the probe when it entered.
-struct WatchedEnter<'p, F> {
-    enter: F,
-    probe: &'p Probe,
+pin_project_lite::pin_project! {
+    /// The enter future of a stacked [`Watched`] manager: tells the probe when it entered.
+    struct WatchedEnter<'p, F> {
+        #[pin]
+        enter: F,
+        probe: &'p Probe,
+    }
 }
 
 impl<F: Future<Output = Result<T, E>>, T, E> Future for WatchedEnter<'_, F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `enter` is structurally pinned: never moved out, dropped in place.
-        let this = unsafe { self.get_unchecked_mut() };
-        // SAFETY: as above. Exercised by tests/exit_stack.rs under Miri.
-        let polled = unsafe { Pin::new_unchecked(&mut this.enter) }.poll(cx);
+        let this = self.project();
+        let polled = this.enter.poll(cx);
         if let Poll::Ready(Ok(_)) = &polled {
             this.probe.record(|seen| seen.entered += 1);
         }
@@ -412,36 +414,39 @@ impl<F: Future<Output = Result<T, E>>, T, E> Future for WatchedEnter<'_, F> {
     }
 }
 
-/// The exit future of a [`Watched`] manager: tells the probe when the teardown ended.
-struct WatchedExit<'p, F> {
-    exit: F,
-    probe: &'p Probe,
-    ended: bool,
-    finishes_by_itself: bool,
+pin_project_lite::pin_project! {
+    /// The exit future of a [`Watched`] manager: tells the probe when the teardown ended.
+    struct WatchedExit<'p, F> {
+        #[pin]
+        exit: F,
+        probe: &'p Probe,
+        ended: bool,
+        finishes_by_itself: bool,
+    }
+
+    impl<F> PinnedDrop for WatchedExit<'_, F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            // Dropped unfinished: the teardown was cut short, unless the manager finishes it by
+            // itself.
+            if !*this.ended && *this.finishes_by_itself {
+                this.probe.record(|seen| seen.ended += 1);
+            }
+        }
+    }
 }
 
 impl<F: Future> Future for WatchedExit<'_, F> {
     type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: `exit` is structurally pinned: never moved out, dropped in place.
-        let this = unsafe { self.get_unchecked_mut() };
-        // SAFETY: as above. Exercised by tests/cancellation.rs under Miri.
-        let polled = unsafe { Pin::new_unchecked(&mut this.exit) }.poll(cx);
+        let this = self.project();
+        let polled = this.exit.poll(cx);
         if polled.is_ready() {
-            this.ended = true;
+            *this.ended = true;
             this.probe.record(|seen| seen.ended += 1);
         }
         polled
     }
 }
 
-impl<F> Drop for WatchedExit<'_, F> {
-    fn drop(&mut self) {
-        // Dropped unfinished: the teardown was cut short, unless the manager finishes it by
-        // itself.
-        if !self.ended && self.finishes_by_itself {
-            self.probe.record(|seen| seen.ended += 1);
-        }
-    }
-}
