@@ -30,6 +30,19 @@ fn panic_message(run: impl FnOnce()) -> String {
         .unwrap_or_default()
 }
 
+/// Enters `manager` with `async_with!` and returns the panic message, which must contain
+/// `expected`.
+fn assert_entering_panics<M>(manager: M, expected: &str)
+where
+    M: AsyncContextManager,
+    for<'a> contextlib::Target<'a, M>: std::fmt::Debug,
+{
+    let message = panic_message(|| {
+        let _ = block_on(async { async_with!(manager => |target| format!("{target:?}")) });
+    });
+    assert!(message.contains(expected), "{message}");
+}
+
 fn poll_once<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
     future.poll(&mut Context::from_waker(Waker::noop()))
 }
@@ -92,13 +105,7 @@ fn a_yield_point_awaited_on_the_heap_is_refused() {
             Box::pin(yielder.yield_(1)).await;
         },
     );
-    let message = panic_message(|| {
-        let _ = block_on(async { async_with!(manager => |n| n) });
-    });
-    assert!(
-        message.contains("other than its manager's own body"),
-        "{message}"
-    );
+    assert_entering_panics(manager, "other than its manager's own body");
 }
 
 #[test]
@@ -110,13 +117,7 @@ fn a_yield_handle_moved_to_the_heap_is_refused() {
             boxed.yield_(1).await;
         },
     );
-    let message = panic_message(|| {
-        let _ = block_on(async { async_with!(manager => |n| n) });
-    });
-    assert!(
-        message.contains("other than its manager's own body"),
-        "{message}"
-    );
+    assert_entering_panics(manager, "other than its manager's own body");
 }
 
 #[test]
@@ -133,10 +134,7 @@ fn a_yield_point_polled_twice_within_one_enter_panics() {
             .await;
         },
     );
-    let message = panic_message(|| {
-        let _ = block_on(async { async_with!(manager => |text| text.len()) });
-    });
-    assert!(message.contains("twice within one poll"), "{message}");
+    assert_entering_panics(manager, "twice within one poll");
 }
 
 #[test]
@@ -173,13 +171,7 @@ fn a_second_yield_in_the_teardown_panics() {
             yielder.yield_(2).await;
         },
     );
-    let message = panic_message(|| {
-        let _ = block_on(async { async_with!(manager => |n| n) });
-    });
-    assert!(
-        message.contains("reached a second `r#yield!` in one run"),
-        "{message}"
-    );
+    assert_entering_panics(manager, "reached a second `r#yield!` in one run");
 }
 
 /// An invariant target with a witness that does not return its argument: the library lends
