@@ -155,7 +155,7 @@ impl<E: Send + 'static> TaskGroup<E> {
     /// block's exit waits for it, and if it fails (or panics) the group's other tasks are
     /// aborted and its error is the exit's error. Returns a handle to abort it alone (an aborted
     /// task is not a failure). In a group that is already failing, the task is aborted before
-    /// it runs (Python's `TaskGroup.create_task` refuses it).
+    /// it runs its future (Python's `TaskGroup.create_task` refuses it).
     ///
     /// # Panics
     /// Outside a tokio runtime.
@@ -181,6 +181,9 @@ impl<E: Send + 'static> TaskGroup<E> {
     {
         let shared = self.shared.clone();
         let handle = lock(&self.shared.tasks).spawn(async move {
+            if shared.failed() {
+                return; // refused: the group is failing
+            }
             let failure = match CatchUnwind::new(task).await {
                 Ok(Ok(())) => return,
                 Ok(Err(error)) => Failure::Error(error),
@@ -188,8 +191,8 @@ impl<E: Send + 'static> TaskGroup<E> {
             };
             shared.fail(failure);
         });
-        // After the insertion: a failure recorded since is followed by an `abort_all` that
-        // sees this task.
+        // A failure recorded after the insertion is followed by an `abort_all` that sees this
+        // task; one recorded before, by this abort (or the check above, if it runs first).
         if self.shared.failed() {
             handle.abort();
         }
