@@ -143,5 +143,5 @@ fn what_was_written_is_on_disk_wherever_the_future_is_dropped() {
             }
         },
     );
-    assert!(polls >= 4, "{polls}");
+    assert!(polls >= 2, "{polls}"); // (how many depends on how fast the blocking pool is)
 }
