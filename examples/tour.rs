@@ -78,6 +78,7 @@ async fn main() -> Result<(), BoxError> {
     http_session_tour().await?;
     composition_tour().await?;
     cancellation_tour().await?;
+    batteries_tour().await?;
     println!("\ntour finished: every exit ran");
     Ok(())
 }
@@ -487,4 +488,44 @@ async fn cancellation_tour() -> Result<(), BoxError> {
         pool.close().await;
         Ok::<_, BoxError>(())
     })
+}
+
+/// The ready-made managers of `contextlib::tokio`: one line each where the examples above
+/// wrote a manager (README, "From Python to Rust", the batteries table).
+async fn batteries_tour() -> Result<(), BoxError> {
+    use contextlib::tokio::{child, create_file, task_group, temp_dir};
+
+    heading("batteries: temp_dir, create_file, task_group, child -> README, From Python to Rust");
+    scenario("a temporary directory, a file flushed and synced even though the block fails");
+    let mut kept = PathBuf::new();
+    let result: io::Result<()> = async_with!(temp_dir("acm-tour-battery-") => |dir| {
+        kept = dir.join("log.txt");
+        async_with!(create_file(&kept) => |file| {
+            file.write_all(b"written before the error\n").await?;
+            Err(io::Error::other("the block fails"))
+        })
+        .or_else(|error| {
+            println!("    [block] {error}; the file holds {:?}", std::fs::read_to_string(&kept).ok());
+            Ok(())
+        })
+    });
+    println!("=> {result:?}; directory removed: {}", !kept.exists());
+
+    scenario("a task group whose first failure aborts the other tasks");
+    let result: Result<(), String> = async_with!(task_group::<String>() => |group| {
+        group.spawn(async { tokio::time::sleep(Duration::from_secs(3600)).await; Ok(()) });
+        group.spawn(async { Err("task 2 failed".to_string()) });
+        Ok(())
+    });
+    println!("=> {result:?} (at once: the hour-long task was aborted)");
+
+    scenario("a child process killed when the block gives up on it");
+    let mut sleeper = tokio::process::Command::new("sleep");
+    sleeper.arg("30");
+    let result: io::Result<()> = async_with!(child(sleeper) => |process| {
+        println!("    [block] `sleep 30` runs as pid {:?}", process.id());
+        Err(io::Error::other("no time to wait"))
+    });
+    println!("=> {result:?} (killed and reaped by the exit)");
+    Ok(())
 }

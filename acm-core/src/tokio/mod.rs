@@ -15,6 +15,8 @@
 
 use core::future::Future;
 use core::pin::Pin;
+use core::task::{Context, Poll};
+use std::io;
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -22,6 +24,16 @@ use crate::catch_unwind::{CatchUnwind, discard};
 use crate::exit::OwnedExit;
 use crate::teardown::{TeardownOutcome, TeardownReport, report};
 use crate::{AsyncContextManager, Exit, Lend, Target};
+
+mod child;
+mod file;
+mod task_group;
+mod temp_dir;
+
+pub use child::{ChildExit, ChildProcess, child};
+pub use file::{CreateFile, CreateFileEnter, CreateFileExit, create_file};
+pub use task_group::{TaskGroup, TaskGroupExit, TaskGroupScope, task_group};
+pub use temp_dir::{RemoveDir, TempDir, temp_dir};
 
 /// Wraps `manager` so that its teardown always runs to completion, even if the future running
 /// `async_with!` is dropped — during the block or during the exit.
@@ -218,8 +230,40 @@ type Job = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()>>> + Send>;
 
 struct Teardowns {
     jobs: tokio::sync::mpsc::UnboundedSender<Job>,
-    pending: Mutex<usize>,
+}
+
+/// Teardowns running in the background: detached ones, and the batteries' blocking work.
+struct Pending {
+    count: Mutex<usize>,
     changed: Condvar,
+}
+
+static PENDING: Pending = Pending {
+    count: Mutex::new(0),
+    changed: Condvar::new(),
+};
+
+/// Counts a background teardown until dropped.
+pub(crate) struct Tracked(());
+
+impl Tracked {
+    pub(crate) fn new() -> Self {
+        *PENDING
+            .count
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
+        Tracked(())
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        *PENDING
+            .count
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) -= 1;
+        PENDING.changed.notify_all();
+    }
 }
 
 fn teardowns() -> &'static Teardowns {
@@ -230,11 +274,7 @@ fn teardowns() -> &'static Teardowns {
             .name("acm-teardowns".into())
             .spawn(move || run_teardowns(receiver))
             .expect("contextlib: cannot start the teardown thread");
-        Teardowns {
-            jobs,
-            pending: Mutex::new(0),
-            changed: Condvar::new(),
-        }
+        Teardowns { jobs }
     })
 }
 
@@ -246,52 +286,41 @@ fn run_teardowns(mut receiver: tokio::sync::mpsc::UnboundedReceiver<Job>) {
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
         while let Some(job) = receiver.recv().await {
-            tokio::task::spawn_local(async move {
-                // Counted done even if the teardown panics (the panic is reported by tokio).
-                let _done = Done;
-                job().await;
-            });
+            tokio::task::spawn_local(job());
         }
     });
 }
 
-struct Done;
-
-impl Drop for Done {
-    fn drop(&mut self) {
-        let teardowns = teardowns();
-        *teardowns
-            .pending
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) -= 1;
-        teardowns.changed.notify_all();
-    }
-}
-
 fn detach(job: Job) {
-    let teardowns = teardowns();
-    *teardowns
-        .pending
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()) += 1;
-    if teardowns.jobs.send(job).is_err() {
+    // Counted done when the job is dropped: finished, or panicked (reported by tokio).
+    let tracked = Tracked::new();
+    let job: Job = Box::new(move || {
+        let teardown = job();
+        Box::pin(async move {
+            let _tracked = tracked;
+            teardown.await;
+        })
+    });
+    if teardowns().jobs.send(job).is_err() {
         unreachable!("contextlib: the teardown thread never stops");
     }
 }
 
-/// How many detached teardowns have not finished yet.
+/// How many teardowns are still running in the background: detached ones, and the work the
+/// batteries ([`temp_dir`], [`create_file`], [`task_group`], [`child`]) finish after their
+/// future was dropped.
 ///
 /// ```
 /// assert_eq!(contextlib::tokio::pending_teardowns(), 0);
 /// ```
 pub fn pending_teardowns() -> usize {
-    *teardowns()
-        .pending
+    *PENDING
+        .count
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Blocks until every detached teardown has finished, or `timeout` passes; `true` if they all
+/// Blocks until every background teardown (see [`pending_teardowns`]) has finished, or `timeout` passes; `true` if they all
 /// finished. Call it where blocking is fine: at the end of `main` (after the runtime is shut
 /// down), or in tests.
 ///
@@ -299,10 +328,9 @@ pub fn pending_teardowns() -> usize {
 /// assert!(contextlib::tokio::wait_for_teardowns(std::time::Duration::from_secs(1)));
 /// ```
 pub fn wait_for_teardowns(timeout: Duration) -> bool {
-    let teardowns = teardowns();
     let deadline = Instant::now() + timeout;
-    let mut pending = teardowns
-        .pending
+    let mut pending = PENDING
+        .count
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     while *pending > 0 {
@@ -310,11 +338,155 @@ pub fn wait_for_teardowns(timeout: Duration) -> bool {
         if left.is_zero() {
             return false;
         }
-        pending = teardowns
+        pending = PENDING
             .changed
             .wait_timeout(pending, left)
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .0;
     }
     true
+}
+
+/// Reports a teardown that failed or panicked after its future was dropped.
+fn report_unreceived(
+    manager: &'static str,
+    result: Result<io::Result<()>, tokio::task::JoinError>,
+) {
+    let outcome = match result {
+        Ok(Ok(())) => return,
+        Ok(Err(_)) => TeardownOutcome::Failed,
+        Err(error) if error.is_panic() => TeardownOutcome::Panicked,
+        // Cancelled before it started (its runtime shut down): `Once` handed it on.
+        Err(_) => return,
+    };
+    report(TeardownReport { manager, outcome });
+}
+
+/// Hands an async teardown whose result nobody awaits to contextlib's teardown runtime; a
+/// failure is reported.
+fn detach_io<F>(manager: &'static str, teardown: F)
+where
+    F: Future<Output = io::Result<()>> + Send + 'static,
+{
+    detach(Box::new(move || {
+        Box::pin(async move {
+            report_unreceived(manager, Ok(teardown.await));
+        })
+    }));
+}
+
+/// Hands blocking teardown work (a removal, a sync) to the blocking pool of contextlib's
+/// teardown runtime; a failure is reported. Never blocks.
+fn detach_blocking<W>(manager: &'static str, work: W)
+where
+    W: FnOnce() -> io::Result<()> + Send + 'static,
+{
+    detach(Box::new(move || {
+        Box::pin(async move {
+            report_unreceived(manager, tokio::task::spawn_blocking(work).await);
+        })
+    }));
+}
+
+/// Blocking teardown work, started at once on the blocking pool of the caller's runtime (as
+/// `tokio::fs` does), or done in place when there is no runtime. It runs to the end once started:
+/// if its future is dropped, the wait for it moves to contextlib's teardown runtime (counted by
+/// [`pending_teardowns`], a failure reported); if the caller's runtime shuts down before the
+/// pool starts it, the teardown runtime's pool does it.
+struct Blocking {
+    manager: &'static str,
+    state: BlockingState,
+}
+
+enum BlockingState {
+    Running(tokio::task::JoinHandle<io::Result<()>>),
+    Finished(Option<io::Result<()>>),
+}
+
+impl Blocking {
+    fn start<W>(manager: &'static str, work: W) -> Self
+    where
+        W: FnOnce() -> io::Result<()> + Send + 'static,
+    {
+        let state = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let mut once = Once {
+                    work: Some(work),
+                    manager,
+                };
+                BlockingState::Running(runtime.spawn_blocking(move || {
+                    let work = once.work.take().expect("the work runs once");
+                    work()
+                }))
+            }
+            Err(_) => BlockingState::Finished(Some(work())),
+        };
+        Blocking { manager, state }
+    }
+
+    fn finished(result: io::Result<()>) -> Self {
+        Blocking {
+            manager: "",
+            state: BlockingState::Finished(Some(result)),
+        }
+    }
+}
+
+impl Future for Blocking {
+    type Output = io::Result<()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let result = match &mut this.state {
+            BlockingState::Running(handle) => match Pin::new(handle).poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(result)) => result,
+                Poll::Ready(Err(error)) => match error.try_into_panic() {
+                    Ok(payload) => {
+                        this.state = BlockingState::Finished(None);
+                        std::panic::resume_unwind(payload)
+                    }
+                    // The caller's runtime shut down before its pool started the work: the
+                    // teardown runtime does it (see `Once`).
+                    Err(_) => Err(io::Error::other(
+                        "contextlib: the runtime shut down before the teardown started; \
+                         contextlib's teardown runtime finishes it",
+                    )),
+                },
+            },
+            BlockingState::Finished(result) => result
+                .take()
+                .expect("contextlib: a teardown future was polled after it completed"),
+        };
+        this.state = BlockingState::Finished(None);
+        Poll::Ready(result)
+    }
+}
+
+impl Drop for Blocking {
+    fn drop(&mut self) {
+        if let BlockingState::Running(handle) =
+            core::mem::replace(&mut self.state, BlockingState::Finished(None))
+        {
+            let manager = self.manager;
+            detach(Box::new(move || {
+                Box::pin(async move { report_unreceived(manager, handle.await) })
+            }));
+        }
+    }
+}
+
+/// Blocking work that runs exactly once: where it was sent, or, if that pool drops it unrun
+/// (its runtime shut down), on the teardown runtime's pool.
+struct Once<W: FnOnce() -> io::Result<()> + Send + 'static> {
+    work: Option<W>,
+    manager: &'static str,
+}
+
+impl<W: FnOnce() -> io::Result<()> + Send + 'static> Drop for Once<W> {
+    fn drop(&mut self) {
+        if let Some(work) = self.work.take() {
+            detach_blocking(self.manager, work);
+        }
+    }
 }
