@@ -3,7 +3,7 @@
 
 // A glob, so that `contextlib::tokio` is there exactly when acm-core was built with it.
 pub use acm_core::*;
-/// Turns an `async fn` with one `r#yield!(value)` into an [`AsyncContextManager`].
+/// Turns an `async fn` with one `r#yield!(value)` into an [`AsyncContextManager`](trait@AsyncContextManager).
 ///
 /// The part before the yield is the setup (run by `enter`; `?` there fails the enter), the
 /// yield lends `value` to the with-block and evaluates to the block's [`Exit`], and the rest is

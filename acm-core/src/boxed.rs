@@ -3,7 +3,9 @@
 //! of different types, a struct field.
 
 use core::future::Future;
+use core::marker::PhantomData;
 use core::pin::Pin;
+use core::task::{Context, Poll};
 
 use crate::{AsyncContextManager, Exit, Lend, SendAsyncContextManager, Target};
 
@@ -39,6 +41,43 @@ impl<'a, F: Lends<'a>, M: Lend<'a, Target = <F as Lends<'a>>::Target>> LendsAs<'
     }
 }
 
+pin_project_lite::pin_project! {
+    /// An enter future whose target is named by `F` and whose error is converted into `E`. (A
+    /// named future: Rust 1.85 cannot prove an `async` block holding `M::EnterFuture<'m>` lives
+    /// long enough.)
+    struct Cast<'m, M: ?Sized, F, E, Enter> {
+        #[pin]
+        enter: Enter,
+        _types: PhantomData<(&'m (), fn() -> (*const M, F, E))>,
+    }
+}
+
+impl<'m, M: ?Sized, F, E, Enter> Cast<'m, M, F, E, Enter> {
+    fn new(enter: Enter) -> Self {
+        Cast {
+            enter,
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<'m, M, F, E, ME, Enter> Future for Cast<'m, M, F, E, Enter>
+where
+    M: LendsAs<'m, F> + ?Sized + 'm,
+    F: Lends<'m>,
+    E: From<ME>,
+    Enter: Future<Output = Result<<M as Lend<'m>>::Target, ME>>,
+{
+    type Output = Result<<F as Lends<'m>>::Target, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project()
+            .enter
+            .poll(cx)
+            .map(|entered| entered.map(M::cast).map_err(E::from))
+    }
+}
+
 type Boxed<'m, T> = Pin<Box<dyn Future<Output = T> + 'm>>;
 type SendBoxed<'m, T> = Pin<Box<dyn Future<Output = T> + Send + 'm>>;
 
@@ -49,10 +88,12 @@ macro_rules! dyn_manager {
                 self: Pin<&'m mut Self>,
             ) -> $Out<'m, Result<<F as Lends<'m>>::Target, E>>
             where
-                E: 'm;
+                E: 'm,
+                F: 'm;
             fn exit_dyn<'m>(self: Pin<&'m mut Self>, exit: Exit<'m>) -> $Out<'m, Result<(), E>>
             where
-                E: 'm;
+                E: 'm,
+                F: 'm;
             fn cancel_dyn(self: Pin<&mut Self>);
         }
     };
@@ -70,18 +111,15 @@ where
     fn enter_dyn<'m>(self: Pin<&'m mut Self>) -> Boxed<'m, Result<<F as Lends<'m>>::Target, E>>
     where
         E: 'm,
+        F: 'm,
     {
-        Box::pin(async move {
-            match self.enter().await {
-                Ok(target) => Ok(<M as LendsAs<'m, F>>::cast(target)),
-                Err(error) => Err(E::from(error)),
-            }
-        })
+        Box::pin(Cast::<'m, M, F, E, _>::new(self.enter()))
     }
 
     fn exit_dyn<'m>(self: Pin<&'m mut Self>, exit: Exit<'m>) -> Boxed<'m, Result<(), E>>
     where
         E: 'm,
+        F: 'm,
     {
         Box::pin(async move { self.exit(exit).await.map_err(E::from) })
     }
@@ -100,19 +138,15 @@ where
     fn enter_dyn<'m>(self: Pin<&'m mut Self>) -> SendBoxed<'m, Result<<F as Lends<'m>>::Target, E>>
     where
         E: 'm,
+        F: 'm,
     {
-        let enter = self.enter_send();
-        Box::pin(async move {
-            match enter.await {
-                Ok(target) => Ok(<M as LendsAs<'m, F>>::cast(target)),
-                Err(error) => Err(E::from(error)),
-            }
-        })
+        Box::pin(Cast::<'m, M, F, E, _>::new(self.enter_send()))
     }
 
     fn exit_dyn<'m>(self: Pin<&'m mut Self>, exit: Exit<'m>) -> SendBoxed<'m, Result<(), E>>
     where
         E: 'm,
+        F: 'm,
     {
         self.exit_into(exit)
     }

@@ -32,7 +32,7 @@ pub struct Direct;
 #[derive(Clone, Copy)]
 pub struct NamedSend;
 
-/// A tuple or `concurrent`: [`Direct`] (see the module docs).
+/// A tuple or `concurrent`: `Direct` (see the module docs).
 pub trait ComposedDriveKind {
     /// The way.
     type Out;
@@ -58,7 +58,7 @@ macro_rules! composed {
         }
     };
 }
-/// A generated manager named by its type: [`Direct`]. Whether it is `Send` is known only once
+/// A generated manager named by its type: `Direct`. Whether it is `Send` is known only once
 /// its coroutine is (after type checking of the caller), so the `Send` way cannot be chosen by
 /// its bounds; its own futures are concrete, so the future is `Send` exactly when they are.
 impl<Fam, B> ComposedDriveKind for &&&Drive<crate::Generated<Fam, B>>
@@ -72,7 +72,7 @@ where
     }
 }
 
-/// A watched manager: [`Direct`], as for what it watches (its `Send` futures are boxed).
+/// A watched manager: `Direct`, as for what it watches (its `Send` futures are boxed).
 impl<M> ComposedDriveKind for &&&Drive<crate::testing::Watched<'_, M>> {
     type Out = Direct;
     #[inline(always)]
@@ -85,7 +85,7 @@ composed!(A, B);
 composed!(A, B, C);
 composed!(A, B, C, D);
 
-/// A [`SendAsyncContextManager`]: [`NamedSend`].
+/// A [`SendAsyncContextManager`]: `NamedSend`.
 pub trait SendDriveKind {
     /// The way.
     type Out;
@@ -101,7 +101,7 @@ impl<M: SendAsyncContextManager> SendDriveKind for &&Drive<M> {
     }
 }
 
-/// Any other manager: [`Direct`].
+/// Any other manager: `Direct`.
 pub trait DirectDriveKind {
     /// The way.
     type Out;

@@ -449,4 +449,3 @@ impl<F: Future> Future for WatchedExit<'_, F> {
         polled
     }
 }
-
