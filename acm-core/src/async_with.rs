@@ -81,7 +81,7 @@
 #[macro_export]
 macro_rules! async_with {
     ($manager:expr => |$target:pat_param| $body:expr $(,)?) => {
-        $crate::async_with!(@with [::core::option::Option::None] $manager => |$target| $body)
+        $crate::expansion::async_with!(@with [::core::option::Option::None] $manager => |$target| $body)
     };
     ($manager:expr => move |$($rest:tt)*) => {
         ::core::compile_error!(
@@ -95,12 +95,25 @@ macro_rules! async_with {
              `Target`; annotate a `let` in the block instead"
         )
     };
+    // What `#[async_context_manager]` writes (`@yielding`, and the probe `@contextlib_async_with`):
+    // forwarded to the expansion's macro, so that this page of the docs shows only the arms a
+    // user writes.
+    (@ $($expansion:tt)*) => {
+        $crate::expansion::async_with!(@ $($expansion)*)
+    };
+}
+
+/// Not public API: the arms of [`async_with!`] that its expansion and `#[async_context_manager]`
+/// use, reached as `contextlib::expansion::async_with!` (the path compiler notes show).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __async_with_expansion {
     // What `#[async_context_manager]` writes for an `async_with!` whose block holds the manager's
     // yield: `$outer` is the local the yield stores the outer block's `Exit` in. A block that
     // completes after the yield shows the manager that outcome, as Python's exception propagates
     // out of a `yield` through each `async with`; a block that fails shows its own failure.
     (@yielding $outer:ident; $manager:expr => |$target:pat_param| $body:expr $(,)?) => {
-        $crate::async_with!(@with [$outer] $manager => |$target| $body)
+        $crate::expansion::async_with!(@with [$outer] $manager => |$target| $body)
     };
     // The attribute's check that the `async_with!` a user wrote around the yield is this one.
     (@contextlib_async_with) => {};

@@ -52,6 +52,8 @@ pub use teardown::{TeardownHook, TeardownOutcome, TeardownReport, set_teardown_h
 #[doc(hidden)]
 pub mod expansion {
     pub use crate::checked::{Checked, Manager, async_with};
+    // The macro namespace: `async_with!`'s own arms (`@with`, `@yielding`, ..), not the fn above.
+    pub use crate::__async_with_expansion as async_with;
     pub use crate::dispatch::{FallibleBlock, FromManagerError};
     pub use crate::family::Family;
     pub use crate::generated::Body;
