@@ -223,6 +223,32 @@ impl fmt::Debug for BlockError<'_> {
 ///
 /// Panics raised with a string (`panic!("...")`, `.unwrap()`, `assert!`) show their message;
 /// any other payload shows as `Box<dyn Any>`, as the standard panic hook prints it.
+///
+/// ```
+/// use contextlib::{async_context_manager, async_with, Exit};
+/// use std::sync::Mutex;
+///
+/// #[async_context_manager]
+/// async fn report(seen: &Mutex<String>) -> () {
+///     if let Exit::Panic(panic) = r#yield!(()) {
+///         *seen.lock().unwrap() = format!("the block panicked: {}", panic.message());
+///     }
+/// }
+///
+/// fn free_space(bytes: u64) -> u64 {
+///     assert!(bytes > 0, "disk full");
+///     bytes
+/// }
+///
+/// let seen = Mutex::new(String::new());
+/// let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+///     futures_executor::block_on(async {
+///         async_with!(report(&seen) => |()| free_space(0))
+///     })
+/// }));
+/// assert!(caught.is_err()); // the panic resumed after the teardown
+/// assert_eq!(*seen.lock().unwrap(), "the block panicked: disk full");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PanicMessage<'a> {
     message: &'a str,

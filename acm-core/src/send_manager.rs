@@ -13,6 +13,21 @@ use crate::output::BodyOutput;
 use crate::{AsyncContextManager, Exit, Target};
 
 /// A boxed, `Send` exit future whose error is already converted into the stack's error `E`.
+///
+/// What [`SendAsyncContextManager::exit_into`] returns, and what an
+/// [`ExitStack`](crate::ExitStack) keeps for each manager it holds.
+///
+/// ```
+/// use core::pin::pin;
+/// use contextlib::{nullcontext, AsyncContextManager, BoxError, BoxExit, Exit, SendAsyncContextManager};
+///
+/// # futures_executor::block_on(async {
+/// let mut manager = pin!(nullcontext(7));
+/// assert_eq!(manager.as_mut().enter().await.unwrap(), 7);
+/// let exit: BoxExit<'_, BoxError> = manager.as_mut().exit_into::<BoxError>(Exit::Ok);
+/// assert!(exit.await.is_ok());
+/// # });
+/// ```
 pub type BoxExit<'x, E> = Pin<Box<dyn Future<Output = Result<(), E>> + Send + 'x>>;
 
 /// An [`AsyncContextManager`] whose enter and exit futures are named and `Send` (the `Send`

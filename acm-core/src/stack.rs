@@ -18,6 +18,25 @@ use crate::tuple::Unwinding;
 use crate::{AsyncContextManager, Exit, Lend, Target};
 
 /// The catch-all error of a stack whose managers fail in different ways.
+///
+/// ```
+/// use contextlib::{async_context_manager, async_with, BoxError, ExitStack};
+///
+/// #[async_context_manager]
+/// async fn file() -> Result<u8, std::io::Error> { r#yield!(1); Ok(()) }
+/// #[async_context_manager]
+/// async fn format() -> Result<u8, std::fmt::Error> { r#yield!(2); Ok(()) }
+///
+/// # futures_executor::block_on(async {
+/// // Two error types on one stack: each converts into `BoxError`.
+/// let sum = async_with!(ExitStack::<BoxError>::new() => |stack| {
+///     let a = stack.enter(file()).await?;
+///     let b = stack.enter(format()).await?;
+///     Ok::<_, BoxError>(a + b)
+/// });
+/// assert_eq!(sum.unwrap(), 3);
+/// # });
+/// ```
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Python's `contextlib.AsyncExitStack`: enters any number of managers, chosen at run time, and
@@ -124,6 +143,20 @@ fn deferred_cleanup() -> &'static str {
 }
 
 /// What [`ExitStack::defer`] accepts from a cleanup: nothing, or a result whose error converts.
+///
+/// ```
+/// use contextlib::{async_with, ExitStack};
+///
+/// # futures_executor::block_on(async {
+/// let result = async_with!(ExitStack::<std::io::Error>::new() => |stack| {
+///     stack.defer(async { println!("a cleanup that cannot fail: `()`") });
+///     stack.defer(async { Err::<(), _>(std::io::Error::other("a cleanup that failed")) });
+///     Ok::<_, std::io::Error>(())
+/// });
+/// // The deferred cleanup's error is the stack's exit error.
+/// assert_eq!(result.unwrap_err().to_string(), "a cleanup that failed");
+/// # });
+/// ```
 pub trait CleanupResult<E> {
     /// The cleanup's result in the stack's error type.
     fn into_result(self) -> Result<(), E>;
@@ -513,6 +546,24 @@ where
 
 /// The future of [`ExitStack::enter`]: the manager's target, borrowing the stack. (`F` is the
 /// manager's enter future.)
+///
+/// Await it where it is made; dropped before it completes, the manager it was entering is
+/// cancelled, not left on the stack.
+///
+/// ```
+/// use contextlib::{async_context_manager, ExitStack};
+///
+/// #[async_context_manager]
+/// async fn shard(id: u32) -> Result<u32, std::io::Error> { r#yield!(id * 10); Ok(()) }
+///
+/// # futures_executor::block_on(async {
+/// let mut stack = ExitStack::<std::io::Error>::new();
+/// let entering = stack.enter(shard(4)); // a `StackEnter`
+/// assert_eq!(entering.await.unwrap(), 40);
+/// assert_eq!(stack.len(), 1);
+/// stack.close().await.unwrap();
+/// # });
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct StackEnter<'s, 'a, M, F, E> {
     stack: &'s ExitStack<'a, E>,

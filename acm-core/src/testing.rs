@@ -169,7 +169,28 @@ impl Wake for Signal {
     }
 }
 
-/// How one exit of an observed manager began.
+/// How one exit of an observed manager began: what [`Probe::assert_torn_down_once`] returns.
+///
+/// ```
+/// use contextlib::testing::{cancel_at_every_poll, Observed, Probe, Run};
+/// use contextlib::{async_with, nullcontext};
+///
+/// let probe = Probe::default();
+/// cancel_at_every_poll(
+///     || async {
+///         async_with!(probe.observe(nullcontext(1)) => |n| {
+///             let checked: Result<u8, String> = Err(format!("{n} failed"));
+///             checked
+///         })
+///     },
+///     |run| {
+///         let teardowns = probe.assert_torn_down_once(&run);
+///         if let Run::Completed { .. } = run {
+///             assert_eq!(teardowns, [Observed::Err]); // the block failed
+///         }
+///     },
+/// );
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Observed {
     /// `exit` was called with `Exit::Ok`.
@@ -290,6 +311,20 @@ fn describe<T>(run: &Run<T>) -> String {
 
 pin_project_lite::pin_project! {
     /// A manager a [`Probe`] watches; it behaves exactly as the manager it wraps.
+    ///
+    /// Made by [`Probe::observe`]; entered like any manager:
+    ///
+    /// ```
+    /// use contextlib::testing::{Observed, Probe, Run};
+    /// use contextlib::{async_with, nullcontext};
+    ///
+    /// let probe = Probe::default();
+    /// let watched = probe.observe(nullcontext("target")); // a `Watched`
+    /// let len = futures_executor::block_on(async { async_with!(watched => |s| s.len()) });
+    /// assert_eq!(len, Ok(6));
+    /// let run = Run::Completed { polls: 1, output: () };
+    /// assert_eq!(probe.assert_torn_down_once(&run), [Observed::Ok]);
+    /// ```
     pub struct Watched<'p, M> {
         #[pin]
         manager: M,
