@@ -1,5 +1,54 @@
-#![doc = include_str!("../README.md")]
+//! Python's `@contextlib.asynccontextmanager`, done right in Rust.
+//!
+//! Rust has no async `Drop`, so async cleanup — commit or roll back a transaction, close a
+//! connection, flush a file, delete a temporary directory — cannot be left to RAII. contextlib
+//! lets you write a context manager the way Python does: one `async fn` with setup, a yield
+//! point and teardown. [`async_with!`] enters it, runs your block, and **always** runs the
+//! teardown, telling it how the block ended (an [`Exit`]).
+//!
+//! ```
+//! use contextlib::{async_context_manager, async_with};
+//!
+//! #[async_context_manager]
+//! async fn connection(log: &mut Vec<String>) -> &mut Vec<String> {
+//!     log.push("connect".into());                 // setup
+//!     let exit = r#yield!(&mut *log);             // the with-block runs here
+//!     log.push(format!("close after {exit:?}"));  // teardown: runs however the block ended
+//! }
+//!
+//! let mut log = Vec::new();
+//! let result = futures_executor::block_on(async {
+//!     async_with!(connection(&mut log) => |conn| { conn.push("query".into()); Err::<(), _>("timeout") })
+//! });
+//! assert_eq!(result, Err("timeout"));
+//! assert_eq!(log, ["connect", "query", "close after Err(\"timeout\")"]);
+//! ```
+//!
+//! # Where to go next
+//!
+//! - [The guide](_guide), chapter by chapter: [writing a manager](_guide::writing),
+//!   [entering](_guide::entering), [composing](_guide::composing),
+//!   [type hints](_guide::type_hints), [cancellation](_guide::cancellation),
+//!   [batteries](_guide::batteries), [recipes](_guide::recipes) (axum, sqlx, a lifespan),
+//!   [mistakes and what the compiler says](_guide::mistakes), [soundness](_guide::soundness)
+//!   and [performance](_guide::performance).
+//! - The items: [`#[async_context_manager]`](async_context_manager), [`async_with!`],
+//!   [`#[contextlib::with]`](with), the trait [`AsyncContextManager`] and its `Send` variant
+//!   [`SendAsyncContextManager`], the type hint [`AsyncContextManager!`](macro@AsyncContextManager),
+//!   and the batteries: [`ExitStack`], [`concurrent`], [`nullcontext`], [`closing`],
+//!   [`BoxManager`], [`testing`] and (feature `tokio`) `contextlib::tokio`.
+//!
+//! The crate depends on no async runtime. Its features: `tokio` adds `contextlib::tokio`, for
+//! guaranteed teardown on cancellation; `tracing` and `log` send teardown reports there (or to
+//! standard error while nothing listens: a report is never lost).
 #![warn(missing_docs)]
+
+pub mod _guide;
+
+/// The README, the front page on crates.io, whose examples are doc tests too.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 // A glob, so that `contextlib::tokio` is there exactly when acm-core was built with it.
 pub use acm_core::*;
@@ -29,7 +78,8 @@ pub use acm_core::*;
 /// # });
 /// ```
 ///
-/// See the crate documentation for the rules: return types, borrowed targets, errors.
+/// See [Writing a manager](crate::_guide::writing) for the rules: return types, borrowed
+/// targets, errors.
 pub use acm_macros::async_context_manager;
 
 /// Runs an `async fn`'s whole body inside a manager (Python's `AsyncContextDecorator`):
