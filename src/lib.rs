@@ -33,8 +33,8 @@
 //!   [mistakes and what the compiler says](_guide::mistakes), [soundness](_guide::soundness)
 //!   and [performance](_guide::performance).
 //! - The items: [`#[async_context_manager]`](async_context_manager), [`async_with!`],
-//!   [`#[contextlib::with]`](with), the trait [`AsyncContextManager`] and its `Send` variant
-//!   [`SendAsyncContextManager`], the type hint [`AsyncContextManager!`](macro@AsyncContextManager),
+//!   [`#[contextlib::with]`](with), the trait [`AsyncContextManager`](trait@AsyncContextManager) and its `Send` variant
+//!   [`SendAsyncContextManager`](trait@SendAsyncContextManager), the type hint [`AsyncContextManager!`](macro@AsyncContextManager),
 //!   and the batteries: [`ExitStack`], [`concurrent`], [`nullcontext`], [`closing`],
 //!   [`BoxManager`], [`testing`] and (feature `tokio`) `contextlib::tokio`.
 //!

@@ -10,7 +10,7 @@
 //!    [`concurrent`](crate::concurrent), the decorator [`#[contextlib::with]`](crate::with),
 //!    [`nullcontext`](crate::nullcontext) and [`closing`](crate::closing)
 //! 4. [Type hints](type_hints): `AsyncContextManager[T]` as a bound, [`Lend`](crate::Lend),
-//!    [`SendAsyncContextManager`](crate::SendAsyncContextManager), the short form
+//!    [`SendAsyncContextManager`](trait@crate::SendAsyncContextManager), the short form
 //!    [`AsyncContextManager![T, E]`](macro@crate::AsyncContextManager), and boxed managers
 //! 5. [Cancellation](cancellation): what happens when the future running a block is dropped
 //! 6. [Batteries](batteries): the managers and tools that come with the crate
