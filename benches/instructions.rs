@@ -10,7 +10,7 @@ use common::Counters;
 
 type Variant = (&'static str, fn(&mut Counters) -> u32);
 
-/// The variants counted, by the key the README's tables use.
+/// The variants counted, by the key the tables of the guide's Performance chapter use.
 const VARIANTS: &[Variant] = &[
     ("a", common::a_hand),
     ("b", common::b_generated),

@@ -98,7 +98,7 @@ if mode == "--bless":
         f.write("# Instructions per enter+exit, counted by benches/instructions.sh (callgrind).\n")
         f.write("# `--check` fails when a count rises more than 5% over its line here, or when a\n")
         f.write("# ratio target of the performance issue breaks; a target this design misses is\n")
-        f.write("# recorded as a `cap` (its ratio when blessed, see README, Performance) and may\n")
+        f.write("# recorded as a `cap` (its ratio when blessed, see the guide, Performance) and may\n")
         f.write("# not grow more than 5%. Rewrite with `benches/instructions.sh --bless`.\n")
         for key, n in counts.items():
             f.write(f"{key} {n}\n")
@@ -114,7 +114,7 @@ elif mode == "--check":
     if missed:
         print()
         for name in missed:
-            print(f"instructions: NOTE: target {name} is missed (recorded; README, Performance, says why)")
+            print(f"instructions: NOTE: target {name} is missed (recorded; the guide, Performance, says why)")
     if failures:
         print()
         for failure in failures:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CPython's cost of one `async with` enter+exit, for the README's cross-language comparison.
+"""CPython's cost of one `async with` enter+exit, for the guide's cross-language comparison (Performance).
 
 The same trivial manager as the Rust benches (setup bumps a counter, the block returns the
 target plus one, teardown bumps the counter again), written twice:

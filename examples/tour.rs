@@ -247,7 +247,7 @@ async fn add_note(
     Ok(())
 }
 
-/// A manager's type in signatures (README, "Type hints"): any manager lending `&mut Vec<u8>`,
+/// A manager's type in signatures (the guide, "Type hints"): any manager lending `&mut Vec<u8>`,
 /// chosen at run time, entered in a spawned task through the `Send` variant.
 async fn type_hint_tour() -> Result<(), BoxError> {
     use contextlib::{Lend, SendAsyncContextManager};
@@ -271,7 +271,7 @@ async fn type_hint_tour() -> Result<(), BoxError> {
         Ok(())
     }
 
-    heading("type hints: AsyncContextManager[T] -> README, Type hints");
+    heading("type hints: AsyncContextManager[T] -> the guide, Type hints");
     scenario("a generic fn over any manager lending &mut Vec<u8>, spawned");
     let filled = tokio::spawn(fill(buffer(b"bytes: "))).await??;
     println!("=> {filled}");

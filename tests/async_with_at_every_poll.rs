@@ -307,7 +307,7 @@ fn every_block_outcome_dropped_at_every_poll_tears_down_once_with_its_exit() {
             assert_eq!((error.0.get(), error.1.as_str()), (1, "l"));
         }
     );
-    // A boxed trait object (the case the README names).
+    // A boxed trait object (the case the guide names, Entering).
     every_poll!(
         expected_err("boxed", "Custom { kind: Other, error: \"boxed\" }", false),
         Err::<u32, Box<dyn std::error::Error>>(Box::new(std::io::Error::other("boxed"))),
@@ -606,7 +606,7 @@ fn a_non_sync_block_error_whose_display_or_debug_panics_still_gets_one_teardown(
         );
         // The view could not be made: the guard, still armed, cancels the manager, so its
         // teardown sees `Exit::Cancelled` (not `Exit::Panic`; the same before the rewrite, and
-        // not stated in the README). Pinned here as it is: one teardown, the panic propagates.
+        // not stated in the guide). Pinned here as it is: one teardown, the panic propagates.
         let teardowns = probe.assert_torn_down_once(&Run::Completed {
             polls: 1,
             output: (),

@@ -98,7 +98,7 @@ static POOL_FOR_TRAITS: Pool = Pool(AtomicUsize::new(0));
 /// Generic code can enter any manager whose bound names its target (the type hint
 /// `AsyncContextManager[&mut Vec[int]]`); spawned with a concrete manager, its future is `Send`.
 /// (A bound that leaves the target open, `for<'a> Target<'a, M>: AsMut<..>`, can be entered but
-/// not spawned: rustc cannot prove such a future `Send`; see README, "Type hints".)
+/// not spawned: rustc cannot prove such a future `Send`; see the guide, "Type hints".)
 async fn enter_any<M>(manager: M) -> Result<usize, String>
 where
     M: AsyncContextManager<Error = String> + Send + for<'a> Lend<'a, Target = &'a mut Vec<u32>>,

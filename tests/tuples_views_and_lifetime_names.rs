@@ -41,7 +41,7 @@
 //! method whose bound fails during method lookup, for non-managers only; those programs are
 //! `tests/ui-pass/manager_error_inferred_from_context.rs`. Also reported, and left: the readable
 //! lifetime names collide with a surrounding `impl`'s lifetimes of the same name (`'target`,
-//! `'elided`, `'arg0`) that the fn does not spell (E0496; README, "The manager's type").
+//! `'elided`, `'arg0`) that the fn does not spell (E0496; the guide, Writing a manager, "The manager's type").
 use std::cell::Cell;
 use std::convert::Infallible;
 use std::fmt;

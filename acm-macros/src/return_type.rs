@@ -54,7 +54,7 @@ fn unwrap_groups(declared: &Type) -> &Type {
 /// A result type by its name: `Result`, or an alias named like one (`AppResult<T>`,
 /// `IoResult<T>`, `Fallible<T>`), whose first type argument is what it holds on success.
 /// (Types cannot be told apart by what they are on stable Rust; an alias named otherwise is
-/// taken for an infallible manager's target, and the README says so.)
+/// taken for an infallible manager's target, and the guide says so.)
 fn is_result_name(name: &syn::Ident) -> bool {
     let name = name.to_string();
     name.ends_with("Result") || name == "Fallible"
