@@ -263,6 +263,18 @@ struct Seen {
 
 impl Probe {
     /// Wraps `manager` so that this probe sees its enter and its teardown.
+    ///
+    /// ```
+    /// use contextlib::testing::{Probe, Run};
+    /// use contextlib::{async_with, nullcontext};
+    ///
+    /// let probe = Probe::default();
+    /// let n = futures_executor::block_on(async {
+    ///     async_with!((probe.observe(nullcontext(1)), probe.observe(nullcontext(2))) => |(a, b)| a + b)
+    /// });
+    /// assert_eq!(n, Ok(3));
+    /// assert_eq!(probe.assert_torn_down_once(&Run::Completed { polls: 1, output: () }).len(), 2);
+    /// ```
     pub fn observe<M: AsyncContextManager>(&self, manager: M) -> Watched<'_, M> {
         Watched {
             manager,
@@ -283,6 +295,21 @@ impl Probe {
     /// torn down exactly once (with `Cancelled` if the run was dropped before its exit began),
     /// every teardown ended (none was cut short), and none that did not enter was torn down.
     /// Returns how the teardowns began.
+    ///
+    /// ```
+    /// use contextlib::testing::{cancel_at_every_poll, yield_now, Observed, Probe, Run};
+    /// use contextlib::{async_with, nullcontext};
+    ///
+    /// let probe = Probe::default();
+    /// cancel_at_every_poll(
+    ///     || async { async_with!(probe.observe(nullcontext(())) => |()| yield_now().await) },
+    ///     |run| match run {
+    ///         Run::Dropped { polls: 0 } => assert!(probe.assert_torn_down_once(&run).is_empty()),
+    ///         Run::Dropped { .. } => assert_eq!(probe.assert_torn_down_once(&run), [Observed::Cancelled]),
+    ///         Run::Completed { .. } => assert_eq!(probe.assert_torn_down_once(&run), [Observed::Ok]),
+    ///     },
+    /// );
+    /// ```
     ///
     /// # Panics
     /// When the rule is broken, with what was seen.
