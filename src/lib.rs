@@ -33,14 +33,16 @@
 //!   [mistakes and what the compiler says](_guide::mistakes), [soundness](_guide::soundness)
 //!   and [performance](_guide::performance).
 //! - The items: [`#[async_context_manager]`](async_context_manager), [`async_with!`],
-//!   [`#[contextlib::with]`](with), the trait [`AsyncContextManager`](trait@AsyncContextManager) and its `Send` variant
-//!   [`SendAsyncContextManager`](trait@SendAsyncContextManager), the type hint [`AsyncContextManager!`](macro@AsyncContextManager),
-//!   and the batteries: [`ExitStack`], [`concurrent`], [`nullcontext`], [`closing`],
-//!   [`BoxManager`], [`testing`] and (feature `tokio`) `contextlib::tokio`.
+//!   [`#[contextlib::with]`](with), the trait [`AsyncContextManager`](trait@AsyncContextManager)
+//!   and its `Send` variant [`SendAsyncContextManager`](trait@SendAsyncContextManager), the
+//!   type hint [`AsyncContextManager!`](macro@AsyncContextManager), and the batteries:
+//!   [`ExitStack`], [`concurrent`], [`nullcontext`], [`closing`], [`BoxManager`], [`testing`]
+//!   and (feature `tokio`) `contextlib::tokio`.
 //!
-//! The crate depends on no async runtime. Its features: `tokio` adds `contextlib::tokio`, for
-//! guaranteed teardown on cancellation; `tracing` and `log` send teardown reports there (or to
-//! standard error while nothing listens: a report is never lost).
+//! The crate depends on no async runtime. Its features: `tokio` adds `contextlib::tokio` (the
+//! batteries `temp_dir`, `create_file`, `task_group` and `child`, and guaranteed teardown on
+//! cancellation); `tracing` and `log` send teardown reports there (or to standard error while
+//! nothing listens: a report is never lost).
 #![warn(missing_docs)]
 
 pub mod _guide;
