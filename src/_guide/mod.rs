@@ -39,7 +39,7 @@
 //! | `AsyncExitStack()` | `async_with!(ExitStack::<E>::new() => \|stack\| { .. })` (or `ExitStack::new()` and `close()`) |
 //! | `await stack.enter_async_context(cm)` | `stack.enter(manager).await?`, through `&ExitStack`: several targets alive at once |
 //! | `stack.push_async_callback(f)` | `stack.defer(async { .. })` |
-//! | `stack.pop_all()` | `stack.pop_all()` (on `&mut`): hands the managers over to a new stack; on a stack you hold, not inside its `async_with!` (see `ExitStack` below) |
+//! | `stack.pop_all()` | `stack.pop_all()` (on `&mut`): hands the managers over to a new stack; on a stack you hold, not inside its `async_with!` (see [`ExitStack`](composing) in Composing) |
 //! | `await stack.aclose()` | `stack.close().await`, also only on a stack you hold |
 //! | `@my_manager()` on an `async def` (`AsyncContextDecorator`) | `#[contextlib::with(my_manager() => target)]` on an `async fn`: the body runs as the block, a fresh manager each call |
 //! | `nullcontext(value)` | `nullcontext(value)`: the target is `value`, the exit does nothing |
