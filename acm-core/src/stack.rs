@@ -3,6 +3,7 @@
 
 use core::fmt;
 use core::future::Future;
+use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::pin::Pin;
 use core::ptr::NonNull;
@@ -72,6 +73,84 @@ pub struct ExitStack<'a, E> {
 enum Entry<'a, E> {
     Manager(Held<'a, E>),
     Cleanup(BoxExit<'a, E>),
+    /// `None` once called.
+    Exit(Option<ExitCallback<'a, E>>),
+}
+
+/// A callback of [`ExitStack::push_async_exit`], boxed.
+type ExitCallback<'a, E> = Box<dyn for<'x> FnOnce(Exit<'x>) -> OnExit<'x, 'a, E> + Send + 'a>;
+
+/// The future an [`ExitStack::push_async_exit`] callback returns: made by [`OnExit::new`] from
+/// an `async` block, which may hold the callback's [`Exit`] across `.await`.
+///
+/// (A named type rather than `impl Future`: a closure cannot return a future that borrows its
+/// argument unless its return type names the argument's lifetime, `'x`. It also says that the
+/// stack's borrows, `'a`, outlive `'x`, so the future may hold both.)
+#[must_use = "futures do nothing unless polled"]
+pub struct OnExit<'x, 'a, E> {
+    future: BoxExit<'x, E>,
+    _outlives: PhantomData<&'x &'a ()>,
+}
+
+impl<'x, 'a, E> OnExit<'x, 'a, E> {
+    /// The exit callback's future, which may return `()` or `Result<(), F>` with `F: Into<E>`.
+    /// One allocation.
+    ///
+    /// ```
+    /// use contextlib::{async_with, ExitStack, OnExit};
+    ///
+    /// # futures_executor::block_on(async {
+    /// let log = std::sync::Mutex::new(Vec::new());
+    /// let log = &log;
+    /// let _ = async_with!(ExitStack::<String>::new() => |stack| {
+    ///     stack.push_async_exit(move |exit| OnExit::new(async move {
+    ///         contextlib::testing::yield_now().await; // `exit` is held across this
+    ///         log.lock().unwrap().push(format!("block ended: {exit}"));
+    ///     }));
+    ///     Err::<(), _>("no such row".to_string())
+    /// });
+    /// assert_eq!(*log.lock().unwrap(), ["block ended: error: no such row"]);
+    /// # });
+    /// ```
+    pub fn new<F>(future: F) -> Self
+    where
+        F: Future + Send + 'x,
+        F::Output: CleanupResult<E>,
+        E: 'x,
+    {
+        OnExit {
+            future: Box::pin(async move { future.await.into_result() }),
+            _outlives: PhantomData,
+        }
+    }
+}
+
+impl<E> fmt::Debug for OnExit<'_, '_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OnExit").finish_non_exhaustive()
+    }
+}
+
+impl<E> Future for OnExit<'_, '_, E> {
+    type Output = Result<(), E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
+        self.future.as_mut().poll(cx)
+    }
+}
+
+fn exit_callback() -> &'static str {
+    "an exit callback pushed on an ExitStack"
+}
+
+/// Calls an exit callback, once (`None` if it was spent); a panic in the call itself, before
+/// its future exists, is returned as an exit's panic would be.
+fn call_exit<'x, 'a, E>(
+    callback: &mut Option<ExitCallback<'a, E>>,
+    exit: Exit<'x>,
+) -> Option<Result<OnExit<'x, 'a, E>, crate::catch_unwind::Payload>> {
+    let callback = callback.take()?;
+    Some(catch_unwind(AssertUnwindSafe(move || callback(exit))))
 }
 
 /// An entered manager, boxed and type-erased. A raw pointer rather than a `Box`: the targets
@@ -246,6 +325,7 @@ impl<'a, E> ExitStack<'a, E> {
     /// assert!(flushed.load(Ordering::SeqCst));
     /// # });
     /// ```
+    #[doc(alias = "push_async_callback")]
     pub fn defer<F>(&self, cleanup: F)
     where
         F: Future + Send + 'a,
@@ -254,6 +334,56 @@ impl<'a, E> ExitStack<'a, E> {
     {
         let cleanup: BoxExit<'a, E> = Box::pin(async move { cleanup.await.into_result() });
         self.entries().push(Entry::Cleanup(cleanup));
+    }
+
+    /// Calls `callback` when the stack exits, in its place among the managers, with how the
+    /// block ended (Python's `push_async_exit`): it is an exit without a manager. It sees what a
+    /// manager's exit in its place would see: the block's [`Exit`], or the error of an exit (or
+    /// callback) that failed after it; its own error chains the same way (the earlier entries
+    /// see it, and the last error wins). It returns an [`OnExit`], whose future may hold the
+    /// `Exit` across `.await` and returns `()` or `Result<(), F>` with `F: Into<E>`.
+    ///
+    /// Unlike Python's, it cannot suppress the block's error (no exit can, see the README). If
+    /// the stack is cancelled, the callback sees `Exit::Cancelled`, its future finished in place
+    /// as a cancelled manager's exit would be. The callback and its future are `Send`, as the
+    /// stack is. Two allocations per callback.
+    ///
+    /// ```
+    /// use contextlib::{async_with, BlockError, Exit, ExitStack, OnExit};
+    ///
+    /// #[derive(Debug)]
+    /// struct Conflict;
+    /// impl std::fmt::Display for Conflict {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("conflict") }
+    /// }
+    ///
+    /// # futures_executor::block_on(async {
+    /// let log = std::sync::Mutex::new(Vec::new());
+    /// let log = &log;
+    /// let result = async_with!(ExitStack::<Conflict>::new() => |stack| {
+    ///     stack.push_async_exit(move |exit| OnExit::new(async move {
+    ///         log.lock().unwrap().push(format!("first pushed, last run: {exit}"));
+    ///     }));
+    ///     stack.push_async_exit(move |exit| OnExit::new(async move {
+    ///         if let Exit::Err(error) = exit {
+    ///             log.lock().unwrap().push(format!("rolling back after {error}"));
+    ///         }
+    ///         Err::<(), _>(Conflict) // seen by the callback pushed before; the last error wins
+    ///     }));
+    ///     Err::<(), _>(Conflict)
+    /// });
+    /// assert!(result.is_err());
+    /// assert_eq!(
+    ///     *log.lock().unwrap(),
+    ///     ["rolling back after conflict", "first pushed, last run: error: conflict"]
+    /// );
+    /// # });
+    /// ```
+    pub fn push_async_exit<C>(&self, callback: C)
+    where
+        C: for<'x> FnOnce(Exit<'x>) -> OnExit<'x, 'a, E> + Send + 'a,
+    {
+        self.entries().push(Entry::Exit(Some(Box::new(callback))));
     }
 
     /// Moves everything entered so far into a new stack, leaving this one empty (Python's
@@ -354,6 +484,14 @@ where
                     let teardown = Teardown::new(deferred_cleanup, true);
                     CatchUnwind::new(Finishing::new(cleanup.as_mut(), teardown)).await
                 }
+                Entry::Exit(callback) => match call_exit(callback, seen) {
+                    Some(Ok(future)) => {
+                        let teardown = Teardown::new(exit_callback, true);
+                        CatchUnwind::new(Finishing::new(future, teardown)).await
+                    }
+                    Some(Err(payload)) => Err(payload),
+                    None => Ok(Ok(())),
+                },
             };
             drop(entry);
             exiting.unwinding.record(exited);
@@ -382,6 +520,12 @@ impl<E: fmt::Display + fmt::Debug + Sync + 'static> Drop for Exiting<'_, '_, E> 
                     cleanup.as_mut(),
                     Teardown::new(deferred_cleanup, true),
                 )),
+                Entry::Exit(callback) => {
+                    if let Some(callback) = callback.take() {
+                        let future = callback(seen);
+                        drop(Finishing::new(future, Teardown::new(exit_callback, true)));
+                    }
+                }
             }));
             if let Err(payload) = finished {
                 discard(payload);
@@ -399,6 +543,7 @@ fn entry_name<E>(entry: &mut Entry<'_, E>) -> &'static str {
     match entry {
         Entry::Manager(held) => held.pinned().teardown().manager_name(),
         Entry::Cleanup(_) => deferred_cleanup(),
+        Entry::Exit(_) => exit_callback(),
     }
 }
 
@@ -413,12 +558,18 @@ fn drop_reporting<E>(entry: Entry<'_, E>) {
     }
 }
 
-/// Cancels `entries`, last first, each through its own `cancel` (a cleanup is polled in place).
+/// Cancels `entries`, last first, each through its own `cancel` (a cleanup is polled in place,
+/// an exit callback called with `Exit::Cancelled` and its future polled in place).
 fn cancel_all<E>(mut entries: Vec<Entry<'_, E>>) {
     while let Some(mut entry) = entries.pop() {
         let cancelled = catch_unwind(AssertUnwindSafe(|| match &mut entry {
             Entry::Manager(held) => held.pinned().cancel(),
             Entry::Cleanup(cleanup) => finish_in_place(cleanup.as_mut(), deferred_cleanup()),
+            Entry::Exit(callback) => {
+                if let Some(callback) = callback.take() {
+                    finish_in_place(callback(Exit::Cancelled), exit_callback());
+                }
+            }
         }));
         if let Err(payload) = cancelled {
             discard(payload);
