@@ -1,6 +1,7 @@
 //! [`ExitStack`]: Python's `contextlib.AsyncExitStack`, for a number of managers known only at
 //! run time.
 
+use core::convert::Infallible;
 use core::fmt;
 use core::future::Future;
 use core::marker::PhantomData;
@@ -186,15 +187,71 @@ trait Erased<E>: Send {
     fn teardown(&self) -> Teardown;
 }
 
-impl<M: SendAsyncContextManager, E: From<M::Error> + Send + 'static> Erased<E> for M {
+impl<M: StackError<E>, E: Send + 'static> Erased<E> for M {
     fn exit<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> BoxExit<'x, E> {
-        M::exit_into::<E>(self, exit)
+        let exiting = self.exit_send(exit);
+        Box::pin(async move { exiting.await.map_err(M::into_stack_error) })
     }
     fn cancel(self: Pin<&mut Self>) {
         AsyncContextManager::cancel(self)
     }
     fn teardown(&self) -> Teardown {
         Teardown::new(M::name, !M::EXIT_FINISHES_WHEN_DROPPED)
+    }
+}
+
+/// A manager that cannot fail, on a stack of any error type
+/// ([`ExitStack::enter_infallible`]): its error, `Infallible`, never needs converting.
+/// `repr(transparent)`, so that a pointer to the boxed manager is one to this.
+#[repr(transparent)]
+struct NeverFails<M>(M);
+
+impl<M, E> Erased<E> for NeverFails<M>
+where
+    M: SendAsyncContextManager<Error = Infallible>,
+    E: Send + 'static,
+{
+    fn exit<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> BoxExit<'x, E> {
+        // SAFETY: the manager is structurally pinned in its transparent wrapper.
+        // Exercised by tests/exit_stack_callbacks.rs under Miri.
+        let manager = unsafe { self.map_unchecked_mut(|this| &mut this.0) };
+        let exiting = manager.exit_send(exit);
+        Box::pin(async move {
+            match exiting.await {
+                Ok(()) => Ok(()),
+                Err(never) => match never {},
+            }
+        })
+    }
+    fn cancel(self: Pin<&mut Self>) {
+        // SAFETY: as in `exit`.
+        AsyncContextManager::cancel(unsafe { self.map_unchecked_mut(|this| &mut this.0) })
+    }
+    fn teardown(&self) -> Teardown {
+        Teardown::new(M::name, !M::EXIT_FINISHES_WHEN_DROPPED)
+    }
+}
+
+/// The manager `Self` fails with an error that the stack's error type `E` holds: implemented for
+/// every manager whose error `E` converts from (`E: From<Self::Error>`; implement `From`, not
+/// this). A missing conversion is then one error, on the manager you enter, naming the `From`
+/// to implement. A manager that cannot fail (`Error = Infallible`), whose error no error type of
+/// yours converts from, enters with [`ExitStack::enter_infallible`].
+#[diagnostic::on_unimplemented(
+    message = "the stack's error type `{E}` cannot hold this manager's error",
+    label = "entered into an `ExitStack<{E}>`",
+    note = "implement `From<the manager's error>` for `{E}`, or use an `ExitStack<BoxError>`",
+    note = "a manager that cannot fail (`Error = Infallible`) enters any stack with `stack.enter_infallible(..)`"
+)]
+pub trait StackError<E>: SendAsyncContextManager {
+    /// `E::from(error)`.
+    fn into_stack_error(error: Self::Error) -> E;
+}
+
+impl<M: SendAsyncContextManager, E: From<M::Error>> StackError<E> for M {
+    #[inline(always)]
+    fn into_stack_error(error: M::Error) -> E {
+        E::from(error)
     }
 }
 
@@ -293,18 +350,75 @@ impl<'a, E> ExitStack<'a, E> {
     /// assert_eq!(sum, Ok(3));
     /// # });
     /// ```
+    #[doc(alias = "enter_async_context")]
     pub fn enter<'s, M>(&'s self, manager: M) -> StackEnter<'s, 'a, M, M::EnterFuture<'s>, E>
     where
-        M: SendAsyncContextManager + 'a,
-        E: From<M::Error> + Send + 'static,
+        M: StackError<E> + 'a,
+        E: Send + 'static,
     {
         let manager = Box::into_raw(Box::new(manager));
+        let erased: *mut (dyn Erased<E> + 'a) = manager;
+        self.entering(manager, erased)
+    }
+
+    /// Enters a manager that cannot fail (its error is `Infallible`) on a stack of any error
+    /// type, and returns its target itself. (`enter` would need `E: From<Infallible>`, which no
+    /// error type of your own implements; `async_with!` needs nothing of the kind, because it
+    /// sees the manager's type where it expands, and a generic method cannot.)
+    ///
+    /// ```
+    /// use contextlib::{async_context_manager, async_with, ExitStack};
+    ///
+    /// #[derive(Debug)]
+    /// struct DbError;
+    /// impl std::fmt::Display for DbError {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("db") }
+    /// }
+    ///
+    /// #[async_context_manager]
+    /// async fn connection(id: u32) -> Result<u32, DbError> { r#yield!(id); Ok(()) }
+    /// #[async_context_manager]
+    /// async fn timer() -> std::time::Duration { r#yield!(std::time::Duration::ZERO); }
+    ///
+    /// # futures_executor::block_on(async {
+    /// let ids = async_with!(ExitStack::<DbError>::new() => |stack| {
+    ///     let elapsed = stack.enter_infallible(timer()).await; // no `From<Infallible>` needed
+    ///     let a = stack.enter(connection(1)).await?;
+    ///     let b = stack.enter(connection(2)).await?;
+    ///     Ok::<_, DbError>((a + b, elapsed))
+    /// });
+    /// assert_eq!(ids.unwrap().0, 3);
+    /// # });
+    /// ```
+    pub fn enter_infallible<'s, M>(
+        &'s self,
+        manager: M,
+    ) -> StackEnterInfallible<'s, 'a, M, M::EnterFuture<'s>, E>
+    where
+        M: SendAsyncContextManager<Error = Infallible> + 'a,
+        E: Send + 'static,
+    {
+        let manager = Box::into_raw(Box::new(manager));
+        // `NeverFails<M>` is a transparent wrapper around `M`.
+        let erased: *mut (dyn Erased<E> + 'a) = manager.cast::<NeverFails<M>>();
+        StackEnterInfallible(self.entering(manager, erased))
+    }
+
+    fn entering<'s, M>(
+        &'s self,
+        manager: *mut M,
+        erased: *mut (dyn Erased<E> + 'a),
+    ) -> StackEnter<'s, 'a, M, M::EnterFuture<'s>, E>
+    where
+        M: SendAsyncContextManager + 'a,
+    {
         // SAFETY: boxed, so pinned until `Held` frees it; the enter future borrows it for 's,
         // and the box outlives 's (only `&mut self` methods exit or free it).
         let future = M::enter_send(unsafe { Pin::new_unchecked(&mut *manager) });
         StackEnter {
             stack: self,
             manager,
+            erased,
             future: ManuallyDrop::new(future),
             done: false,
         }
@@ -669,6 +783,8 @@ pub struct StackEnter<'s, 'a, M, F, E> {
     stack: &'s ExitStack<'a, E>,
     /// Boxed; owned here until the enter succeeds, then by the stack.
     manager: *mut M,
+    /// `manager`, as the stack will hold it.
+    erased: *mut (dyn Erased<E> + 'a),
     future: ManuallyDrop<F>,
     done: bool,
 }
@@ -683,7 +799,6 @@ unsafe impl<M: Send, F: Send, E> Send for StackEnter<'_, '_, M, F, E> {}
 impl<'s, 'a, M, E> Future for StackEnter<'s, 'a, M, M::EnterFuture<'s>, E>
 where
     M: SendAsyncContextManager + 'a,
-    E: From<M::Error> + Send + 'static,
 {
     type Output = Result<Target<'s, M>, M::Error>;
 
@@ -706,9 +821,8 @@ where
                 // The manager is on the stack before its enter future is dropped: a `Drop` that
                 // panics then unwinds past a manager the stack will exit or cancel, never one
                 // leaked (tests/stack_enter_future_drop_panics.rs).
-                let erased: *mut (dyn Erased<E> + 'a) = this.manager;
                 // SAFETY: from `Box::into_raw`, so not null.
-                let manager = unsafe { NonNull::new_unchecked(erased) };
+                let manager = unsafe { NonNull::new_unchecked(this.erased) };
                 this.stack.entries().push(Entry::Manager(Held { manager }));
                 // SAFETY: the future is done and not used again (`done` is set, so `Drop` leaves
                 // it alone). The manager it may still borrow is freed only by the stack, which
@@ -730,6 +844,26 @@ where
                 Poll::Ready(Err(error))
             }
         }
+    }
+}
+
+/// The future of [`ExitStack::enter_infallible`]: the manager's target, borrowing the stack.
+#[must_use = "futures do nothing unless polled"]
+pub struct StackEnterInfallible<'s, 'a, M, F, E>(StackEnter<'s, 'a, M, F, E>);
+
+impl<'s, 'a, M, E> Future for StackEnterInfallible<'s, 'a, M, M::EnterFuture<'s>, E>
+where
+    M: SendAsyncContextManager<Error = Infallible> + 'a,
+{
+    type Output = Target<'s, M>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Target<'s, M>> {
+        // SAFETY: the enter is structurally pinned: never moved out, dropped in place.
+        let enter = unsafe { self.map_unchecked_mut(|this| &mut this.0) };
+        enter.poll(cx).map(|entered| match entered {
+            Ok(target) => target,
+            Err(never) => match never {},
+        })
     }
 }
 
