@@ -25,9 +25,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Python's `contextlib.AsyncExitStack`: enters any number of managers, chosen at run time, and
 /// exits them all, last in, first out.
 ///
-/// In `async_with!`, its target is `&ExitStack`: [`enter`](Self::enter) managers and
-/// [`defer`](Self::defer) cleanups through it; each entered target borrows the stack, so none
-/// outlives it, and several are alive at once. When the block ends, every manager is exited and
+/// In `async_with!`, its target is `&ExitStack`: [`enter`](Self::enter) managers (or
+/// [`enter_infallible`](Self::enter_infallible) those that cannot fail), [`defer`](Self::defer)
+/// cleanups and [`push_async_exit`](Self::push_async_exit) exit callbacks through it; each
+/// entered target borrows the stack, so none outlives it, and several are alive at once. When the block ends, every manager is exited and
 /// every cleanup run, in reverse order. Each exit sees the block's `Exit`, or the error of an
 /// exit that failed after it (Python's exception chaining). Every one runs even if another fails
 /// or panics; the last error is returned, and a panic resumes once all have run. If the block is
@@ -35,8 +36,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// managers stay detached).
 ///
 /// `E` is the stack's error type (`ExitStack::<sqlx::Error>::new()`); entering `M` needs
-/// `E: From<M::Error>`, and [`BoxError`] takes any error. The stack is `Send` and `Sync`: the
-/// managers it holds are [`SendAsyncContextManager`].
+/// `E: From<M::Error>` (unless `M` cannot fail: `enter_infallible`), and [`BoxError`] takes any
+/// error. The stack is `Send` and `Sync`: the managers it holds are
+/// [`SendAsyncContextManager`].
 ///
 /// ```
 /// use contextlib::{async_context_manager, async_with, BoxError, ExitStack};
@@ -564,6 +566,7 @@ where
     /// assert_eq!(*log.lock().unwrap(), [2, 1]);
     /// # });
     /// ```
+    #[doc(alias = "aclose")]
     pub async fn close(&mut self) -> Result<(), E> {
         unwind(self.take_entries(), Exit::Ok).await
     }
