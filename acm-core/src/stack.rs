@@ -191,14 +191,36 @@ trait Erased<E>: Send {
 
 impl<M: StackError<E>, E: Send + 'static> Erased<E> for M {
     fn exit<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> BoxExit<'x, E> {
-        let exiting = self.exit_send(exit);
-        Box::pin(async move { exiting.await.map_err(M::into_stack_error) })
+        Box::pin(ConvertErr {
+            future: self.exit_send(exit),
+            convert: M::into_stack_error,
+        })
     }
     fn cancel(self: Pin<&mut Self>) {
         AsyncContextManager::cancel(self)
     }
     fn teardown(&self) -> Teardown {
         Teardown::new(M::name, !M::EXIT_FINISHES_WHEN_DROPPED)
+    }
+}
+
+/// An exit future whose error is converted into the stack's. (Not an `async` block: Rust 1.85
+/// rejects one here, "`M` does not live long enough".)
+struct ConvertErr<F, M, E> {
+    future: F,
+    convert: fn(M) -> E,
+}
+
+impl<F: Future<Output = Result<(), M>>, M, E> Future for ConvertErr<F, M, E> {
+    type Output = Result<(), E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
+        // SAFETY: `future` is structurally pinned: never moved out, dropped in place; `convert`
+        // is a plain `fn` pointer. Exercised by tests/exit_stack*.rs under Miri.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: as above.
+        let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        future.poll(cx).map(|result| result.map_err(this.convert))
     }
 }
 
@@ -217,12 +239,9 @@ where
         // SAFETY: the manager is structurally pinned in its transparent wrapper.
         // Exercised by tests/exit_stack_callbacks.rs under Miri.
         let manager = unsafe { self.map_unchecked_mut(|this| &mut this.0) };
-        let exiting = manager.exit_send(exit);
-        Box::pin(async move {
-            match exiting.await {
-                Ok(()) => Ok(()),
-                Err(never) => match never {},
-            }
+        Box::pin(ConvertErr {
+            future: manager.exit_send(exit),
+            convert: |never: Infallible| -> E { match never {} },
         })
     }
     fn cancel(self: Pin<&mut Self>) {
