@@ -143,6 +143,8 @@ const COMMON_MISTAKES: &[Case] = &[
         3, 0,
     ),
     case("stack_rc_across_exit", "a non-`Send` manager entered into an `ExitStack` in a spawned task"),
+    case("stack_error_without_from", "a manager entered into an `ExitStack<E>` whose `E` cannot hold its error"),
+    case("stack_enter_infallible_without_from", "an infallible manager entered with `enter` (not `enter_infallible`) into an `ExitStack<MyError>`"),
 ];
 
 /// What a `.stderr` costs.

@@ -41,7 +41,9 @@ pub use into_value::IntoValue;
 pub use manager::{AsyncContextManager, Lend, Target};
 pub use nullcontext::{NullContext, nullcontext};
 pub use send_manager::{BoxExit, SendAsyncContextManager};
-pub use stack::{BoxError, CleanupResult, ExitStack, StackEnter};
+pub use stack::{
+    BoxError, CleanupResult, ExitStack, OnExit, StackEnter, StackEnterInfallible, StackError,
+};
 pub use teardown::{TeardownHook, TeardownOutcome, TeardownReport, set_teardown_hook};
 
 /// Not public API: the items of the macros' expansions that the compiler names in its errors

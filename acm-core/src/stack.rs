@@ -1,8 +1,10 @@
 //! [`ExitStack`]: Python's `contextlib.AsyncExitStack`, for a number of managers known only at
 //! run time.
 
+use core::convert::Infallible;
 use core::fmt;
 use core::future::Future;
+use core::marker::PhantomData;
 use core::mem::ManuallyDrop;
 use core::pin::Pin;
 use core::ptr::NonNull;
@@ -42,9 +44,10 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Python's `contextlib.AsyncExitStack`: enters any number of managers, chosen at run time, and
 /// exits them all, last in, first out.
 ///
-/// In `async_with!`, its target is `&ExitStack`: [`enter`](Self::enter) managers and
-/// [`defer`](Self::defer) cleanups through it; each entered target borrows the stack, so none
-/// outlives it, and several are alive at once. When the block ends, every manager is exited and
+/// In `async_with!`, its target is `&ExitStack`: [`enter`](Self::enter) managers (or
+/// [`enter_infallible`](Self::enter_infallible) those that cannot fail), [`defer`](Self::defer)
+/// cleanups and [`push_async_exit`](Self::push_async_exit) exit callbacks through it; each
+/// entered target borrows the stack, so none outlives it, and several are alive at once. When the block ends, every manager is exited and
 /// every cleanup run, in reverse order. Each exit sees the block's `Exit`, or the error of an
 /// exit that failed after it (Python's exception chaining). Every one runs even if another fails
 /// or panics; the last error is returned, and a panic resumes once all have run. If the block is
@@ -52,8 +55,9 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// managers stay detached).
 ///
 /// `E` is the stack's error type (`ExitStack::<sqlx::Error>::new()`); entering `M` needs
-/// `E: From<M::Error>`, and [`BoxError`] takes any error. The stack is `Send` and `Sync`: the
-/// managers it holds are [`SendAsyncContextManager`].
+/// `E: From<M::Error>` (unless `M` cannot fail: `enter_infallible`), and [`BoxError`] takes any
+/// error. The stack is `Send` and `Sync`: the managers it holds are
+/// [`SendAsyncContextManager`].
 ///
 /// ```
 /// use contextlib::{async_context_manager, async_with, BoxError, ExitStack};
@@ -91,6 +95,84 @@ pub struct ExitStack<'a, E> {
 enum Entry<'a, E> {
     Manager(Held<'a, E>),
     Cleanup(BoxExit<'a, E>),
+    /// `None` once called.
+    Exit(Option<ExitCallback<'a, E>>),
+}
+
+/// A callback of [`ExitStack::push_async_exit`], boxed.
+type ExitCallback<'a, E> = Box<dyn for<'x> FnOnce(Exit<'x>) -> OnExit<'x, 'a, E> + Send + 'a>;
+
+/// The future an [`ExitStack::push_async_exit`] callback returns: made by [`OnExit::new`] from
+/// an `async` block, which may hold the callback's [`Exit`] across `.await`.
+///
+/// (A named type rather than `impl Future`: a closure cannot return a future that borrows its
+/// argument unless its return type names the argument's lifetime, `'x`. It also says that the
+/// stack's borrows, `'a`, outlive `'x`, so the future may hold both.)
+#[must_use = "futures do nothing unless polled"]
+pub struct OnExit<'x, 'a, E> {
+    future: BoxExit<'x, E>,
+    _outlives: PhantomData<&'x &'a ()>,
+}
+
+impl<'x, 'a, E> OnExit<'x, 'a, E> {
+    /// The exit callback's future, which may return `()` or `Result<(), F>` with `F: Into<E>`.
+    /// One allocation.
+    ///
+    /// ```
+    /// use contextlib::{async_with, ExitStack, OnExit};
+    ///
+    /// # futures_executor::block_on(async {
+    /// let log = std::sync::Mutex::new(Vec::new());
+    /// let log = &log;
+    /// let _ = async_with!(ExitStack::<String>::new() => |stack| {
+    ///     stack.push_async_exit(move |exit| OnExit::new(async move {
+    ///         contextlib::testing::yield_now().await; // `exit` is held across this
+    ///         log.lock().unwrap().push(format!("block ended: {exit}"));
+    ///     }));
+    ///     Err::<(), _>("no such row".to_string())
+    /// });
+    /// assert_eq!(*log.lock().unwrap(), ["block ended: error: no such row"]);
+    /// # });
+    /// ```
+    pub fn new<F>(future: F) -> Self
+    where
+        F: Future + Send + 'x,
+        F::Output: CleanupResult<E>,
+        E: 'x,
+    {
+        OnExit {
+            future: Box::pin(async move { future.await.into_result() }),
+            _outlives: PhantomData,
+        }
+    }
+}
+
+impl<E> fmt::Debug for OnExit<'_, '_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OnExit").finish_non_exhaustive()
+    }
+}
+
+impl<E> Future for OnExit<'_, '_, E> {
+    type Output = Result<(), E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
+        self.future.as_mut().poll(cx)
+    }
+}
+
+fn exit_callback() -> &'static str {
+    "an exit callback pushed on an ExitStack"
+}
+
+/// Calls an exit callback, once (`None` if it was spent); a panic in the call itself, before
+/// its future exists, is returned as an exit's panic would be.
+fn call_exit<'x, 'a, E>(
+    callback: &mut Option<ExitCallback<'a, E>>,
+    exit: Exit<'x>,
+) -> Option<Result<OnExit<'x, 'a, E>, crate::catch_unwind::Payload>> {
+    let callback = callback.take()?;
+    Some(catch_unwind(AssertUnwindSafe(move || callback(exit))))
 }
 
 /// An entered manager, boxed and type-erased. A raw pointer rather than a `Box`: the targets
@@ -126,15 +208,90 @@ trait Erased<E>: Send {
     fn teardown(&self) -> Teardown;
 }
 
-impl<M: SendAsyncContextManager, E: From<M::Error> + Send + 'static> Erased<E> for M {
+impl<M: StackError<E>, E: Send + 'static> Erased<E> for M {
     fn exit<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> BoxExit<'x, E> {
-        M::exit_into::<E>(self, exit)
+        Box::pin(ConvertErr {
+            future: self.exit_send(exit),
+            convert: M::into_stack_error,
+        })
     }
     fn cancel(self: Pin<&mut Self>) {
         AsyncContextManager::cancel(self)
     }
     fn teardown(&self) -> Teardown {
         Teardown::new(M::name, !M::EXIT_FINISHES_WHEN_DROPPED)
+    }
+}
+
+/// An exit future whose error is converted into the stack's. (Not an `async` block: Rust 1.85
+/// rejects one here, "`M` does not live long enough".)
+struct ConvertErr<F, M, E> {
+    future: F,
+    convert: fn(M) -> E,
+}
+
+impl<F: Future<Output = Result<(), M>>, M, E> Future for ConvertErr<F, M, E> {
+    type Output = Result<(), E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
+        // SAFETY: `future` is structurally pinned: never moved out, dropped in place; `convert`
+        // is a plain `fn` pointer. Exercised by tests/exit_stack*.rs under Miri.
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: as above.
+        let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        future.poll(cx).map(|result| result.map_err(this.convert))
+    }
+}
+
+/// A manager that cannot fail, on a stack of any error type
+/// ([`ExitStack::enter_infallible`]): its error, `Infallible`, never needs converting.
+/// `repr(transparent)`, so that a pointer to the boxed manager is one to this.
+#[repr(transparent)]
+struct NeverFails<M>(M);
+
+impl<M, E> Erased<E> for NeverFails<M>
+where
+    M: SendAsyncContextManager<Error = Infallible>,
+    E: Send + 'static,
+{
+    fn exit<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> BoxExit<'x, E> {
+        // SAFETY: the manager is structurally pinned in its transparent wrapper.
+        // Exercised by tests/exit_stack_callbacks.rs under Miri.
+        let manager = unsafe { self.map_unchecked_mut(|this| &mut this.0) };
+        Box::pin(ConvertErr {
+            future: manager.exit_send(exit),
+            convert: |never: Infallible| -> E { match never {} },
+        })
+    }
+    fn cancel(self: Pin<&mut Self>) {
+        // SAFETY: as in `exit`.
+        AsyncContextManager::cancel(unsafe { self.map_unchecked_mut(|this| &mut this.0) })
+    }
+    fn teardown(&self) -> Teardown {
+        Teardown::new(M::name, !M::EXIT_FINISHES_WHEN_DROPPED)
+    }
+}
+
+/// The manager `Self` fails with an error that the stack's error type `E` holds: implemented for
+/// every manager whose error `E` converts from (`E: From<Self::Error>`; implement `From`, not
+/// this). A missing conversion is then one error, on the manager you enter, naming the `From`
+/// to implement. A manager that cannot fail (`Error = Infallible`), whose error no error type of
+/// yours converts from, enters with [`ExitStack::enter_infallible`].
+#[diagnostic::on_unimplemented(
+    message = "the stack's error type `{E}` cannot hold this manager's error",
+    label = "entered into an `ExitStack<{E}>`",
+    note = "implement `From<the manager's error>` for `{E}`, or use an `ExitStack<BoxError>`",
+    note = "a manager that cannot fail (`Error = Infallible`) enters any stack with `stack.enter_infallible(..)`"
+)]
+pub trait StackError<E>: SendAsyncContextManager {
+    /// `E::from(error)`.
+    fn into_stack_error(error: Self::Error) -> E;
+}
+
+impl<M: SendAsyncContextManager, E: From<M::Error>> StackError<E> for M {
+    #[inline(always)]
+    fn into_stack_error(error: M::Error) -> E {
+        E::from(error)
     }
 }
 
@@ -247,18 +404,75 @@ impl<'a, E> ExitStack<'a, E> {
     /// assert_eq!(sum, Ok(3));
     /// # });
     /// ```
+    #[doc(alias = "enter_async_context")]
     pub fn enter<'s, M>(&'s self, manager: M) -> StackEnter<'s, 'a, M, M::EnterFuture<'s>, E>
     where
-        M: SendAsyncContextManager + 'a,
-        E: From<M::Error> + Send + 'static,
+        M: StackError<E> + 'a,
+        E: Send + 'static,
     {
         let manager = Box::into_raw(Box::new(manager));
+        let erased: *mut (dyn Erased<E> + 'a) = manager;
+        self.entering(manager, erased)
+    }
+
+    /// Enters a manager that cannot fail (its error is `Infallible`) on a stack of any error
+    /// type, and returns its target itself. (`enter` would need `E: From<Infallible>`, which no
+    /// error type of your own implements; `async_with!` needs nothing of the kind, because it
+    /// sees the manager's type where it expands, and a generic method cannot.)
+    ///
+    /// ```
+    /// use contextlib::{async_context_manager, async_with, ExitStack};
+    ///
+    /// #[derive(Debug)]
+    /// struct DbError;
+    /// impl std::fmt::Display for DbError {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("db") }
+    /// }
+    ///
+    /// #[async_context_manager]
+    /// async fn connection(id: u32) -> Result<u32, DbError> { r#yield!(id); Ok(()) }
+    /// #[async_context_manager]
+    /// async fn timer() -> std::time::Duration { r#yield!(std::time::Duration::ZERO); }
+    ///
+    /// # futures_executor::block_on(async {
+    /// let ids = async_with!(ExitStack::<DbError>::new() => |stack| {
+    ///     let elapsed = stack.enter_infallible(timer()).await; // no `From<Infallible>` needed
+    ///     let a = stack.enter(connection(1)).await?;
+    ///     let b = stack.enter(connection(2)).await?;
+    ///     Ok::<_, DbError>((a + b, elapsed))
+    /// });
+    /// assert_eq!(ids.unwrap().0, 3);
+    /// # });
+    /// ```
+    pub fn enter_infallible<'s, M>(
+        &'s self,
+        manager: M,
+    ) -> StackEnterInfallible<'s, 'a, M, M::EnterFuture<'s>, E>
+    where
+        M: SendAsyncContextManager<Error = Infallible> + 'a,
+        E: Send + 'static,
+    {
+        let manager = Box::into_raw(Box::new(manager));
+        // `NeverFails<M>` is a transparent wrapper around `M`.
+        let erased: *mut (dyn Erased<E> + 'a) = manager.cast::<NeverFails<M>>();
+        StackEnterInfallible(self.entering(manager, erased))
+    }
+
+    fn entering<'s, M>(
+        &'s self,
+        manager: *mut M,
+        erased: *mut (dyn Erased<E> + 'a),
+    ) -> StackEnter<'s, 'a, M, M::EnterFuture<'s>, E>
+    where
+        M: SendAsyncContextManager + 'a,
+    {
         // SAFETY: boxed, so pinned until `Held` frees it; the enter future borrows it for 's,
         // and the box outlives 's (only `&mut self` methods exit or free it).
         let future = M::enter_send(unsafe { Pin::new_unchecked(&mut *manager) });
         StackEnter {
             stack: self,
             manager,
+            erased,
             future: ManuallyDrop::new(future),
             done: false,
         }
@@ -279,6 +493,7 @@ impl<'a, E> ExitStack<'a, E> {
     /// assert!(flushed.load(Ordering::SeqCst));
     /// # });
     /// ```
+    #[doc(alias = "push_async_callback")]
     pub fn defer<F>(&self, cleanup: F)
     where
         F: Future + Send + 'a,
@@ -287,6 +502,56 @@ impl<'a, E> ExitStack<'a, E> {
     {
         let cleanup: BoxExit<'a, E> = Box::pin(async move { cleanup.await.into_result() });
         self.entries().push(Entry::Cleanup(cleanup));
+    }
+
+    /// Calls `callback` when the stack exits, in its place among the managers, with how the
+    /// block ended (Python's `push_async_exit`): it is an exit without a manager. It sees what a
+    /// manager's exit in its place would see: the block's [`Exit`], or the error of an exit (or
+    /// callback) that failed after it; its own error chains the same way (the earlier entries
+    /// see it, and the last error wins). It returns an [`OnExit`], whose future may hold the
+    /// `Exit` across `.await` and returns `()` or `Result<(), F>` with `F: Into<E>`.
+    ///
+    /// Unlike Python's, it cannot suppress the block's error (no exit can, see the README). If
+    /// the stack is cancelled, the callback sees `Exit::Cancelled`, its future finished in place
+    /// as a cancelled manager's exit would be. The callback and its future are `Send`, as the
+    /// stack is. Two allocations per callback.
+    ///
+    /// ```
+    /// use contextlib::{async_with, BlockError, Exit, ExitStack, OnExit};
+    ///
+    /// #[derive(Debug)]
+    /// struct Conflict;
+    /// impl std::fmt::Display for Conflict {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str("conflict") }
+    /// }
+    ///
+    /// # futures_executor::block_on(async {
+    /// let log = std::sync::Mutex::new(Vec::new());
+    /// let log = &log;
+    /// let result = async_with!(ExitStack::<Conflict>::new() => |stack| {
+    ///     stack.push_async_exit(move |exit| OnExit::new(async move {
+    ///         log.lock().unwrap().push(format!("first pushed, last run: {exit}"));
+    ///     }));
+    ///     stack.push_async_exit(move |exit| OnExit::new(async move {
+    ///         if let Exit::Err(error) = exit {
+    ///             log.lock().unwrap().push(format!("rolling back after {error}"));
+    ///         }
+    ///         Err::<(), _>(Conflict) // seen by the callback pushed before; the last error wins
+    ///     }));
+    ///     Err::<(), _>(Conflict)
+    /// });
+    /// assert!(result.is_err());
+    /// assert_eq!(
+    ///     *log.lock().unwrap(),
+    ///     ["rolling back after conflict", "first pushed, last run: error: conflict"]
+    /// );
+    /// # });
+    /// ```
+    pub fn push_async_exit<C>(&self, callback: C)
+    where
+        C: for<'x> FnOnce(Exit<'x>) -> OnExit<'x, 'a, E> + Send + 'a,
+    {
+        self.entries().push(Entry::Exit(Some(Box::new(callback))));
     }
 
     /// Moves everything entered so far into a new stack, leaving this one empty (Python's
@@ -353,6 +618,7 @@ where
     /// assert_eq!(*log.lock().unwrap(), [2, 1]);
     /// # });
     /// ```
+    #[doc(alias = "aclose")]
     pub async fn close(&mut self) -> Result<(), E> {
         unwind(self.take_entries(), Exit::Ok).await
     }
@@ -387,6 +653,14 @@ where
                     let teardown = Teardown::new(deferred_cleanup, true);
                     CatchUnwind::new(Finishing::new(cleanup.as_mut(), teardown)).await
                 }
+                Entry::Exit(callback) => match call_exit(callback, seen) {
+                    Some(Ok(future)) => {
+                        let teardown = Teardown::new(exit_callback, true);
+                        CatchUnwind::new(Finishing::new(future, teardown)).await
+                    }
+                    Some(Err(payload)) => Err(payload),
+                    None => Ok(Ok(())),
+                },
             };
             drop(entry);
             exiting.unwinding.record(exited);
@@ -415,6 +689,12 @@ impl<E: fmt::Display + fmt::Debug + Sync + 'static> Drop for Exiting<'_, '_, E> 
                     cleanup.as_mut(),
                     Teardown::new(deferred_cleanup, true),
                 )),
+                Entry::Exit(callback) => {
+                    if let Some(callback) = callback.take() {
+                        let future = callback(seen);
+                        drop(Finishing::new(future, Teardown::new(exit_callback, true)));
+                    }
+                }
             }));
             if let Err(payload) = finished {
                 discard(payload);
@@ -432,6 +712,7 @@ fn entry_name<E>(entry: &mut Entry<'_, E>) -> &'static str {
     match entry {
         Entry::Manager(held) => held.pinned().teardown().manager_name(),
         Entry::Cleanup(_) => deferred_cleanup(),
+        Entry::Exit(_) => exit_callback(),
     }
 }
 
@@ -446,12 +727,18 @@ fn drop_reporting<E>(entry: Entry<'_, E>) {
     }
 }
 
-/// Cancels `entries`, last first, each through its own `cancel` (a cleanup is polled in place).
+/// Cancels `entries`, last first, each through its own `cancel` (a cleanup is polled in place,
+/// an exit callback called with `Exit::Cancelled` and its future polled in place).
 fn cancel_all<E>(mut entries: Vec<Entry<'_, E>>) {
     while let Some(mut entry) = entries.pop() {
         let cancelled = catch_unwind(AssertUnwindSafe(|| match &mut entry {
             Entry::Manager(held) => held.pinned().cancel(),
             Entry::Cleanup(cleanup) => finish_in_place(cleanup.as_mut(), deferred_cleanup()),
+            Entry::Exit(callback) => {
+                if let Some(callback) = callback.take() {
+                    finish_in_place(callback(Exit::Cancelled), exit_callback());
+                }
+            }
         }));
         if let Err(payload) = cancelled {
             discard(payload);
@@ -569,6 +856,8 @@ pub struct StackEnter<'s, 'a, M, F, E> {
     stack: &'s ExitStack<'a, E>,
     /// Boxed; owned here until the enter succeeds, then by the stack.
     manager: *mut M,
+    /// `manager`, as the stack will hold it.
+    erased: *mut (dyn Erased<E> + 'a),
     future: ManuallyDrop<F>,
     done: bool,
 }
@@ -583,7 +872,6 @@ unsafe impl<M: Send, F: Send, E> Send for StackEnter<'_, '_, M, F, E> {}
 impl<'s, 'a, M, E> Future for StackEnter<'s, 'a, M, M::EnterFuture<'s>, E>
 where
     M: SendAsyncContextManager + 'a,
-    E: From<M::Error> + Send + 'static,
 {
     type Output = Result<Target<'s, M>, M::Error>;
 
@@ -606,9 +894,8 @@ where
                 // The manager is on the stack before its enter future is dropped: a `Drop` that
                 // panics then unwinds past a manager the stack will exit or cancel, never one
                 // leaked (tests/stack_enter_future_drop_panics.rs).
-                let erased: *mut (dyn Erased<E> + 'a) = this.manager;
                 // SAFETY: from `Box::into_raw`, so not null.
-                let manager = unsafe { NonNull::new_unchecked(erased) };
+                let manager = unsafe { NonNull::new_unchecked(this.erased) };
                 this.stack.entries().push(Entry::Manager(Held { manager }));
                 // SAFETY: the future is done and not used again (`done` is set, so `Drop` leaves
                 // it alone). The manager it may still borrow is freed only by the stack, which
@@ -630,6 +917,26 @@ where
                 Poll::Ready(Err(error))
             }
         }
+    }
+}
+
+/// The future of [`ExitStack::enter_infallible`]: the manager's target, borrowing the stack.
+#[must_use = "futures do nothing unless polled"]
+pub struct StackEnterInfallible<'s, 'a, M, F, E>(StackEnter<'s, 'a, M, F, E>);
+
+impl<'s, 'a, M, E> Future for StackEnterInfallible<'s, 'a, M, M::EnterFuture<'s>, E>
+where
+    M: SendAsyncContextManager<Error = Infallible> + 'a,
+{
+    type Output = Target<'s, M>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Target<'s, M>> {
+        // SAFETY: the enter is structurally pinned: never moved out, dropped in place.
+        let enter = unsafe { self.map_unchecked_mut(|this| &mut this.0) };
+        enter.poll(cx).map(|entered| match entered {
+            Ok(target) => target,
+            Err(never) => match never {},
+        })
     }
 }
 
