@@ -1,0 +1,783 @@
+//! `Either<L, R>`: one of two managers chosen at run time (`a() if c else b()`), a manager when
+//! both sides lend the same target and share the error type; its exit, cancellation and
+//! teardown reports are those of the side entered (issue 21).
+mod common;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::io;
+use std::pin::{Pin, pin};
+use std::sync::Mutex;
+use std::task::{Context, Waker};
+
+use common::{Failure, Log, block_on_catching, describe};
+use contextlib::testing::{Observed, Probe, Run, cancel_at_every_poll, yield_now};
+use contextlib::{
+    AsyncContextManager, Either, Exit, ExitStack, IntoValue, Lend, SendAsyncContextManager,
+    TeardownOutcome, TeardownReport, async_context_manager, async_with, closing, concurrent,
+    nullcontext,
+};
+use futures_executor::block_on;
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Fault {
+    None,
+    Enter,
+    EnterPanic,
+    Exit,
+}
+
+/// A generated manager that suspends in its setup and its teardown.
+#[async_context_manager]
+async fn resource(log: Log, name: &'static str, fault: Fault) -> Result<&'static str, Failure> {
+    yield_now().await;
+    match fault {
+        Fault::Enter => return Err(Failure(name)),
+        Fault::EnterPanic => panic!("{name} panicked entering"),
+        _ => {}
+    }
+    log.push(format!("enter {name}"));
+    let exit = r#yield!(name);
+    yield_now().await;
+    log.push(format!("exit {name}: {}", describe(&exit)));
+    if fault == Fault::Exit {
+        Err(Failure(name))
+    } else {
+        Ok(())
+    }
+}
+
+/// A generated manager that borrows its argument.
+#[async_context_manager]
+async fn borrowing<'l>(log: &'l Log, name: &'static str) -> Result<&'static str, Failure> {
+    yield_now().await;
+    log.push(format!("enter {name}"));
+    let exit = r#yield!(name);
+    yield_now().await;
+    log.push(format!("exit {name}: {}", describe(&exit)));
+    Ok(())
+}
+
+/// A hand-written manager with the same target and error, suspending in enter and exit.
+struct Hand<'l> {
+    log: &'l Log,
+    name: &'static str,
+    fault: Fault,
+}
+
+impl<'a> Lend<'a> for Hand<'_> {
+    type Target = &'static str;
+}
+
+impl AsyncContextManager for Hand<'_> {
+    type Error = Failure;
+
+    async fn enter(self: Pin<&mut Self>) -> Result<&'static str, Failure> {
+        yield_now().await;
+        match self.fault {
+            Fault::Enter => return Err(Failure(self.name)),
+            Fault::EnterPanic => panic!("{} panicked entering", self.name),
+            _ => {}
+        }
+        self.log.push(format!("enter {}", self.name));
+        Ok(self.name)
+    }
+
+    async fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> Result<(), Failure> {
+        yield_now().await;
+        self.log
+            .push(format!("exit {}: {}", self.name, describe(&exit)));
+        if self.fault == Fault::Exit {
+            Err(Failure(self.name))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Opted in to the `Send` variant, so that it goes on an `ExitStack`.
+impl SendAsyncContextManager for Hand<'_> {
+    type EnterFuture<'m>
+        = Pin<Box<dyn Future<Output = Result<&'static str, Failure>> + Send + 'm>>
+    where
+        Self: 'm;
+    type ExitFuture<'x>
+        = contextlib::BoxExit<'x, Failure>
+    where
+        Self: 'x;
+    fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
+        Box::pin(self.enter())
+    }
+    fn exit_send<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> Self::ExitFuture<'x> {
+        Box::pin(self.exit(exit))
+    }
+}
+
+/// Either side, chosen at run time: generated, generated borrowing, hand-written.
+fn pick<'l>(
+    log: &'l Log,
+    left: bool,
+    fault: Fault,
+) -> Either<
+    impl AsyncContextManager<Error = Failure> + for<'a> Lend<'a, Target = &'static str> + 'l,
+    Hand<'l>,
+> {
+    if left {
+        Either::Left(resource(log.clone(), "left", fault))
+    } else {
+        Either::Right(Hand {
+            log,
+            name: "right",
+            fault,
+        })
+    }
+}
+
+#[test]
+fn the_side_held_enters_and_exits() {
+    let log = Log::default();
+    for cached in [true, false] {
+        // The issue's spelling: a manager chosen at run time.
+        let m = if cached {
+            Either::Left(resource(log.clone(), "cache", Fault::None))
+        } else {
+            Either::Right(borrowing(&log, "db"))
+        };
+        let got = block_on(async {
+            async_with!(m => |s| {
+                log.push(format!("block {s}"));
+                Ok::<_, Failure>(s.len())
+            })
+        });
+        let name = if cached { "cache" } else { "db" };
+        assert_eq!(got, Ok(name.len()));
+        assert_eq!(
+            log.take(),
+            [
+                format!("enter {name}"),
+                format!("block {name}"),
+                format!("exit {name}: ok")
+            ]
+        );
+    }
+    for left in [true, false] {
+        let got = block_on(async { async_with!(pick(&log, left, Fault::None) => |s| s) });
+        assert_eq!(got, Ok(if left { "left" } else { "right" }));
+        assert_eq!(log.take().len(), 2);
+    }
+}
+
+#[test]
+fn errors_are_the_sides() {
+    let log = Log::default();
+    for left in [true, false] {
+        let name = if left { "left" } else { "right" };
+        // A failed enter: no exit, the error comes back.
+        let got = block_on(async { async_with!(pick(&log, left, Fault::Enter) => |_| ()) });
+        assert_eq!(got, Err(Failure(name)));
+        assert!(log.take().is_empty());
+        // A block error: the side's exit sees it, it comes back.
+        let got = block_on(async {
+            async_with!(pick(&log, left, Fault::None) => |_| {
+                Err::<(), _>(Failure("block"))
+            })
+        });
+        assert_eq!(got, Err(Failure("block")));
+        assert_eq!(
+            log.take(),
+            [
+                format!("enter {name}"),
+                format!("exit {name}: err failure: block")
+            ]
+        );
+        // An exit error wins.
+        let got = block_on(async { async_with!(pick(&log, left, Fault::Exit) => |_| ()) });
+        assert_eq!(got, Err(Failure(name)));
+        assert_eq!(log.take().len(), 2);
+    }
+}
+
+#[test]
+fn panics_reach_the_side_and_resume() {
+    let log = Log::default();
+    for left in [true, false] {
+        let name = if left { "left" } else { "right" };
+        let got: Result<Result<(), Failure>, String> = block_on_catching(async {
+            async_with!(pick(&log, left, Fault::None) => |_| {
+                panic!("block panicked");
+            })
+        });
+        assert_eq!(got.unwrap_err(), "block panicked");
+        assert_eq!(
+            log.take(),
+            [
+                format!("enter {name}"),
+                format!("exit {name}: panic block panicked")
+            ]
+        );
+        let got =
+            block_on_catching(async { async_with!(pick(&log, left, Fault::EnterPanic) => |_| ()) });
+        assert_eq!(got.unwrap_err(), format!("{name} panicked entering"));
+        assert!(log.take().is_empty());
+    }
+}
+
+#[test]
+fn the_side_entered_is_torn_down_once_wherever_the_future_is_dropped() {
+    let probe = Probe::default();
+    let log = Log::default();
+    for left in [true, false] {
+        for fault in [Fault::None, Fault::Enter, Fault::Exit] {
+            let polls = cancel_at_every_poll(
+                || async {
+                    let manager = if left {
+                        Either::Left(probe.observe(resource(log.clone(), "left", fault)))
+                    } else {
+                        Either::Right(probe.observe(Hand {
+                            log: &log,
+                            name: "right",
+                            fault,
+                        }))
+                    };
+                    async_with!(manager => |name| {
+                        yield_now().await;
+                        Ok::<_, Failure>(name)
+                    })
+                },
+                |run| {
+                    let teardowns = probe.assert_torn_down_once(&run);
+                    let events = log.take();
+                    let entered = events.iter().filter(|e| e.starts_with("enter")).count();
+                    let exited = events.iter().filter(|e| e.starts_with("exit")).count();
+                    assert_eq!(entered, exited, "{run:?}: {events:?}");
+                    if let Run::Completed { output, .. } = run {
+                        let name = if left { "left" } else { "right" };
+                        match fault {
+                            Fault::None => {
+                                assert_eq!(output, Ok(name));
+                                assert_eq!(teardowns, [Observed::Ok]);
+                            }
+                            _ => assert_eq!(output, Err(Failure(name))),
+                        }
+                    }
+                },
+            );
+            assert!(polls >= 2, "{polls}");
+        }
+    }
+}
+
+/// Managers on either side: tuples, `concurrent`, `nullcontext`, `closing`, hand-written,
+/// generated borrowing their arguments or not.
+#[test]
+fn composed_managers_go_on_either_side() {
+    #[async_context_manager]
+    async fn num(n: &u32) -> u32 {
+        r#yield!(*n);
+    }
+    let n = 3;
+    for left in [true, false] {
+        let m = if left {
+            Either::Left((nullcontext(1u32), num(&n)))
+        } else {
+            Either::Right(concurrent((num(&n), nullcontext(2u32))))
+        };
+        let sum = block_on(async { async_with!(m => |(a, b)| a + b) }).into_value();
+        assert_eq!(sum, if left { 4 } else { 5 });
+
+        let m = if left {
+            Either::Left(num(&n))
+        } else {
+            Either::Right(nullcontext(7))
+        };
+        assert_eq!(
+            block_on(async { async_with!(m => |x| x) }).into_value(),
+            if left { 3 } else { 7 }
+        );
+
+        let closed = Log::default();
+        let m = if left {
+            Either::Left(closing(vec![1u8], |bytes: Vec<u8>| {
+                let closed = closed.clone();
+                async move {
+                    closed.push(format!("closed {}", bytes.len()));
+                    Ok::<_, Failure>(())
+                }
+            }))
+        } else {
+            Either::Right(Buffer(vec![1, 2]))
+        };
+        let len = block_on(async { async_with!(m => |bytes| { bytes.push(0); bytes.len() }) });
+        assert_eq!(len, Ok(if left { 2 } else { 3 }));
+        assert_eq!(closed.take(), if left { vec!["closed 2"] } else { vec![] });
+    }
+}
+
+/// A hand-written manager lending `&mut Vec<u8>`.
+struct Buffer(Vec<u8>);
+
+impl<'a> Lend<'a> for Buffer {
+    type Target = &'a mut Vec<u8>;
+}
+
+impl AsyncContextManager for Buffer {
+    type Error = Failure;
+    async fn enter(self: Pin<&mut Self>) -> Result<&mut Vec<u8>, Failure> {
+        Ok(&mut self.get_mut().0)
+    }
+    async fn exit(self: Pin<&mut Self>, _: Exit<'_>) -> Result<(), Failure> {
+        Ok(())
+    }
+}
+
+impl SendAsyncContextManager for Buffer {
+    type EnterFuture<'m> =
+        Pin<Box<dyn Future<Output = Result<&'m mut Vec<u8>, Failure>> + Send + 'm>>;
+    type ExitFuture<'x> = contextlib::BoxExit<'x, Failure>;
+    fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
+        Box::pin(self.enter())
+    }
+    fn exit_send<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> Self::ExitFuture<'x> {
+        Box::pin(self.exit(exit))
+    }
+}
+
+// --- The type hint (issue 21): `Either` where a manager lending `T` is expected ---
+
+#[async_context_manager]
+async fn owned_buffer() -> Result<&mut Vec<u8>, io::Error> {
+    let mut bytes = Vec::new();
+    r#yield!(&mut bytes);
+    Ok(())
+}
+
+#[async_context_manager]
+async fn logged_buffer(log: &mut Vec<String>) -> Result<&mut Vec<u8>, io::Error> {
+    let mut bytes = Vec::new();
+    let exit = r#yield!(&mut bytes);
+    log.push(format!("{} bytes, {exit}", bytes.len()));
+    Ok(())
+}
+
+/// A bound.
+async fn write_hello<M>(manager: M) -> io::Result<usize>
+where
+    M: AsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Vec<u8>>,
+{
+    async_with!(manager => |bytes| {
+        bytes.extend_from_slice(b"hello");
+        Ok::<_, io::Error>(bytes.len())
+    })
+}
+
+/// Argument position.
+async fn count(
+    manager: impl AsyncContextManager<Error = Infallible> + for<'a> Lend<'a, Target = u32>,
+) -> u32 {
+    async_with!(manager => |n| n + 1).into_value()
+}
+
+/// Return position, borrowing an argument on one side.
+fn counter<'n>(
+    n: &'n u32,
+    borrow: bool,
+) -> impl AsyncContextManager<Error = Infallible> + for<'a> Lend<'a, Target = u32> + 'n {
+    #[async_context_manager]
+    async fn borrowed(n: &u32) -> u32 {
+        r#yield!(*n);
+    }
+    if borrow {
+        Either::Left(borrowed(n))
+    } else {
+        Either::Right(nullcontext(*n * 10))
+    }
+}
+
+#[test]
+fn either_goes_where_a_type_hint_asks_for_a_manager() {
+    block_on(async {
+        let mut log = Vec::new();
+        for left in [true, false] {
+            let m = if left {
+                Either::Left(logged_buffer(&mut log))
+            } else {
+                Either::Right(owned_buffer())
+            };
+            assert_eq!(write_hello(m).await.unwrap(), 5);
+        }
+        assert_eq!(log, ["5 bytes, ok"]);
+        let n = 4;
+        assert_eq!(count(counter(&n, true)).await, 5);
+        assert_eq!(count(counter(&n, false)).await, 41);
+        assert_eq!(
+            count(Either::<_, contextlib::NullContext<u32>>::Left(
+                nullcontext(1)
+            ))
+            .await,
+            2
+        );
+    });
+}
+
+struct Session {
+    queries: Vec<String>,
+}
+
+#[async_context_manager]
+async fn db_session(url: &str) -> Result<&mut Session, io::Error> {
+    let mut session = Session {
+        queries: vec![format!("connect {url}")],
+    };
+    r#yield!(&mut session);
+    Ok(())
+}
+
+#[async_context_manager]
+async fn cache_session() -> Result<&mut Session, io::Error> {
+    let mut session = Session {
+        queries: vec!["cache".into()],
+    };
+    r#yield!(&mut session);
+    Ok(())
+}
+
+/// A trait method returning a manager that borrows `&self`, chosen at run time.
+trait Storage {
+    fn session(
+        &self,
+    ) -> impl AsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Session>;
+}
+
+/// The same, `Send`: spawned.
+trait SendStorage {
+    fn session(
+        &self,
+    ) -> impl SendAsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Session>;
+}
+
+struct Database {
+    url: String,
+    cached: bool,
+}
+
+impl Storage for Database {
+    fn session(
+        &self,
+    ) -> impl AsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Session>
+    {
+        let cached = self.cached;
+        if cached {
+            Either::Left(cache_session())
+        } else {
+            Either::Right(db_session(&self.url))
+        }
+    }
+}
+
+impl SendStorage for Database {
+    fn session(
+        &self,
+    ) -> impl SendAsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Session>
+    {
+        if self.cached {
+            Either::Left(cache_session())
+        } else {
+            Either::Right(db_session(&self.url))
+        }
+    }
+}
+
+#[test]
+fn a_trait_method_borrowing_self_returns_an_either() {
+    block_on(async {
+        for cached in [true, false] {
+            let db = Database {
+                url: "db://x".into(),
+                cached,
+            };
+            let queries = async_with!(Storage::session(&db) => |session| {
+                session.queries.push("select".into());
+                Ok::<_, io::Error>(session.queries.clone())
+            });
+            let first = if cached { "cache" } else { "connect db://x" };
+            assert_eq!(queries.unwrap(), [first, "select"]);
+        }
+    });
+}
+
+/// A generic fn over the `Send` variant, spawned, given an `Either`.
+async fn spawned_write<M>(manager: M) -> io::Result<usize>
+where
+    M: SendAsyncContextManager<Error = io::Error>
+        + for<'a> Lend<'a, Target = &'a mut Vec<u8>>
+        + 'static,
+{
+    tokio::spawn(async move {
+        async_with!(manager => |bytes| {
+            tokio::task::yield_now().await;
+            bytes.extend_from_slice(b"sent");
+            Ok::<_, io::Error>(bytes.len())
+        })
+    })
+    .await
+    .unwrap()
+}
+
+/// A hand-written `Send` manager lending `&mut Vec<u8>` with `io::Error`.
+struct IoBuffer(Vec<u8>);
+
+impl<'a> Lend<'a> for IoBuffer {
+    type Target = &'a mut Vec<u8>;
+}
+
+impl AsyncContextManager for IoBuffer {
+    type Error = io::Error;
+    async fn enter(self: Pin<&mut Self>) -> io::Result<&mut Vec<u8>> {
+        Ok(&mut self.get_mut().0)
+    }
+    async fn exit(self: Pin<&mut Self>, _: Exit<'_>) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl SendAsyncContextManager for IoBuffer {
+    type EnterFuture<'m> = Pin<Box<dyn Future<Output = io::Result<&'m mut Vec<u8>>> + Send + 'm>>;
+    type ExitFuture<'x> = contextlib::BoxExit<'x, io::Error>;
+    fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
+        Box::pin(self.enter())
+    }
+    fn exit_send<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> Self::ExitFuture<'x> {
+        Box::pin(self.exit(exit))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generic_fn_over_the_send_variant_spawns_an_either() {
+    for left in [true, false] {
+        let m = if left {
+            Either::Left(owned_buffer())
+        } else {
+            Either::Right(IoBuffer(vec![1]))
+        };
+        assert_eq!(spawned_write(m).await.unwrap(), if left { 4 } else { 5 });
+    }
+    // Named by its concrete type, in a spawned task.
+    let task = tokio::spawn(async {
+        let m = if std::hint::black_box(true) {
+            Either::Left(owned_buffer())
+        } else {
+            Either::Right(owned_buffer())
+        };
+        async_with!(m => |bytes| {
+            tokio::task::yield_now().await;
+            bytes.push(1);
+            Ok::<_, io::Error>(bytes.len())
+        })
+    });
+    assert_eq!(task.await.unwrap().unwrap(), 1);
+    // Returned by a trait method borrowing `&self`, spawned.
+    for cached in [true, false] {
+        let db = std::sync::Arc::new(Database {
+            url: "db://y".into(),
+            cached,
+        });
+        let task = tokio::spawn(async move {
+            async_with!(SendStorage::session(&*db) => |session| {
+                tokio::task::yield_now().await;
+                session.queries.push("spawned".into());
+                Ok::<_, io::Error>(session.queries.len())
+            })
+        });
+        assert_eq!(task.await.unwrap().unwrap(), 2);
+    }
+}
+
+#[test]
+fn either_futures_are_send_when_both_sides_are() {
+    fn send<T: Send>(_: &T) {}
+    let mut manager = pin!(Either::<_, IoBuffer>::Left(owned_buffer()));
+    send(&manager);
+    let enter = manager.as_mut().enter_send();
+    send(&enter);
+    drop(enter);
+    let exit = manager.as_mut().exit_send(Exit::Ok);
+    send(&exit);
+}
+
+// --- On an `ExitStack` ---
+
+#[test]
+fn an_either_goes_on_an_exit_stack() {
+    let log = Log::default();
+    let got = block_on(async {
+        async_with!(ExitStack::<Failure>::new() => |stack| {
+            let a = stack.enter(Either::<_, Hand<'_>>::Left(resource(log.clone(), "a", Fault::None))).await?;
+            let b = stack
+                .enter(if std::hint::black_box(false) {
+                Either::Left(borrowing(&log, "unused"))
+            } else {
+                Either::Right(resource(log.clone(), "b", Fault::None))
+            })
+                .await?;
+            log.push(format!("block {a} {b}"));
+            Ok::<_, Failure>(stack.len())
+        })
+    });
+    assert_eq!(got, Ok(2));
+    assert_eq!(
+        log.take(),
+        [
+            "enter a",
+            "enter b",
+            "block a b",
+            "exit b: ok",
+            "exit a: ok"
+        ]
+    );
+}
+
+#[test]
+fn a_stacked_either_is_torn_down_once_wherever_the_future_is_dropped() {
+    let probe = Probe::default();
+    let log = Log::default();
+    for left in [true, false] {
+        cancel_at_every_poll(
+            || async {
+                async_with!(ExitStack::<Failure>::new() => |stack| {
+                    let manager = if left {
+                        Either::Left(probe.observe(resource(log.clone(), "left", Fault::None)))
+                    } else {
+                        Either::Right(probe.observe(resource(log.clone(), "right", Fault::None)))
+                    };
+                    let name = stack.enter(manager).await?;
+                    yield_now().await;
+                    Ok::<_, Failure>(name)
+                })
+            },
+            |run| {
+                let teardowns = probe.assert_torn_down_once(&run);
+                let events = log.take();
+                let entered = events.iter().filter(|e| e.starts_with("enter")).count();
+                let exited = events.iter().filter(|e| e.starts_with("exit")).count();
+                assert_eq!(entered, exited, "{run:?}: {events:?}");
+                if let Run::Completed { output, .. } = run {
+                    assert_eq!(output, Ok(if left { "left" } else { "right" }));
+                    assert_eq!(teardowns, [Observed::Ok]);
+                }
+            },
+        );
+    }
+}
+
+// --- Reports and constants ---
+
+static REPORTS: Mutex<Vec<(String, TeardownOutcome)>> = Mutex::new(Vec::new());
+
+fn record(report: &TeardownReport) {
+    REPORTS
+        .lock()
+        .unwrap()
+        .push((report.manager.to_string(), report.outcome));
+}
+
+#[async_context_manager]
+async fn stuck_teardown() -> Result<&'static str, Failure> {
+    r#yield!("stuck");
+    std::future::pending::<()>().await;
+    Ok(())
+}
+
+/// Its teardown takes a while (it runs detached, on contextlib's teardown runtime).
+#[async_context_manager]
+async fn slow_teardown() -> Result<&'static str, Failure> {
+    r#yield!("slow");
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    Ok(())
+}
+
+static LOG: std::sync::LazyLock<Log> = std::sync::LazyLock::new(Log::default);
+
+#[async_context_manager]
+async fn failing_teardown() -> Result<&'static str, Failure> {
+    r#yield!("failing");
+    Err(Failure("teardown"))
+}
+
+/// The teardowns that cannot finish are reported under the name of the side entered, not
+/// "Either": from a cancelled block (the side's `cancel`) and from a dropped exit (the
+/// `Either`'s exit finishes it in place). (One test sets the process-wide hook.)
+#[test]
+fn teardowns_are_reported_under_the_sides_name() {
+    let previous = contextlib::set_teardown_hook(record);
+    for left in [true, false] {
+        // Cancelled inside the block.
+        let mut future = pin!(async {
+            let manager = if left {
+                Either::Left(stuck_teardown())
+            } else {
+                Either::Right(failing_teardown())
+            };
+            async_with!(manager => |_| std::future::pending::<()>().await)
+        });
+        let polled = future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()));
+        assert!(polled.is_pending());
+    }
+    // An exit future dropped before its first poll.
+    let mut manager = pin!(Either::<_, Hand<'_>>::Left(failing_teardown()));
+    block_on(manager.as_mut().enter()).unwrap();
+    drop(manager.as_mut().exit(Exit::Ok));
+    // A side whose exit finishes by itself (detached) and one whose exit does not: dropped
+    // mid-exit, the detached side's teardown is left to finish where it runs (no false
+    // "unfinished" report), as it would be without the `Either` around it.
+    if !cfg!(miri) {
+        let polls = cancel_at_every_poll(
+            || async {
+                let manager = if std::hint::black_box(true) {
+                    Either::Left(contextlib::tokio::detach_on_cancel(slow_teardown()))
+                } else {
+                    Either::Right(Hand {
+                        log: &LOG,
+                        name: "hand",
+                        fault: Fault::None,
+                    })
+                };
+                async_with!(manager => |name| name)
+            },
+            |_| {
+                assert!(contextlib::tokio::wait_for_teardowns(
+                    std::time::Duration::from_secs(10)
+                ));
+            },
+        );
+        assert!(polls >= 2);
+    }
+    contextlib::set_teardown_hook(previous);
+
+    let reports: Vec<_> = std::mem::take(&mut *REPORTS.lock().unwrap())
+        .into_iter()
+        .filter(|(name, _)| name.contains("_teardown") || name.contains("Either"))
+        .collect();
+    let outcomes: Vec<_> = reports.iter().map(|(_, outcome)| *outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            TeardownOutcome::Unfinished,
+            TeardownOutcome::Failed,
+            TeardownOutcome::Failed
+        ]
+    );
+    assert!(reports[0].0.ends_with("stuck_teardown"), "{reports:?}");
+    assert!(reports[1].0.ends_with("failing_teardown"), "{reports:?}");
+    assert!(reports[2].0.ends_with("failing_teardown"), "{reports:?}");
+}
+
+#[test]
+fn constants() {
+    type Mixed = Either<contextlib::NullContext<u8>, contextlib::NullContext<u8>>;
+    assert!(Mixed::EXIT_FINISHES_WHEN_DROPPED);
+    assert_eq!(Mixed::name(), "contextlib::Either");
+    fn unpin<T: Unpin>() {}
+    unpin::<Mixed>();
+}
