@@ -776,7 +776,7 @@ fn teardowns_are_reported_under_the_sides_name() {
 #[test]
 fn constants() {
     type Mixed = Either<contextlib::NullContext<u8>, contextlib::NullContext<u8>>;
-    assert!(Mixed::EXIT_FINISHES_WHEN_DROPPED);
+    const { assert!(Mixed::EXIT_FINISHES_WHEN_DROPPED) };
     assert_eq!(Mixed::name(), "contextlib::Either");
     fn unpin<T: Unpin>() {}
     unpin::<Mixed>();
