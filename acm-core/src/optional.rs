@@ -52,7 +52,7 @@ impl<M: AsyncContextManager> AsyncContextManager for Option<M> {
 
     #[inline]
     fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<Target<'_, Self>, Self::Error>> {
-        OptionEnter(self.as_pin_mut().map(M::enter))
+        OptionEnter(self.as_pin_mut().map(|manager| manager.enter()))
     }
 
     #[inline]
@@ -88,7 +88,7 @@ impl<M: SendAsyncContextManager> SendAsyncContextManager for Option<M> {
 
     #[inline]
     fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
-        OptionEnter(self.as_pin_mut().map(M::enter_send))
+        OptionEnter(self.as_pin_mut().map(|manager| manager.enter_send()))
     }
 
     #[inline]
