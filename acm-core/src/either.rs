@@ -114,16 +114,34 @@ mod sealed {
 /// `Self` lends, for the borrow `'a`, the same target as `L`: what makes an
 /// [`Either<L, R>`](Either) a manager (`R: for<'a> SameTarget<'a, L>`).
 ///
-/// Implemented for every pair of types lending the same target; never implement it by hand.
-/// It states the equality one lifetime at a time: the direct bound
-/// `R: for<'a> Lend<'a, Target = Target<'a, L>>` is not provable for generated managers on
-/// stable Rust ("one type is more general than the other"), this one is.
+/// Implemented for every pair of types lending the same target; there is nothing to implement
+/// by hand. It states the equality one lifetime at a time, which is what makes it usable: the
+/// direct bound `R: for<'a> Lend<'a, Target = Target<'a, L>>` is not provable for generated
+/// managers on stable Rust ("one type is more general than the other"); this one is. Generic
+/// code that builds an `Either` states it the same way:
 ///
 /// ```
-/// use contextlib::{nullcontext, NullContext, SameTarget};
+/// use contextlib::{async_context_manager, async_with, nullcontext, AsyncContextManager, Either, IntoValue, SameTarget};
 ///
-/// fn same<'a, L, R: SameTarget<'a, L>>(_: &L, _: &R) {}
-/// same(&nullcontext(1u32), &nullcontext(2u32));
+/// /// `primary` if it is wanted, else `fallback`: one manager type either way.
+/// fn choose<L, R>(want_primary: bool, primary: L, fallback: R) -> Either<L, R>
+/// where
+///     L: AsyncContextManager,
+///     R: AsyncContextManager<Error = L::Error> + for<'a> SameTarget<'a, L>,
+/// {
+///     if want_primary { Either::Left(primary) } else { Either::Right(fallback) }
+/// }
+///
+/// #[async_context_manager]
+/// async fn answer(n: &u32) -> u32 {
+///     r#yield!(*n);
+/// }
+///
+/// # futures_executor::block_on(async {
+/// let n = 42;
+/// let manager = choose(false, answer(&n), nullcontext(7));
+/// assert_eq!(async_with!(manager => |n| n).into_value(), 7);
+/// # });
 /// ```
 pub trait SameTarget<'a, L, ImplicitBound: sealed::Sealed = sealed::Bound<(&'a Self, &'a L)>> {
     /// The target, as `L`'s target type (the same type).

@@ -8,7 +8,8 @@
 //! 2. [Entering](entering): `async_with!`, what it returns, and how each pairing of outcomes ends
 //! 3. [Composing](composing): managers made of managers, tuples, [`ExitStack`](crate::ExitStack),
 //!    [`concurrent`](crate::concurrent), the decorator [`#[contextlib::with]`](crate::with),
-//!    [`nullcontext`](crate::nullcontext) and [`closing`](crate::closing)
+//!    [`nullcontext`](crate::nullcontext), [`closing`](crate::closing), [`Either`](crate::Either)
+//!    and `Option<M>`
 //! 4. [Type hints](type_hints): `AsyncContextManager[T]` as a bound, [`Lend`](crate::Lend),
 //!    [`SendAsyncContextManager`](trait@crate::SendAsyncContextManager), the short form
 //!    [`AsyncContextManager![T, E]`](macro@crate::AsyncContextManager), and boxed managers
@@ -43,6 +44,8 @@
 //! | `await stack.aclose()` | `stack.close().await`, also only on a stack you hold |
 //! | `@my_manager()` on an `async def` (`AsyncContextDecorator`) | `#[contextlib::with(my_manager() => target)]` on an `async fn`: the body runs as the block, a fresh manager each call |
 //! | `nullcontext(value)` | `nullcontext(value)`: the target is `value`, the exit does nothing |
+//! | `cm = a() if cached else b()` | `let m = if cached { Either::Left(a()) } else { Either::Right(b()) };`: one manager type, when both lend the same target and share the error type |
+//! | `cm = a() if c else nullcontext()` | `let m = c.then(a);` (an `Option<M>`): `Some(m)` lends `Some(target)`, `None` enters nothing and lends `None` |
 // A guide of doc-only modules, as clap's `_tutorial`: each chapter is a markdown file, so that
 // its examples are doc tests and its links are intra-doc links.
 
