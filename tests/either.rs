@@ -604,6 +604,33 @@ fn either_futures_are_send_when_both_sides_are() {
     send(&exit);
 }
 
+/// The short form of the type hint, and the boxed managers, take an `Either` too.
+fn short_form(cached: bool) -> contextlib::AsyncContextManager![&mut Vec<u8>, io::Error] {
+    if cached {
+        Either::Left(owned_buffer())
+    } else {
+        Either::Right(IoBuffer(vec![7]))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_short_form_and_boxed_managers_take_an_either() {
+    assert_eq!(write_hello(short_form(true)).await.unwrap(), 5);
+    assert_eq!(write_hello(short_form(false)).await.unwrap(), 6);
+    let mut log = Vec::new();
+    type Boxed<'a> = contextlib::BoxManager<'a, fn(&()) -> &mut Vec<u8>, io::Error>;
+    let boxed: Vec<Boxed<'_>> = vec![
+        contextlib::BoxManager::new(Either::<_, IoBuffer>::Left(logged_buffer(&mut log))),
+        contextlib::BoxManager::new(Either::<IoBuffer, _>::Right(owned_buffer())),
+    ];
+    for manager in boxed {
+        assert_eq!(write_hello(manager).await.unwrap(), 5);
+    }
+    let sent: contextlib::SendBoxManager<'_, fn(&()) -> &mut Vec<u8>, io::Error> =
+        contextlib::SendBoxManager::new(Either::<_, IoBuffer>::Left(owned_buffer()));
+    assert_eq!(spawned_write(sent).await.unwrap(), 4);
+}
+
 // --- On an `ExitStack` ---
 
 #[test]
