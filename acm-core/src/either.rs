@@ -85,12 +85,16 @@ pub enum Either<L, R> {
 impl<L, R> Either<L, R> {
     /// The pinned side. The only way the side of a pinned `Either` is reached.
     fn project(self: Pin<&mut Self>) -> Either<Pin<&mut L>, Pin<&mut R>> {
+        // (The one `unsafe` of this file: pin-project-lite, which projects the futures below,
+        // does not take tuple variants, and `Either::Left(m)` is the public spelling.)
         // SAFETY: the side is structurally pinned: nothing moves it out of a pinned `Either` or
-        // overwrites it (no method of `Either` takes the side by value or replaces `*self` under
-        // a pin, and `Either` has no `Drop` impl), so the pinned side stays where it is until it
-        // is dropped in place. `Either: Unpin` only when both sides are (the auto impl).
-        // Exercised under Miri by tests/either.rs (generated managers, whose coroutines borrow
-        // themselves, on both sides, cancelled at every poll).
+        // overwrites it but `Pin::set` (which drops the old side in place), no method of `Either`
+        // takes the side by value under a pin, and `Either` has no `Drop` impl, so the pinned
+        // side stays where it is until it is dropped in place. `Either: Unpin` only when both
+        // sides are (the auto impl). Exercised under Miri, both borrow models, by
+        // tests/either.rs: generated managers (coroutines that borrow themselves across the
+        // yield) and hand-written ones on both sides, cancelled at every poll, and on an
+        // `ExitStack`.
         unsafe {
             match self.get_unchecked_mut() {
                 Either::Left(left) => Either::Left(Pin::new_unchecked(left)),
@@ -259,31 +263,53 @@ where
     }
 }
 
-/// The enter future of an [`Either<L, R>`](Either) borrowed for `'m`: the enter future `A` of
-/// its left side or `B` of its right side; a right target comes out as the left side's target
-/// type (the same type, see [`SameTarget`]).
-///
-/// ```
-/// use std::pin::pin;
-/// use contextlib::{nullcontext, Either, NullContext, SendAsyncContextManager};
-///
-/// # futures_executor::block_on(async {
-/// let mut manager = pin!(Either::<NullContext<u8>, NullContext<u8>>::Right(nullcontext(4)));
-/// let enter: contextlib::EitherEnter<'_, _, _, _, _> = manager.as_mut().enter_send();
-/// assert_eq!(enter.await, Ok(4));
-/// # });
-/// ```
-#[must_use = "futures do nothing unless polled"]
-pub struct EitherEnter<'m, L, R, A, B> {
-    side: Either<A, B>,
-    _target: PhantomData<fn() -> (&'m L, &'m R)>,
+pin_project_lite::pin_project! {
+    /// The enter future of an [`Either<L, R>`](Either) borrowed for `'m`: the enter future `A` of
+    /// its left side or `B` of its right side; a right target comes out as the left side's target
+    /// type (the same type, see [`SameTarget`]).
+    ///
+    /// ```
+    /// use std::pin::pin;
+    /// use contextlib::{nullcontext, Either, NullContext, SendAsyncContextManager};
+    ///
+    /// # futures_executor::block_on(async {
+    /// let mut manager = pin!(Either::<NullContext<u8>, NullContext<u8>>::Right(nullcontext(4)));
+    /// let enter: contextlib::EitherEnter<'_, _, _, _, _> = manager.as_mut().enter_send();
+    /// assert_eq!(enter.await, Ok(4));
+    /// # });
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct EitherEnter<'m, L, R, A, B> {
+        #[pin]
+        side: Side<A, B>,
+        _target: PhantomData<fn() -> (&'m L, &'m R)>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of the side entered, pinned in place.
+    #[project = SideProj]
+    enum Side<A, B> {
+        Left { #[pin] future: A },
+        Right { #[pin] future: B },
+    }
+}
+
+impl<A, B> Side<A, B> {
+    #[inline(always)]
+    fn of(side: Either<A, B>) -> Self {
+        match side {
+            Either::Left(future) => Side::Left { future },
+            Either::Right(future) => Side::Right { future },
+        }
+    }
 }
 
 impl<L, R, A, B> EitherEnter<'_, L, R, A, B> {
     #[inline(always)]
     fn new(side: Either<A, B>) -> Self {
         EitherEnter {
-            side,
+            side: Side::of(side),
             _target: PhantomData,
         }
     }
@@ -300,41 +326,43 @@ where
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: `side` is structurally pinned: `EitherEnter` never moves it out and has no
-        // `Drop` impl. (Exercised as `Either::project` is.)
-        let side = unsafe { self.map_unchecked_mut(|this| &mut this.side) };
-        match side.project() {
-            Either::Left(left) => left.poll(cx),
-            Either::Right(right) => right.poll(cx).map(|entered| entered.map(R::into_target_of)),
+        match self.project().side.project() {
+            SideProj::Left { future } => future.poll(cx),
+            SideProj::Right { future } => future
+                .poll(cx)
+                .map(|entered| entered.map(R::into_target_of)),
         }
     }
 }
 
-/// The exit future of an [`Either<L, R>`](Either): the exit future `A` of its left side or `B`
-/// of its right side. Dropped before it completes, it finishes that side's teardown as
-/// `async_with!` would (in place, unless the side's exit finishes by itself) and reports it
-/// under the side's name.
-///
-/// ```
-/// use std::pin::pin;
-/// use contextlib::{nullcontext, Either, Exit, NullContext, SendAsyncContextManager};
-///
-/// # futures_executor::block_on(async {
-/// let mut manager = pin!(Either::<NullContext<u8>, NullContext<u8>>::Left(nullcontext(4)));
-/// assert_eq!(manager.as_mut().enter_send().await, Ok(4));
-/// let exit: contextlib::EitherExit<_, _, _, _> = manager.as_mut().exit_send(Exit::Ok);
-/// assert_eq!(exit.await, Ok(()));
-/// # });
-/// ```
-#[must_use = "futures do nothing unless polled"]
-pub struct EitherExit<L, R, A, B>
-where
-    L: AsyncContextManager,
-    R: AsyncContextManager,
-    A: Future<Output = Result<(), L::Error>>,
-    B: Future<Output = Result<(), R::Error>>,
-{
-    side: Either<Finishing<A, TeardownOf<L>>, Finishing<B, TeardownOf<R>>>,
+pin_project_lite::pin_project! {
+    /// The exit future of an [`Either<L, R>`](Either): the exit future `A` of its left side or `B`
+    /// of its right side. Dropped before it completes, it finishes that side's teardown as
+    /// `async_with!` would (in place, unless the side's exit finishes by itself) and reports it
+    /// under the side's name.
+    ///
+    /// ```
+    /// use std::pin::pin;
+    /// use contextlib::{nullcontext, Either, Exit, NullContext, SendAsyncContextManager};
+    ///
+    /// # futures_executor::block_on(async {
+    /// let mut manager = pin!(Either::<NullContext<u8>, NullContext<u8>>::Left(nullcontext(4)));
+    /// assert_eq!(manager.as_mut().enter_send().await, Ok(4));
+    /// let exit: contextlib::EitherExit<_, _, _, _> = manager.as_mut().exit_send(Exit::Ok);
+    /// assert_eq!(exit.await, Ok(()));
+    /// # });
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct EitherExit<L, R, A, B>
+    where
+        L: AsyncContextManager,
+        R: AsyncContextManager,
+        A: Future<Output = Result<(), L::Error>>,
+        B: Future<Output = Result<(), R::Error>>,
+    {
+        #[pin]
+        side: Side<Finishing<A, TeardownOf<L>>, Finishing<B, TeardownOf<R>>>,
+    }
 }
 
 impl<L, R, A, B> EitherExit<L, R, A, B>
@@ -348,8 +376,12 @@ where
     fn new(side: Either<A, B>) -> Self {
         EitherExit {
             side: match side {
-                Either::Left(left) => Either::Left(Finishing::new(left, Teardown::of::<L>())),
-                Either::Right(right) => Either::Right(Finishing::new(right, Teardown::of::<R>())),
+                Either::Left(future) => Side::Left {
+                    future: Finishing::new(future, Teardown::of::<L>()),
+                },
+                Either::Right(future) => Side::Right {
+                    future: Finishing::new(future, Teardown::of::<R>()),
+                },
             },
         }
     }
@@ -366,13 +398,9 @@ where
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: `side` is structurally pinned: `EitherExit` never moves it out and has no
-        // `Drop` impl (the `Finishing` inside finishes a dropped exit in place, pinned).
-        // (Exercised as `Either::project` is.)
-        let side = unsafe { self.map_unchecked_mut(|this| &mut this.side) };
-        match side.project() {
-            Either::Left(left) => left.poll(cx),
-            Either::Right(right) => right.poll(cx),
+        match self.project().side.project() {
+            SideProj::Left { future } => future.poll(cx),
+            SideProj::Right { future } => future.poll(cx),
         }
     }
 }

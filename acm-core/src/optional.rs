@@ -52,12 +52,16 @@ impl<M: AsyncContextManager> AsyncContextManager for Option<M> {
 
     #[inline]
     fn enter(self: Pin<&mut Self>) -> impl Future<Output = Result<Target<'_, Self>, Self::Error>> {
-        OptionEnter(self.as_pin_mut().map(|manager| manager.enter()))
+        OptionEnter {
+            future: self.as_pin_mut().map(|manager| manager.enter()),
+        }
     }
 
     #[inline]
     fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> impl Future<Output = Result<(), Self::Error>> {
-        OptionExit(self.as_pin_mut().map(|manager| manager.exit(exit)))
+        OptionExit {
+            future: self.as_pin_mut().map(|manager| manager.exit(exit)),
+        }
     }
 
     fn cancel(self: Pin<&mut Self>) {
@@ -88,74 +92,82 @@ impl<M: SendAsyncContextManager> SendAsyncContextManager for Option<M> {
 
     #[inline]
     fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
-        OptionEnter(self.as_pin_mut().map(|manager| manager.enter_send()))
+        OptionEnter {
+            future: self.as_pin_mut().map(|manager| manager.enter_send()),
+        }
     }
 
     #[inline]
     fn exit_send<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> Self::ExitFuture<'x> {
-        OptionExit(self.as_pin_mut().map(|manager| manager.exit_send(exit)))
+        OptionExit {
+            future: self.as_pin_mut().map(|manager| manager.exit_send(exit)),
+        }
     }
 }
 
-/// The enter future of an `Option<M>` manager: `M`'s enter future `F`, its target wrapped in
-/// `Some`, or, for `None`, `Ok(None)` at once.
-///
-/// ```
-/// use std::pin::pin;
-/// use contextlib::{nullcontext, NullContext, OptionEnter, SendAsyncContextManager};
-///
-/// # futures_executor::block_on(async {
-/// let mut manager = pin!(Some(nullcontext(3)));
-/// let enter: OptionEnter<_> = manager.as_mut().enter_send();
-/// assert_eq!(enter.await, Ok(Some(3)));
-/// let mut nothing = pin!(None::<NullContext<u8>>);
-/// assert_eq!(nothing.as_mut().enter_send().await, Ok(None));
-/// # });
-/// ```
-#[must_use = "futures do nothing unless polled"]
-pub struct OptionEnter<F>(Option<F>);
+pin_project_lite::pin_project! {
+    /// The enter future of an `Option<M>` manager: `M`'s enter future `F`, its target wrapped in
+    /// `Some`, or, for `None`, `Ok(None)` at once.
+    ///
+    /// ```
+    /// use std::pin::pin;
+    /// use contextlib::{nullcontext, NullContext, OptionEnter, SendAsyncContextManager};
+    ///
+    /// # futures_executor::block_on(async {
+    /// let mut manager = pin!(Some(nullcontext(3)));
+    /// let enter: OptionEnter<_> = manager.as_mut().enter_send();
+    /// assert_eq!(enter.await, Ok(Some(3)));
+    /// let mut nothing = pin!(None::<NullContext<u8>>);
+    /// assert_eq!(nothing.as_mut().enter_send().await, Ok(None));
+    /// # });
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct OptionEnter<F> {
+        #[pin]
+        future: Option<F>,
+    }
+}
 
 impl<F: Future<Output = Result<T, E>>, T, E> Future for OptionEnter<F> {
     type Output = Result<Option<T>, E>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: the field is structurally pinned: `OptionEnter` never moves it out and has no
-        // `Drop` impl. Exercised by tests/optional_manager.rs under Miri (a generated manager,
-        // whose coroutine borrows itself, cancelled at every poll).
-        let future = unsafe { self.map_unchecked_mut(|this| &mut this.0) };
-        match future.as_pin_mut() {
+        match self.project().future.as_pin_mut() {
             Some(future) => future.poll(cx).map(|entered| entered.map(Some)),
             None => Poll::Ready(Ok(None)),
         }
     }
 }
 
-/// The exit future of an `Option<M>` manager: `M`'s exit future `F`, or, for `None`, `Ok(())`
-/// at once.
-///
-/// ```
-/// use std::pin::pin;
-/// use contextlib::{nullcontext, Exit, NullContext, OptionExit, SendAsyncContextManager};
-///
-/// # futures_executor::block_on(async {
-/// let mut nothing = pin!(None::<NullContext<u8>>);
-/// assert_eq!(nothing.as_mut().enter_send().await, Ok(None));
-/// let exit: OptionExit<_> = nothing.as_mut().exit_send(Exit::Ok);
-/// assert_eq!(exit.await, Ok(()));
-/// # });
-/// ```
-#[must_use = "futures do nothing unless polled"]
-pub struct OptionExit<F>(Option<F>);
+pin_project_lite::pin_project! {
+    /// The exit future of an `Option<M>` manager: `M`'s exit future `F`, or, for `None`, `Ok(())`
+    /// at once.
+    ///
+    /// ```
+    /// use std::pin::pin;
+    /// use contextlib::{nullcontext, Exit, NullContext, OptionExit, SendAsyncContextManager};
+    ///
+    /// # futures_executor::block_on(async {
+    /// let mut nothing = pin!(None::<NullContext<u8>>);
+    /// assert_eq!(nothing.as_mut().enter_send().await, Ok(None));
+    /// let exit: OptionExit<_> = nothing.as_mut().exit_send(Exit::Ok);
+    /// assert_eq!(exit.await, Ok(()));
+    /// # });
+    /// ```
+    #[must_use = "futures do nothing unless polled"]
+    pub struct OptionExit<F> {
+        #[pin]
+        future: Option<F>,
+    }
+}
 
 impl<F: Future<Output = Result<(), E>>, E> Future for OptionExit<F> {
     type Output = Result<(), E>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: as in `OptionEnter::poll`.
-        let future = unsafe { self.map_unchecked_mut(|this| &mut this.0) };
-        match future.as_pin_mut() {
+        match self.project().future.as_pin_mut() {
             Some(future) => future.poll(cx),
             None => Poll::Ready(Ok(())),
         }
