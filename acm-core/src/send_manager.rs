@@ -41,7 +41,7 @@ pub type BoxExit<'x, E> = Pin<Box<dyn Future<Output = Result<(), E>> + Send + 'x
 ///
 /// Generated managers ([`Generated`](crate::Generated), when what they hold is `Send`),
 /// tuples, [`concurrent`](crate::concurrent), [`nullcontext`](crate::nullcontext),
-/// [`closing`](crate::closing), `Either`, `contextlib::tokio::Detached`,
+/// [`closing`](crate::closing), [`Either`](crate::Either), `contextlib::tokio::Detached`,
 /// stacks themselves and `contextlib::testing::Watched` implement it. A hand-written manager
 /// implements it in a few lines, boxing its futures if they have no name; the compiler then
 /// checks that they really are `Send` (no `unsafe` taken on faith):
