@@ -5,7 +5,7 @@
 # and code-generated), and prints the ratio.
 #
 # Both crates live in a temporary workspace outside the repo and depend on this repo's `contextlib`
-# by path. Dependencies (contextlib, acm-core, acm-macros, syn, ...) are built first and kept; each
+# by path. Dependencies (contextlib, contextlib-core, contextlib-macros, syn, ...) are built first and kept; each
 # timed run is `cargo clean -p <crate>` then `cargo build -p <crate>`, same profile, same
 # flags, incremental off, so only the generated crate's own compile is timed. Runs alternate
 # between the two crates; the table shows the median (and min) of REPS runs each.

@@ -52,8 +52,8 @@ pub mod _guide;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-// A glob, so that `contextlib::tokio` is there exactly when acm-core was built with it.
-pub use acm_core::*;
+// A glob, so that `contextlib::tokio` is there exactly when contextlib-core was built with it.
+pub use contextlib_core::*;
 /// Turns an `async fn` with one `r#yield!(value)` into an [`AsyncContextManager`](trait@AsyncContextManager).
 ///
 /// The part before the yield is the setup (run by `enter`; `?` there fails the enter), the
@@ -82,7 +82,7 @@ pub use acm_core::*;
 ///
 /// See [Writing a manager](crate::_guide::writing) for the rules: return types, borrowed
 /// targets, errors.
-pub use acm_macros::async_context_manager;
+pub use contextlib_macros::async_context_manager;
 
 /// Runs an `async fn`'s whole body inside a manager (Python's `AsyncContextDecorator`):
 /// `#[contextlib::with(MANAGER)]` or `#[contextlib::with(MANAGER => TARGET)]` makes the body the
@@ -139,7 +139,7 @@ pub use acm_macros::async_context_manager;
 /// );
 /// # });
 /// ```
-pub use acm_macros::with;
+pub use contextlib_macros::with;
 
 /// The type hint `AsyncContextManager[T]` in one line, in `impl` positions (argument or return
 /// position): `AsyncContextManager![T, E]` is `impl AsyncContextManager<Error = E> +
@@ -173,7 +173,7 @@ pub use acm_macros::with;
 /// assert_eq!(write_hello(opened()).await.unwrap(), 5);
 /// # });
 /// ```
-pub use acm_macros::AsyncContextManager;
+pub use contextlib_macros::AsyncContextManager;
 
 /// [`AsyncContextManager!`] for the `Send` variant: `SendAsyncContextManager![T, E]` is `impl
 /// SendAsyncContextManager<Error = E> + for<'target> Lend<'target, Target = T>`, which
@@ -211,4 +211,4 @@ pub use acm_macros::AsyncContextManager;
 /// assert_eq!(task.await.unwrap().unwrap(), 10);
 /// # }
 /// ```
-pub use acm_macros::SendAsyncContextManager;
+pub use contextlib_macros::SendAsyncContextManager;

@@ -297,7 +297,7 @@ error[E0308]: mismatched types
  --> tests/ui/x.rs:6:14
   |
 note: method defined here
- --> acm-core/src/yield_point.rs
+ --> contextlib-core/src/yield_point.rs
 error: lifetime may not live long enough
   --> tests/ui/y.rs:2:1
    = note: required by a bound in `contextlib::__private::Guard`

@@ -3,7 +3,7 @@
 // manager's yield, and could poll it twice: a use-after-free from safe code. The attribute
 // now takes the `async_with!` around a yield only from contextlib as found through Cargo
 // (here the dependency is found, so the fake is not used), and refuses a yield in
-// `async_with!` when the path is all it has (acm-macros: crate_path::tests).
+// `async_with!` when the path is all it has (contextlib-macros: crate_path::tests).
 mod fake {
     pub use contextlib::*;
     macro_rules! evil_with {

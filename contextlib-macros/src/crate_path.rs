@@ -49,7 +49,7 @@ pub fn crate_path(given: Option<Path>) -> CratePath {
 mod tests {
     use quote::quote;
 
-    /// Here (acm-macros' own manifest) no `contextlib` dependency is found, so `crate = path`
+    /// Here (contextlib-macros' own manifest) no `contextlib` dependency is found, so `crate = path`
     /// is all the attribute has: a yield inside `async_with!` is refused, since the macro at
     /// that path could poll the yield point itself; a manager without one is expanded.
     #[test]

@@ -18,7 +18,7 @@ const INPUTS: usize = 10_000;
 fn seeds() -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut seeds = Vec::new();
-    for dir in ["tests", "examples", "benches", "acm-core/src"] {
+    for dir in ["tests", "examples", "benches", "contextlib-core/src"] {
         collect(&root.join(dir), &mut seeds);
     }
     seeds

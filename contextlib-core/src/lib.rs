@@ -4,35 +4,23 @@
 //! Depend on `contextlib`, which re-exports all of this together with the attribute.
 #![warn(missing_docs, unsafe_op_in_unsafe_fn)]
 
-mod async_with;
-mod boxed;
-mod catch_unwind;
-mod checked;
-mod closing;
-mod concurrent;
-mod dispatch;
-mod drive;
-mod either;
-mod exit;
-mod family;
-mod generated;
-mod guard;
-mod into_value;
-mod join;
-mod manager;
-mod nullcontext;
-mod optional;
-mod output;
-mod polling;
-mod send_manager;
-mod slot;
-mod stack;
-mod teardown;
-pub mod testing;
+// The layers, one folder each; their modules are used at the crate root by name, so that a
+// path such as `crate::slot` says what it is wherever it is written.
+mod combinators;
+mod coroutine;
+mod entering;
+mod protocol;
+mod runtimes;
+mod toolbox;
+
+use combinators::{boxed, concurrent, either, join, optional, stack, tuple};
+use coroutine::{family, generated, output, polling, slot, yield_point};
+use entering::{catch_unwind, checked, dispatch, drive, guard, into_value};
+use protocol::{exit, manager, send_manager, teardown};
+pub use runtimes::testing;
 #[cfg(feature = "tokio")]
-pub mod tokio;
-mod tuple;
-mod yield_point;
+pub use runtimes::tokio;
+use toolbox::{closing, nullcontext};
 
 pub use boxed::{BoxManager, Lends, LendsAs, SendBoxManager};
 pub use closing::{Closing, ClosingExit, closing};

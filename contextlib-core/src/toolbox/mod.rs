@@ -1,0 +1,4 @@
+//! Python's small managers: `nullcontext` and `closing`.
+
+pub(crate) mod closing;
+pub(crate) mod nullcontext;
