@@ -3,44 +3,16 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Failure, Log, block_on_catching, describe};
+use common::{Failure, Fault, Log, block_on_catching, describe, faulty};
 use contextlib::testing::{Observed, Probe, Run, cancel_at_every_poll, yield_now};
 use contextlib::{async_context_manager, async_with, concurrent};
 use futures_executor::block_on;
-
-#[derive(Clone, Copy, PartialEq)]
-enum Fault {
-    None,
-    Enter,
-    EnterPanic,
-    Exit,
-}
-
-/// Suspends (a runtime-free yield) in its setup and its teardown.
-#[async_context_manager]
-async fn member(log: Log, name: &'static str, fault: Fault) -> Result<&'static str, Failure> {
-    yield_now().await;
-    match fault {
-        Fault::Enter => return Err(Failure(name)),
-        Fault::EnterPanic => panic!("{name} panicked entering"),
-        _ => {}
-    }
-    log.push(format!("enter {name}"));
-    let exit = r#yield!(name);
-    yield_now().await;
-    log.push(format!("exit {name}: {}", describe(&exit)));
-    if fault == Fault::Exit {
-        Err(Failure(name))
-    } else {
-        Ok(())
-    }
-}
 
 #[test]
 fn every_member_enters_and_sees_the_blocks_outcome() {
     let log = Log::default();
     let result: Result<String, Failure> = block_on(async {
-        async_with!(concurrent((member(log.clone(), "a", Fault::None), member(log.clone(), "b", Fault::None), member(log.clone(), "c", Fault::None))) => |(a, b, c)| {
+        async_with!(concurrent((faulty(log.clone(), "a", Fault::None), faulty(log.clone(), "b", Fault::None), faulty(log.clone(), "c", Fault::None))) => |(a, b, c)| {
             log.push("block");
             if a.is_empty() { Ok(String::new()) } else { Err(Failure(if b == c { "same" } else { "block" })) }
         })
@@ -71,7 +43,7 @@ fn every_member_enters_and_sees_the_blocks_outcome() {
 fn a_failed_enter_exits_the_members_that_entered_with_its_error() {
     let log = Log::default();
     let result = block_on(async {
-        async_with!(concurrent((member(log.clone(), "a", Fault::None), member(log.clone(), "b", Fault::Enter))) => |_| {
+        async_with!(concurrent((faulty(log.clone(), "a", Fault::None), faulty(log.clone(), "b", Fault::Enter))) => |_| {
             log.push("block");
         })
     });
@@ -83,7 +55,7 @@ fn a_failed_enter_exits_the_members_that_entered_with_its_error() {
 fn a_panicking_enter_exits_the_others_then_resumes() {
     let log = Log::default();
     let result = block_on_catching(async {
-        async_with!(concurrent((member(log.clone(), "a", Fault::EnterPanic), member(log.clone(), "b", Fault::None))) => |_| {
+        async_with!(concurrent((faulty(log.clone(), "a", Fault::EnterPanic), faulty(log.clone(), "b", Fault::None))) => |_| {
             log.push("block");
         })
     });
@@ -95,7 +67,7 @@ fn a_panicking_enter_exits_the_others_then_resumes() {
 fn when_several_exits_fail_the_leftmost_error_wins() {
     let log = Log::default();
     let result = block_on(async {
-        async_with!(concurrent((member(log.clone(), "a", Fault::None), member(log.clone(), "b", Fault::Exit), member(log.clone(), "c", Fault::Exit), member(log.clone(), "d", Fault::None))) => |_| ())
+        async_with!(concurrent((faulty(log.clone(), "a", Fault::None), faulty(log.clone(), "b", Fault::Exit), faulty(log.clone(), "c", Fault::Exit), faulty(log.clone(), "d", Fault::None))) => |_| ())
     });
     assert_eq!(result, Err(Failure("b")));
     assert_eq!(log.take().len(), 8);
@@ -108,7 +80,7 @@ fn every_member_is_torn_down_wherever_the_future_is_dropped() {
     for second in [Fault::None, Fault::Enter] {
         cancel_at_every_poll(
             || async {
-                async_with!(concurrent((probe.observe(member(log.clone(), "a", Fault::None)), probe.observe(member(log.clone(), "b", second)))) => |_| {
+                async_with!(concurrent((probe.observe(faulty(log.clone(), "a", Fault::None)), probe.observe(faulty(log.clone(), "b", second)))) => |_| {
                     yield_now().await;
                     Ok::<_, Failure>(())
                 })

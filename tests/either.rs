@@ -10,7 +10,7 @@ use std::pin::{Pin, pin};
 use std::sync::Mutex;
 use std::task::{Context, Waker};
 
-use common::{Failure, Log, block_on_catching, describe};
+use common::{Failure, Fault, Log, block_on_catching, describe, faulty};
 use contextlib::testing::{Observed, Probe, Run, cancel_at_every_poll, yield_now};
 use contextlib::{
     AsyncContextManager, Either, Exit, ExitStack, IntoValue, Lend, SendAsyncContextManager,
@@ -18,34 +18,6 @@ use contextlib::{
     nullcontext,
 };
 use futures_executor::block_on;
-
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Fault {
-    None,
-    Enter,
-    EnterPanic,
-    Exit,
-}
-
-/// A generated manager that suspends in its setup and its teardown.
-#[async_context_manager]
-async fn resource(log: Log, name: &'static str, fault: Fault) -> Result<&'static str, Failure> {
-    yield_now().await;
-    match fault {
-        Fault::Enter => return Err(Failure(name)),
-        Fault::EnterPanic => panic!("{name} panicked entering"),
-        _ => {}
-    }
-    log.push(format!("enter {name}"));
-    let exit = r#yield!(name);
-    yield_now().await;
-    log.push(format!("exit {name}: {}", describe(&exit)));
-    if fault == Fault::Exit {
-        Err(Failure(name))
-    } else {
-        Ok(())
-    }
-}
 
 /// A generated manager that borrows its argument.
 #[async_context_manager]
@@ -123,7 +95,7 @@ fn pick<'l>(
     Hand<'l>,
 > {
     if left {
-        Either::Left(resource(log.clone(), "left", fault))
+        Either::Left(faulty(log.clone(), "left", fault))
     } else {
         Either::Right(Hand {
             log,
@@ -139,7 +111,7 @@ fn the_side_held_enters_and_exits() {
     for cached in [true, false] {
         // The spelling: a manager chosen at run time.
         let m = if cached {
-            Either::Left(resource(log.clone(), "cache", Fault::None))
+            Either::Left(faulty(log.clone(), "cache", Fault::None))
         } else {
             Either::Right(borrowing(&log, "db"))
         };
@@ -231,7 +203,7 @@ fn the_side_entered_is_torn_down_once_wherever_the_future_is_dropped() {
             let polls = cancel_at_every_poll(
                 || async {
                     let manager = if left {
-                        Either::Left(probe.observe(resource(log.clone(), "left", fault)))
+                        Either::Left(probe.observe(faulty(log.clone(), "left", fault)))
                     } else {
                         Either::Right(probe.observe(Hand {
                             log: &log,
@@ -638,12 +610,12 @@ fn an_either_goes_on_an_exit_stack() {
     let log = Log::default();
     let got = block_on(async {
         async_with!(ExitStack::<Failure>::new() => |stack| {
-            let a = stack.enter(Either::<_, Hand<'_>>::Left(resource(log.clone(), "a", Fault::None))).await?;
+            let a = stack.enter(Either::<_, Hand<'_>>::Left(faulty(log.clone(), "a", Fault::None))).await?;
             let b = stack
                 .enter(if std::hint::black_box(false) {
                 Either::Left(borrowing(&log, "unused"))
             } else {
-                Either::Right(resource(log.clone(), "b", Fault::None))
+                Either::Right(faulty(log.clone(), "b", Fault::None))
             })
                 .await?;
             log.push(format!("block {a} {b}"));
@@ -672,9 +644,9 @@ fn a_stacked_either_is_torn_down_once_wherever_the_future_is_dropped() {
             || async {
                 async_with!(ExitStack::<Failure>::new() => |stack| {
                     let manager = if left {
-                        Either::Left(probe.observe(resource(log.clone(), "left", Fault::None)))
+                        Either::Left(probe.observe(faulty(log.clone(), "left", Fault::None)))
                     } else {
-                        Either::Right(probe.observe(resource(log.clone(), "right", Fault::None)))
+                        Either::Right(probe.observe(faulty(log.clone(), "right", Fault::None)))
                     };
                     let name = stack.enter(manager).await?;
                     yield_now().await;

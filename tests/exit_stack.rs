@@ -4,45 +4,20 @@ mod common;
 
 use std::pin::pin;
 
-use common::{Failure, Log, block_on_catching, describe};
+use common::{Failure, Fault, Log, block_on_catching, describe, faulty};
 use contextlib::testing::{Probe, Run, cancel_at_every_poll, yield_now};
 use contextlib::{BoxError, ExitStack, async_context_manager, async_with};
 use futures_executor::block_on;
-
-#[derive(Clone, Copy, PartialEq)]
-enum Fault {
-    None,
-    Enter,
-    Exit,
-    ExitPanic,
-}
-
-#[async_context_manager]
-async fn resource(log: Log, name: &'static str, fault: Fault) -> Result<&'static str, Failure> {
-    yield_now().await;
-    if fault == Fault::Enter {
-        return Err(Failure(name));
-    }
-    log.push(format!("enter {name}"));
-    let exit = r#yield!(name);
-    yield_now().await;
-    log.push(format!("exit {name}: {}", describe(&exit)));
-    match fault {
-        Fault::Exit => Err(Failure(name)),
-        Fault::ExitPanic => panic!("{name}'s exit panicked"),
-        _ => Ok(()),
-    }
-}
 
 #[test]
 fn managers_and_cleanups_exit_last_in_first_out() {
     let log = Log::default();
     let result = block_on(async {
         async_with!(ExitStack::<Failure>::new() => |stack| {
-            let a = stack.enter(resource(log.clone(), "a", Fault::None)).await?;
+            let a = stack.enter(faulty(log.clone(), "a", Fault::None)).await?;
             let cleanup_log = log.clone();
             stack.defer(async move { cleanup_log.push("cleanup 1") });
-            let b = stack.enter(resource(log.clone(), "b", Fault::None)).await?;
+            let b = stack.enter(faulty(log.clone(), "b", Fault::None)).await?;
             let cleanup_log = log.clone();
             stack.defer(async move {
                 yield_now().await;
@@ -73,9 +48,9 @@ fn each_exit_sees_the_error_of_the_exit_after_it_and_the_last_error_wins() {
     let log = Log::default();
     let result: Result<(), Failure> = block_on(async {
         async_with!(ExitStack::<Failure>::new() => |stack| {
-            stack.enter(resource(log.clone(), "a", Fault::Exit)).await?;
-            stack.enter(resource(log.clone(), "b", Fault::None)).await?;
-            stack.enter(resource(log.clone(), "c", Fault::Exit)).await?;
+            stack.enter(faulty(log.clone(), "a", Fault::Exit)).await?;
+            stack.enter(faulty(log.clone(), "b", Fault::None)).await?;
+            stack.enter(faulty(log.clone(), "c", Fault::Exit)).await?;
             Err(Failure("block"))
         })
     });
@@ -98,8 +73,8 @@ fn a_panicking_exit_does_not_stop_the_others_and_resumes_after_them() {
     let log = Log::default();
     let result = block_on_catching(async {
         async_with!(ExitStack::<Failure>::new() => |stack| {
-            stack.enter(resource(log.clone(), "a", Fault::None)).await?;
-            stack.enter(resource(log.clone(), "b", Fault::ExitPanic)).await?;
+            stack.enter(faulty(log.clone(), "a", Fault::None)).await?;
+            stack.enter(faulty(log.clone(), "b", Fault::ExitPanic)).await?;
             Ok::<_, Failure>(())
         })
     });
@@ -120,8 +95,8 @@ fn a_failed_enter_leaves_nothing_to_exit_and_the_others_see_its_error() {
     let log = Log::default();
     let result: Result<(), Failure> = block_on(async {
         async_with!(ExitStack::<Failure>::new() => |stack| {
-            stack.enter(resource(log.clone(), "a", Fault::None)).await?;
-            let failed = stack.enter(resource(log.clone(), "b", Fault::Enter)).await;
+            stack.enter(faulty(log.clone(), "a", Fault::None)).await?;
+            let failed = stack.enter(faulty(log.clone(), "b", Fault::Enter)).await;
             assert_eq!(stack.len(), 1);
             failed?;
             Ok(())
@@ -144,17 +119,17 @@ fn close_exits_everything_and_the_stack_can_be_used_again() {
     block_on(async {
         let mut stack = ExitStack::<Failure>::new();
         stack
-            .enter(resource(log.clone(), "a", Fault::None))
+            .enter(faulty(log.clone(), "a", Fault::None))
             .await
             .unwrap();
         stack
-            .enter(resource(log.clone(), "b", Fault::None))
+            .enter(faulty(log.clone(), "b", Fault::None))
             .await
             .unwrap();
         stack.close().await.unwrap();
         assert!(stack.is_empty());
         stack
-            .enter(resource(log.clone(), "c", Fault::None))
+            .enter(faulty(log.clone(), "c", Fault::None))
             .await
             .unwrap();
         stack.close().await.unwrap();
@@ -185,7 +160,7 @@ async fn open_all(
         } else {
             Fault::None
         };
-        stack.enter(resource(log.clone(), name, fault)).await?;
+        stack.enter(faulty(log.clone(), name, fault)).await?;
     }
     Ok(stack.pop_all())
 }
@@ -248,7 +223,7 @@ fn a_stack_is_torn_down_wherever_it_is_dropped() {
         || async {
             async_with!(ExitStack::<Failure>::new() => |stack| {
                 for name in ["a", "b", "c"] {
-                    stack.enter(probe.observe(resource(log.clone(), name, Fault::None))).await?;
+                    stack.enter(probe.observe(faulty(log.clone(), name, Fault::None))).await?;
                 }
                 let cleanup_log = log.clone();
                 stack.defer(async move {
@@ -278,8 +253,8 @@ fn a_stack_dropped_while_it_holds_managers_cancels_them() {
     let log = Log::default();
     {
         let stack = ExitStack::<Failure>::new();
-        block_on(stack.enter(resource(log.clone(), "a", Fault::None))).unwrap();
-        block_on(stack.enter(resource(log.clone(), "b", Fault::None))).unwrap();
+        block_on(stack.enter(faulty(log.clone(), "a", Fault::None))).unwrap();
+        block_on(stack.enter(faulty(log.clone(), "b", Fault::None))).unwrap();
     }
     assert_eq!(
         log.take(),
@@ -297,7 +272,7 @@ fn a_dropped_enter_leaves_nothing_to_exit() {
     let log = Log::default();
     let stack = ExitStack::<Failure>::new();
     {
-        let mut enter = pin!(stack.enter(resource(log.clone(), "a", Fault::None)));
+        let mut enter = pin!(stack.enter(faulty(log.clone(), "a", Fault::None)));
         let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
         assert!(enter.as_mut().poll(&mut cx).is_pending()); // suspended in its setup
     }
@@ -312,7 +287,7 @@ async fn shards(log: Log, names: &'static [&'static str]) -> Result<Vec<&'static
     async_with!(ExitStack::<BoxError>::new() => |stack| {
         let mut open = Vec::new();
         for name in names {
-            open.push(stack.enter(resource(log.clone(), name, Fault::None)).await?);
+            open.push(stack.enter(faulty(log.clone(), name, Fault::None)).await?);
         }
         let exit = r#yield!(open);
         log.push(format!("shards saw {}", describe(&exit)));
@@ -354,10 +329,10 @@ async fn a_stack_of_generated_and_detached_managers_runs_in_a_spawned_task() {
         let log = log.clone();
         async move {
             async_with!(ExitStack::<Failure>::new() => |stack| {
-                let a = stack.enter(resource(log.clone(), "a", Fault::None)).await?;
+                let a = stack.enter(faulty(log.clone(), "a", Fault::None)).await?;
                 tokio::task::yield_now().await;
                 let b = stack
-                    .enter(contextlib::tokio::detach_on_cancel(resource(log.clone(), "b", Fault::None)))
+                    .enter(contextlib::tokio::detach_on_cancel(faulty(log.clone(), "b", Fault::None)))
                     .await?;
                 tokio::task::yield_now().await;
                 Ok::<_, Failure>(format!("{a}{b}"))

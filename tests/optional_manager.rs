@@ -7,41 +7,13 @@ use std::future::Future;
 use std::io;
 use std::pin::{Pin, pin};
 
-use common::{Failure, Log, block_on_catching, describe};
+use common::{Failure, Fault, Log, block_on_catching, describe, faulty};
 use contextlib::testing::{Observed, Probe, Run, cancel_at_every_poll, yield_now};
 use contextlib::{
     AsyncContextManager, Either, Exit, ExitStack, IntoValue, Lend, SendAsyncContextManager, Target,
     async_context_manager, async_with, closing, concurrent, nullcontext,
 };
 use futures_executor::block_on;
-
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Fault {
-    None,
-    Enter,
-    EnterPanic,
-    Exit,
-}
-
-/// A generated manager that suspends in its setup and its teardown.
-#[async_context_manager]
-async fn resource(log: Log, name: &'static str, fault: Fault) -> Result<&'static str, Failure> {
-    yield_now().await;
-    match fault {
-        Fault::Enter => return Err(Failure(name)),
-        Fault::EnterPanic => panic!("{name} panicked entering"),
-        _ => {}
-    }
-    log.push(format!("enter {name}"));
-    let exit = r#yield!(name);
-    yield_now().await;
-    log.push(format!("exit {name}: {}", describe(&exit)));
-    if fault == Fault::Exit {
-        Err(Failure(name))
-    } else {
-        Ok(())
-    }
-}
 
 /// A generated manager that borrows its argument and lends a borrow of its own local.
 #[async_context_manager]
@@ -82,7 +54,7 @@ fn some_lends_some_target_and_none_lends_none() {
     for on in [true, false] {
         // Python's `cm = a() if c else nullcontext()`.
         let manager = if on {
-            Some(resource(log.clone(), "a", Fault::None))
+            Some(faulty(log.clone(), "a", Fault::None))
         } else {
             None
         };
@@ -136,18 +108,18 @@ fn borrowing_and_hand_written_managers() {
 fn errors_and_panics_are_the_managers() {
     let log = Log::default();
     let got =
-        block_on(async { async_with!(Some(resource(log.clone(), "a", Fault::Enter)) => |_| ()) });
+        block_on(async { async_with!(Some(faulty(log.clone(), "a", Fault::Enter)) => |_| ()) });
     assert_eq!(got, Err(Failure("a")));
     assert!(log.take().is_empty());
 
     let got = block_on(async {
-        async_with!(Some(resource(log.clone(), "a", Fault::None)) => |_| Err::<(), _>(Failure("block")))
+        async_with!(Some(faulty(log.clone(), "a", Fault::None)) => |_| Err::<(), _>(Failure("block")))
     });
     assert_eq!(got, Err(Failure("block")));
     assert_eq!(log.take(), ["enter a", "exit a: err failure: block"]);
 
     let got =
-        block_on(async { async_with!(Some(resource(log.clone(), "a", Fault::Exit)) => |_| ()) });
+        block_on(async { async_with!(Some(faulty(log.clone(), "a", Fault::Exit)) => |_| ()) });
     assert_eq!(got, Err(Failure("a")));
     assert_eq!(log.take().len(), 2);
 
@@ -157,7 +129,7 @@ fn errors_and_panics_are_the_managers() {
     assert_eq!(got, Err(Failure("block")));
 
     let got: Result<Result<(), Failure>, String> = block_on_catching(async {
-        async_with!(Some(resource(log.clone(), "a", Fault::None)) => |_| {
+        async_with!(Some(faulty(log.clone(), "a", Fault::None)) => |_| {
             panic!("block panicked");
         })
     });
@@ -165,7 +137,7 @@ fn errors_and_panics_are_the_managers() {
     assert_eq!(log.take(), ["enter a", "exit a: panic block panicked"]);
 
     let got: Result<Result<(), Failure>, String> = block_on_catching(async {
-        async_with!(Some(resource(log.clone(), "a", Fault::EnterPanic)) => |_| ())
+        async_with!(Some(faulty(log.clone(), "a", Fault::EnterPanic)) => |_| ())
     });
     assert_eq!(got.unwrap_err(), "a panicked entering");
     assert!(log.take().is_empty());
@@ -183,7 +155,7 @@ fn the_manager_is_torn_down_once_wherever_the_future_is_dropped() {
         for fault in [Fault::None, Fault::Enter, Fault::Exit] {
             cancel_at_every_poll(
                 || async {
-                    let manager = on.then(|| probe.observe(resource(log.clone(), "a", fault)));
+                    let manager = on.then(|| probe.observe(faulty(log.clone(), "a", fault)));
                     async_with!(manager => |name| {
                         yield_now().await;
                         Ok::<_, Failure>(name)
@@ -357,8 +329,8 @@ fn an_option_goes_on_an_exit_stack() {
     let log = Log::default();
     let got = block_on(async {
         async_with!(ExitStack::<Failure>::new() => |stack| {
-            let a = stack.enter(Some(resource(log.clone(), "a", Fault::None))).await?;
-            let b = stack.enter(std::hint::black_box(false).then(|| resource(log.clone(), "b", Fault::None))).await?;
+            let a = stack.enter(Some(faulty(log.clone(), "a", Fault::None))).await?;
+            let b = stack.enter(std::hint::black_box(false).then(|| faulty(log.clone(), "b", Fault::None))).await?;
             log.push(format!("block {a:?} {b:?}"));
             Ok::<_, Failure>(stack.len())
         })
@@ -377,7 +349,7 @@ fn a_stacked_option_is_torn_down_once_wherever_the_future_is_dropped() {
     cancel_at_every_poll(
         || async {
             async_with!(ExitStack::<Failure>::new() => |stack| {
-                let name = stack.enter(Some(probe.observe(resource(log.clone(), "a", Fault::None)))).await?;
+                let name = stack.enter(Some(probe.observe(faulty(log.clone(), "a", Fault::None)))).await?;
                 yield_now().await;
                 Ok::<_, Failure>(name)
             })

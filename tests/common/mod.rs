@@ -52,3 +52,39 @@ pub fn block_on_catching<F: std::future::Future>(future: F) -> Result<F::Output,
             .unwrap_or_default()
     })
 }
+
+/// What a [`faulty`] manager does wrong.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum Fault {
+    None,
+    /// Its setup fails (before it logs `enter`).
+    Enter,
+    /// Its setup panics.
+    EnterPanic,
+    /// Its teardown fails (after it logs `exit`).
+    Exit,
+    /// Its teardown panics (after it logs `exit`).
+    ExitPanic,
+}
+
+/// The fault-injecting manager of the composition tests (tuples are entered with their own,
+/// which logs `enter` before failing): suspends (a runtime-free yield) in its setup and its
+/// teardown, logs `enter NAME` and `exit NAME: OUTCOME`, lends `name`.
+#[contextlib::async_context_manager]
+pub async fn faulty(log: Log, name: &'static str, fault: Fault) -> Result<&'static str, Failure> {
+    contextlib::testing::yield_now().await;
+    match fault {
+        Fault::Enter => return Err(Failure(name)),
+        Fault::EnterPanic => panic!("{name} panicked entering"),
+        _ => {}
+    }
+    log.push(format!("enter {name}"));
+    let exit = r#yield!(name);
+    contextlib::testing::yield_now().await;
+    log.push(format!("exit {name}: {}", describe(&exit)));
+    match fault {
+        Fault::Exit => Err(Failure(name)),
+        Fault::ExitPanic => panic!("{name}'s exit panicked"),
+        _ => Ok(()),
+    }
+}
