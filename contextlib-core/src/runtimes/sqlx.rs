@@ -22,7 +22,7 @@
 //!
 //! async_with!(contextlib::sqlx::transaction(&pool) => |tx| {
 //!     sqlx::query("INSERT INTO notes VALUES ('kept')").execute(&mut **tx).await
-//! })??; // the manager's error (a failed commit), then the block's
+//! })?; // the block's error, or the commit's
 //!
 //! let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notes").fetch_one(&pool).await?;
 //! assert_eq!(count, 1);
