@@ -447,7 +447,8 @@ async fn stress_under_random_cancellations(backend: Backend) {
         .into_iter()
         .collect();
     let outcomes = *outcomes.lock().unwrap();
-    let (committed, ended) = (committed.lock().unwrap(), ended.lock().unwrap());
+    let committed = std::mem::take(&mut *committed.lock().unwrap());
+    let ended = std::mem::take(&mut *ended.lock().unwrap());
     eprintln!(
         "stress({backend:?}): {} transactions in {elapsed:.2?}: {} committed, {} failed blocks, \
          {} panics, {} cancelled ({} of them committed: cancelled in the commit), {} failed \

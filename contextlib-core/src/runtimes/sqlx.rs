@@ -81,7 +81,7 @@ const NAME: &str = "contextlib::sqlx::transaction";
 ///     sqlx::query("INSERT INTO notes VALUES ('lost')").execute(&mut **tx).await?;
 ///     Err::<(), _>(sqlx::Error::RowNotFound)
 /// });
-/// assert!(matches!(result, Ok(Err(sqlx::Error::RowNotFound))));
+/// assert!(matches!(result, Err(sqlx::Error::RowNotFound))); // the block's error
 ///
 /// let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notes").fetch_one(&pool).await?;
 /// assert_eq!(count, 0);
@@ -99,16 +99,19 @@ pub fn transaction<DB: Database>(pool: &Pool<DB>) -> Transaction<DB> {
 /// which is an executor (`&mut **tx`) and derefs to the connection.
 ///
 /// ```
-/// use contextlib::{AsyncContextManager, SendAsyncContextManager, Target};
+/// use contextlib::{Lend, SendAsyncContextManager};
 ///
-/// fn lends<M: SendAsyncContextManager + 'static>(_: &M) {}
+/// fn lends<M>(_: &M)
+/// where
+///     M: SendAsyncContextManager + 'static,
+///     M: for<'a> Lend<'a, Target = &'a mut sqlx::Transaction<'static, sqlx::Sqlite>>,
+/// {
+/// }
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
 /// let manager: contextlib::sqlx::Transaction<sqlx::Sqlite> = contextlib::sqlx::transaction(&pool);
 /// lends(&manager); // Send + 'static: it can go on an ExitStack or into tokio::spawn
-/// let _: fn(Target<'_, contextlib::sqlx::Transaction<sqlx::Sqlite>>)
-///     -> &mut sqlx::Transaction<'static, sqlx::Sqlite> = |tx| tx;
 /// # }
 /// ```
 pub struct Transaction<DB: Database> {
