@@ -316,6 +316,9 @@ fn cancelled_at_every_poll(backend: Backend) {
                 })
             },
             |run| {
+                assert!(contextlib::tokio::wait_for_teardowns(Duration::from_secs(
+                    10
+                )));
                 runtime.block_on(async {
                     db.settled().await;
                     let expected = match run {

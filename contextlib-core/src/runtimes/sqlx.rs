@@ -53,13 +53,15 @@ const NAME: &str = "contextlib::sqlx::transaction";
 ///   failure, a lost connection) is the exit's error, so `async_with!` returns it.
 /// - **Error or panic** in the block: the exit rolls back (and the panic resumes).
 /// - **Cancellation** of the block (its future dropped): the rollback is spawned on the current
-///   tokio runtime and awaited there, so the connection returns to the pool clean.
-///   Cancellation during the `BEGIN` itself is also covered: the `BEGIN` is finished and
-///   rolled back the same way.
-/// - **Cancellation of the exit** (the future dropped mid-commit or mid-rollback): the commit or
-///   rollback is finished on the runtime; a failure nobody can receive is reported to the
+///   tokio runtime and awaited there, so the connection returns to the pool clean
+///   (`contextlib::tokio::wait_for_teardowns` waits for it). Cancellation during the `BEGIN`
+///   itself is also covered: the `BEGIN` is finished and rolled back the same way.
+/// - **Cancellation of the exit** (the future dropped mid-commit or mid-rollback, e.g. by a
+///   timeout): the commit or rollback is finished on the runtime, so a block that succeeded and
+///   whose commit had started is committed; a failure nobody can receive is reported to the
 ///   [teardown hook](crate::set_teardown_hook). Without a tokio runtime to finish it (a future
-///   dropped outside one), it is reported and the connection dropped (closed).
+///   dropped outside one), it is reported and dropped (sqlx queues the rollback; the
+///   connection, which cannot be returned to the pool without a runtime, is closed).
 ///
 /// The manager owns a clone of the pool, so it is `'static` and `Send`: it can go on an
 /// [`ExitStack`](crate::ExitStack), into `tokio::spawn`, into
@@ -278,13 +280,17 @@ impl<DB: Database> Drop for Begin<DB> {
     }
 }
 
-/// Awaits `teardown` on the current tokio runtime; a failure nobody receives is reported. With
+/// Awaits `teardown` on the current tokio runtime (counted by
+/// `contextlib::tokio::wait_for_teardowns`); a failure nobody receives is reported. With
 /// no runtime to await it, it is reported and dropped (sqlx then queues the rollback, and, with
 /// no runtime to return the connection to the pool, the connection is closed).
 fn finish_elsewhere(teardown: impl Future<Output = Result<(), sqlx::Error>> + Send + 'static) {
     match tokio::runtime::Handle::try_current() {
         Ok(runtime) => {
+            // Counted by `contextlib::tokio::pending_teardowns` until it ends.
+            let tracked = crate::tokio::Tracked::new();
             runtime.spawn(async move {
+                let _tracked = tracked;
                 if teardown.await.is_err() {
                     report(TeardownReport {
                         manager: NAME,
