@@ -321,6 +321,7 @@ fn cancelled_at_every_poll(backend: Backend) {
                 )));
                 runtime.block_on(async {
                     db.settled().await;
+                    let described = format!("{run:?}");
                     let expected = match run {
                         Run::Dropped { .. } if block_ended.load(Ordering::SeqCst) => {
                             dropped_in_the_commit += 1;
@@ -332,8 +333,10 @@ fn cancelled_at_every_poll(backend: Backend) {
                             2
                         }
                     };
-                    assert_eq!(db.notes().await, expected);
-                    assert_eq!(db.idle_in_transaction().await, 0);
+                    let ended = block_ended.load(Ordering::SeqCst);
+                    let context = format!("after {described}, block ended: {ended}");
+                    assert_eq!(db.notes().await, expected, "rows {context}");
+                    assert_eq!(db.idle_in_transaction().await, 0, "{context}");
                     sqlx::query("DELETE FROM notes")
                         .execute(&db.pool)
                         .await
@@ -538,5 +541,33 @@ async fn allocates_what_plain_sqlx_does_plus_the_exit_box() {
         counts[0], counts[1], counts[2]
     );
     assert!(counts[1] <= counts[0] + 1, "{counts:?}");
+    db.remove().await;
+}
+
+/// `Send` and `'static`: in `tokio::spawn`, and on an `ExitStack` (two transactions, each on a
+/// connection of its own, both committed at the stack's exit).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawned_and_on_an_exit_stack() {
+    let Some(db) = Db::new(Backend::Sqlite, "spawned_and_on_an_exit_stack", 2).await else {
+        unreachable!("SQLite always runs");
+    };
+    let pool = db.pool.clone();
+    let spawned = tokio::spawn(async move {
+        async_with!(contextlib::sqlx::transaction(&pool) => |tx| insert(tx, "spawned").await)
+    });
+    spawned.await.unwrap().unwrap();
+    let pool = db.pool.clone();
+    let stacked = tokio::spawn(async move {
+        async_with!(contextlib::ExitStack::<sqlx::Error>::new() => |stack| {
+            let first = stack.enter(contextlib::sqlx::transaction(&pool)).await?;
+            insert(first, "first").await?;
+            let second = stack.enter(contextlib::sqlx::transaction(&pool)).await?;
+            sqlx::query("SELECT COUNT(*) FROM parent").execute(&mut **second).await?;
+            Ok::<_, sqlx::Error>(())
+        })
+    });
+    stacked.await.unwrap().unwrap();
+    assert_eq!(db.notes().await, 2);
+    db.assert_clean().await;
     db.remove().await;
 }
