@@ -1,9 +1,10 @@
 //! `contextlib::sqlx::transaction(&pool)` against real databases, through `sqlx::Any`: SQLite (a
 //! file in a temporary directory; always) and PostgreSQL (a schema of its own in the database
 //! named by `ACM_TEST_POSTGRES_URL`; `ignored`, with the reason, when it is unset at build time;
-//! `.ci/run` starts a server with `.ci/postgres` and sets it). Success, error, panic, a failed commit, cancellation at every
-//! poll (0 rows written, 0 sessions idle in transaction afterwards), a stress run under random
-//! cancellations, and the allocations compared with plain sqlx.
+//! `.ci/run` starts a server with `.ci/postgres` and sets it). Success, error, panic, a failed
+//! commit, cancellation at every poll (0 rows written, 0 sessions idle in transaction
+//! afterwards), a stress run under random cancellations, and the allocations compared with
+//! plain sqlx.
 
 #[allow(dead_code, unused_macros, unused_imports)]
 #[path = "support/test_db.rs"]
@@ -348,7 +349,8 @@ fn cancelled_at_every_poll(backend: Backend) {
     eprintln!(
         "cancelled_at_every_poll({backend:?}): {polls} polls, {dropped_in_the_commit} of them in the commit"
     );
-    // How many polls the run takes depends on how fast the database answers (2 to 8 here), so it is reported, not asserted.
+    // How many polls the run takes depends on how fast the database answers (2 to 8 here),
+    // so it is reported, not asserted.
     runtime.block_on(async {
         db.assert_clean().await;
         Arc::into_inner(db).unwrap().remove().await;
