@@ -17,6 +17,8 @@ use combinators::{boxed, concurrent, either, join, optional, stack, tuple};
 use coroutine::{family, generated, output, polling, slot, yield_point};
 use entering::{catch_unwind, checked, dispatch, drive, guard, into_value};
 use protocol::{exit, manager, send_manager, teardown};
+#[cfg(feature = "sqlx")]
+pub use runtimes::sqlx;
 pub use runtimes::testing;
 #[cfg(feature = "tokio")]
 pub use runtimes::tokio;
