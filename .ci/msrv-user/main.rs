@@ -54,6 +54,18 @@ where
     }
 }
 
+/// Any `Send` manager lending `&'static str`, entered in a spawned task.
+async fn fill<M>(manager: M) -> usize
+where
+    M: SendAsyncContextManager + for<'a> Lend<'a, Target = &'static str>,
+{
+    async_with!(manager => |text| {
+        tokio::task::yield_now().await;
+        text.len()
+    })
+    .unwrap_or(0)
+}
+
 trait Sessions {
     fn session(&self) -> impl SendAsyncContextManager<Error = std::io::Error> + for<'a> Lend<'a, Target = &'a str>;
 }
@@ -79,14 +91,18 @@ impl Sessions for Service {
 async fn main() {
     let mut log = Vec::new();
     assert_eq!(push_one(lend(&mut log)).await, 2);
-    let service = std::sync::Arc::new(Service { name: "msrv".into() });
-    let spawned = tokio::spawn(async move {
-        async_with!(service.session() => |greeting| {
-            tokio::task::yield_now().await;
-            Ok::<_, std::io::Error>(greeting.len())
-        })
+    // A trait method returning a manager that borrows `&self`, entered in place. (Spawning that
+    // future is refused by Rust 1.85, "higher-ranked lifetime error"; 1.95 accepts it: see the
+    // guide, "Type hints".)
+    let service = Service { name: "msrv".into() };
+    let greeted = async_with!(service.session() => |greeting| {
+        tokio::task::yield_now().await;
+        Ok::<_, std::io::Error>(greeting.len())
     });
-    assert_eq!(spawned.await.unwrap().unwrap(), 10);
+    assert_eq!(greeted.unwrap(), 10);
+    // Generic code over the `Send` variant, spawned.
+    let spawned = tokio::spawn(fill(step("s")));
+    assert_eq!(spawned.await.unwrap(), 1);
 
     let mut log = Vec::new();
     let n = async_with!(lend(&mut log) => |lent| {

@@ -81,6 +81,16 @@ impl<M> ComposedDriveKind for &&&Drive<crate::testing::Watched<'_, M>> {
     }
 }
 
+/// `contextlib::sqlx::transaction`: `Direct` (its `Send` enter is boxed; its own is concrete).
+#[cfg(feature = "sqlx")]
+impl<DB: sqlx::Database> ComposedDriveKind for &&&Drive<crate::sqlx::Transaction<DB>> {
+    type Out = Direct;
+    #[inline(always)]
+    fn __acm_drive(&self) -> Direct {
+        Direct
+    }
+}
+
 composed!(A, B);
 composed!(A, B, C);
 composed!(A, B, C, D);
