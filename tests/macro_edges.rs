@@ -284,3 +284,20 @@ fn a_gat_target_naming_its_argument_lifetime_is_lent() {
     assert_eq!(len, Ok(2));
     assert_eq!(rows.0, [1, 2]);
 }
+
+/// `&mut (dyn Trait + '_)` spelled out is lent as `&mut dyn Trait` is (the object's lifetime
+/// shortens by a coercion): only `&mut T` with a borrowing `T` of another kind is refused
+/// (ui/invariant_target).
+#[async_context_manager]
+async fn spelled_out_writer() -> &mut (dyn std::io::Write + '_) {
+    let mut buffer = Vec::new();
+    r#yield!(&mut buffer);
+}
+
+#[test]
+fn a_trait_object_target_with_its_lifetime_spelled_out_is_lent() {
+    let written = futures_executor::block_on(async {
+        async_with!(spelled_out_writer() => |writer| writer.write(b"abc").unwrap())
+    });
+    assert_eq!(written, Ok(3));
+}

@@ -63,6 +63,38 @@ pub fn covariance_witness(
     }
 }
 
+/// `&mut T` where `T` borrows for the manager borrow too (`&mut Transaction<'_, Sqlite>`,
+/// `&mut Option<&mut dyn Write>`): `&mut` is invariant in `T`, so no witness can compile, and
+/// the error says the fix instead of the witness's lifetimes (issue 23's newcomer wrote this for
+/// sqlx's `Transaction` three times).
+pub fn reject_mut_borrowing_target(
+    family_target: &Type,
+    family_lifetime: &Lifetime,
+) -> syn::Result<()> {
+    let Type::Reference(reference) = family_target else {
+        return Ok(());
+    };
+    if reference.mutability.is_none() || !mentions(&reference.elem, family_lifetime) {
+        return Ok(());
+    }
+    // `&mut (dyn Trait + '_)`: the object's lifetime shortens by a coercion; the witness says.
+    let mut elem = &*reference.elem;
+    while let Type::Paren(paren) = elem {
+        elem = &paren.elem;
+    }
+    if matches!(elem, Type::TraitObject(_)) {
+        return Ok(());
+    }
+    Err(syn::Error::new(
+        reference.elem.span(),
+        "this target lends `&mut T` where `T` itself borrows for the manager borrow (an elided \
+         or `'_` lifetime inside it): `&mut` makes `T` invariant, so it cannot be lent for the \
+         block's shorter borrow. Name `T`'s own lifetime: `'static` where the value owns its \
+         borrow (`&mut sqlx::Transaction<'static, Sqlite>`, as `pool.begin()` returns), or an \
+         argument's lifetime (`fn f<'db>(db: &'db mut Db) -> &mut Tx<'db>`); or lend `T` by value",
+    ))
+}
+
 /// Whether `lifetime` appears anywhere in `target`.
 fn mentions(target: &Type, lifetime: &Lifetime) -> bool {
     struct Finds<'a> {

@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 use syn::{Error, ItemFn, Lifetime, Result};
 
 use crate::args;
-use crate::covariance::covariance_witness;
+use crate::covariance::{covariance_witness, reject_mut_borrowing_target};
 use crate::crate_path::CratePath;
 use crate::fresh::FreshNames;
 use crate::lifetimes::{name_argument_lifetimes, name_elided};
@@ -65,6 +65,7 @@ pub fn expand(
     let unelidable = fresh.readable_lifetime("elided", Span::call_site());
     let family_target = name_elided(&shape.target, &family_lifetime);
     reject_borrowing_projection(&function.sig, &family_target, &family_lifetime)?;
+    reject_mut_borrowing_target(&family_target, &family_lifetime)?;
     let family = quote! {
         for<#family_lifetime, #unelidable> fn(&#family_lifetime (), &#unelidable ()) -> #family_target
     };
