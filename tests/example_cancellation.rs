@@ -44,7 +44,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use contextlib::testing::{Run, cancel_at_every_poll, yield_now};
+use contextlib::testing::{Probe, Run, cancel_at_every_poll, yield_now};
 use contextlib::tokio::{detach_on_cancel, wait_for_teardowns};
 use contextlib::{TeardownOutcome, TeardownReport, async_with};
 use sqlx::Connection;
@@ -133,6 +133,28 @@ enum Phase {
     Exit,
     /// The future completed.
     Completed,
+}
+
+/// The shape every test here shares: `scenario` cut after every number of polls (on the test
+/// thread, inside the test's runtime); after each run, contextlib's rule (entered => torn down
+/// exactly once) is checked, and `check` gets the run's phase, the run and a name for its
+/// messages; at the end, every phase must have been seen.
+fn at_every_poll<F: Future<Output: std::fmt::Debug>>(
+    progress: &Progress,
+    probe: &Probe,
+    scenario: impl FnMut() -> F,
+    mut check: impl FnMut(Phase, Run<F::Output>, &str),
+) {
+    let mut coverage = Coverage::default();
+    cancel_at_every_poll(scenario, |run| {
+        probe.assert_torn_down_once(&run);
+        let progress = progress.take();
+        let phase = phase(&run, &progress);
+        coverage.count(phase);
+        let name = format!("{run:?} {progress:?}");
+        check(phase, run, &name);
+    });
+    coverage.assert_covered();
 }
 
 fn phase<T>(run: &Run<T>, progress: &[&'static str]) -> Phase {
@@ -277,10 +299,11 @@ fn temp_directory_is_removed_wherever_its_block_is_cancelled() {
     let _context = runtime.enter();
     let progress = Progress::default();
     let seen_dir: Mutex<Option<PathBuf>> = Mutex::new(None);
-    let mut coverage = Coverage::default();
     // Checks contextlib's rule (entered => torn down exactly once) in every run.
-    let probe = &contextlib::testing::Probe::default();
-    cancel_at_every_poll(
+    let probe = &Probe::default();
+    at_every_poll(
+        &progress,
+        probe,
         || async {
             async_with!(probe.observe(detach_on_cancel(temp_directory(TEMP_PREFIX))) => |dir| {
                 progress.mark("entered");
@@ -294,12 +317,7 @@ fn temp_directory_is_removed_wherever_its_block_is_cancelled() {
                 Ok::<_, io::Error>(dir.to_path_buf())
             })
         },
-        |run| {
-            probe.assert_torn_down_once(&run);
-            let progress = progress.take();
-            let phase = phase(&run, &progress);
-            coverage.count(phase);
-            let name = format!("{run:?} {progress:?}");
+        |phase, run, name| {
             assert!(settle(), "{name}");
             let dir = seen_dir.lock().unwrap().take();
             let reported = check_reports(phase, "::temp_directory", &name);
@@ -336,7 +354,6 @@ fn temp_directory_is_removed_wherever_its_block_is_cancelled() {
             assert!(gone, "{name}: left behind {leftovers:?}");
         },
     );
-    coverage.assert_covered();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -351,10 +368,11 @@ fn file_handler_flushes_what_the_block_wrote_wherever_it_is_cancelled() {
     let progress = Progress::default();
     let attempt = AtomicUsize::new(0);
     let path_of = |n: usize| scratch.0.join(format!("out-{n}.txt"));
-    let mut coverage = Coverage::default();
     // Checks contextlib's rule (entered => torn down exactly once) in every run.
-    let probe = &contextlib::testing::Probe::default();
-    cancel_at_every_poll(
+    let probe = &Probe::default();
+    at_every_poll(
+        &progress,
+        probe,
         || {
             let path = path_of(attempt.fetch_add(1, Ordering::SeqCst));
             let progress = &progress;
@@ -372,12 +390,7 @@ fn file_handler_flushes_what_the_block_wrote_wherever_it_is_cancelled() {
                 })
             }
         },
-        |run| {
-            probe.assert_torn_down_once(&run);
-            let progress = progress.take();
-            let phase = phase(&run, &progress);
-            coverage.count(phase);
-            let name = format!("{run:?} {progress:?}");
+        |phase, run, name| {
             assert!(settle(), "{name}");
             let path = path_of(attempt.load(Ordering::SeqCst) - 1);
             let reported = check_reports(phase, "::file_handler", &name);
@@ -403,7 +416,6 @@ fn file_handler_flushes_what_the_block_wrote_wherever_it_is_cancelled() {
             }
         },
     );
-    coverage.assert_covered();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -437,10 +449,11 @@ fn db_transaction_rolls_back_wherever_its_block_is_cancelled(backend: Backend) {
     // Each run inserts its own rows.
     let body_of = |n: usize| format!("run {n}");
     let attempt = AtomicUsize::new(0);
-    let mut coverage = Coverage::default();
     // Checks contextlib's rule (entered => torn down exactly once) in every run.
-    let probe = &contextlib::testing::Probe::default();
-    cancel_at_every_poll(
+    let probe = &Probe::default();
+    at_every_poll(
+        &progress,
+        probe,
         || {
             let body = body_of(attempt.fetch_add(1, Ordering::SeqCst));
             let journal = journal.lock().unwrap().clone();
@@ -461,12 +474,7 @@ fn db_transaction_rolls_back_wherever_its_block_is_cancelled(backend: Backend) {
                 })
             }
         },
-        |run| {
-            probe.assert_torn_down_once(&run);
-            let progress = progress.take();
-            let phase = phase(&run, &progress);
-            coverage.count(phase);
-            let name = format!("{run:?} {progress:?}");
+        |phase, run, name| {
             assert!(settle(), "{name}");
             let body = body_of(attempt.load(Ordering::SeqCst) - 1);
             // (and every run gets a fresh journal)
@@ -507,7 +515,6 @@ fn db_transaction_rolls_back_wherever_its_block_is_cancelled(backend: Backend) {
             }
         },
     );
-    coverage.assert_covered();
     runtime.block_on(pool.close());
     runtime.block_on(db.remove());
 }
@@ -577,10 +584,11 @@ fn hand_written_and_generated_managers_see_cancelled_exactly_once_in_place() {
     let progress = Progress::default();
     let by_hand: Mutex<Vec<SimpleAsyncContextManager<&'static str>>> = Mutex::new(Vec::new());
     let generated: Mutex<Vec<Vec<Seen>>> = Mutex::new(Vec::new());
-    let mut coverage = Coverage::default();
     // Checks contextlib's rule (entered => torn down exactly once) in every run.
-    let probe = &contextlib::testing::Probe::default();
-    cancel_at_every_poll(
+    let probe = &Probe::default();
+    at_every_poll(
+        &progress,
+        probe,
         || async {
             let mut manager = Sink::new(SimpleAsyncContextManager::new("Hello"), &by_hand);
             let mut seen = Sink::new(Vec::new(), &generated);
@@ -594,12 +602,7 @@ fn hand_written_and_generated_managers_see_cancelled_exactly_once_in_place() {
                 greeting
             })
         },
-        |run| {
-            probe.assert_torn_down_once(&run);
-            let progress = progress.take();
-            let phase = phase(&run, &progress);
-            coverage.count(phase);
-            let name = format!("{run:?} {progress:?}");
+        |phase, run, name| {
             // Nothing was detached, nothing is reported: the exits never wait.
             assert_eq!(take_reports(), [], "{name}");
             let by_hand = take_one(&by_hand).map(|m| m.seen).unwrap_or_default();
@@ -627,7 +630,6 @@ fn hand_written_and_generated_managers_see_cancelled_exactly_once_in_place() {
             }
         },
     );
-    coverage.assert_covered();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -641,10 +643,11 @@ fn the_timer_reports_once_in_place_wherever_its_block_is_cancelled() {
     let progress = Progress::default();
     let reported: Mutex<Vec<Option<Duration>>> = Mutex::new(Vec::new());
     let naps = AtomicUsize::new(0);
-    let mut coverage = Coverage::default();
     // Checks contextlib's rule (entered => torn down exactly once) in every run.
-    let probe = &contextlib::testing::Probe::default();
-    cancel_at_every_poll(
+    let probe = &Probe::default();
+    at_every_poll(
+        &progress,
+        probe,
         || async {
             let mut elapsed = Sink::new(None, &reported);
             // No `detach_on_cancel`: the teardown finishes in place.
@@ -658,12 +661,7 @@ fn the_timer_reports_once_in_place_wherever_its_block_is_cancelled() {
                 start.elapsed()
             })
         },
-        |run| {
-            probe.assert_torn_down_once(&run);
-            let progress = progress.take();
-            let phase = phase(&run, &progress);
-            coverage.count(phase);
-            let name = format!("{run:?} {progress:?}");
+        |phase, run, name| {
             assert_eq!(take_reports(), [], "{name}");
             let elapsed = take_one(&reported).flatten();
             let naps = naps.swap(0, Ordering::SeqCst) as u32;
@@ -687,7 +685,6 @@ fn the_timer_reports_once_in_place_wherever_its_block_is_cancelled() {
             }
         },
     );
-    coverage.assert_covered();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -722,10 +719,11 @@ fn api_session_closes_its_connections_wherever_its_block_is_cancelled() {
     let _context = runtime.enter();
     let (base_url, stats, stop, server) = start_server(&runtime);
     let progress = Progress::default();
-    let mut coverage = Coverage::default();
     // Checks contextlib's rule (entered => torn down exactly once) in every run.
-    let probe = &contextlib::testing::Probe::default();
-    cancel_at_every_poll(
+    let probe = &Probe::default();
+    at_every_poll(
+        &progress,
+        probe,
         || async {
             // No `detach_on_cancel`: closing the session never waits.
             async_with!(probe.observe(api_session(&base_url)) => |session| {
@@ -740,12 +738,7 @@ fn api_session_closes_its_connections_wherever_its_block_is_cancelled() {
                 Ok::<_, BoxError>(format!("{hello} {hits}"))
             })
         },
-        |run| {
-            probe.assert_torn_down_once(&run);
-            let progress = progress.take();
-            let phase = phase(&run, &progress);
-            coverage.count(phase);
-            let name = format!("{run:?} {progress:?}");
+        |phase, run, name| {
             assert_eq!(take_reports(), [], "{name}");
             // The session (and a request it had in flight) is gone: so are its connections.
             let open = runtime.block_on(wait_until_no_connections(&stats, Duration::from_secs(5)));
@@ -763,7 +756,6 @@ fn api_session_closes_its_connections_wherever_its_block_is_cancelled() {
             }
         },
     );
-    coverage.assert_covered();
     stop.send(()).unwrap();
     runtime.block_on(server).unwrap().unwrap();
 }
@@ -775,10 +767,11 @@ fn serve_api_stops_the_server_wherever_its_block_is_cancelled() {
     let _context = runtime.enter();
     let progress = Progress::default();
     let server: Mutex<Option<(String, Arc<http_session::ServerStats>)>> = Mutex::new(None);
-    let mut coverage = Coverage::default();
     // Checks contextlib's rule (entered => torn down exactly once) in every run.
-    let probe = &contextlib::testing::Probe::default();
-    cancel_at_every_poll(
+    let probe = &Probe::default();
+    at_every_poll(
+        &progress,
+        probe,
         || async {
             async_with!(probe.observe(detach_on_cancel(serve_api())) => |api| {
                 progress.mark("entered");
@@ -794,12 +787,7 @@ fn serve_api_stops_the_server_wherever_its_block_is_cancelled() {
                 Ok::<_, BoxError>(hello)
             })
         },
-        |run| {
-            probe.assert_torn_down_once(&run);
-            let progress = progress.take();
-            let phase = phase(&run, &progress);
-            coverage.count(phase);
-            let name = format!("{run:?} {progress:?}");
+        |phase, run, name| {
             assert!(settle(), "{name}");
             let reported = check_reports(phase, "::serve_api", &name);
             let server = server.lock().unwrap().take();
@@ -824,5 +812,4 @@ fn serve_api_stops_the_server_wherever_its_block_is_cancelled() {
             }
         },
     );
-    coverage.assert_covered();
 }

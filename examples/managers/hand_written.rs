@@ -107,6 +107,8 @@ impl<T: fmt::Debug + Unpin> AsyncContextManager for SimpleAsyncContextManager<T>
 /// The seed's `async def create_async_context(value: T) -> AsyncContextManager[T]: return
 /// SimpleAsyncContextManager(value)`, with its type hint: callers know only that the manager
 /// lends a `&T` and cannot fail.
+// (Not every file that includes this module uses it.)
+#[allow(dead_code)]
 pub fn typed_async_context<T: fmt::Debug + Unpin>(
     value: T,
 ) -> impl AsyncContextManager<Error = Infallible> + for<'a> contextlib::Lend<'a, Target = &'a T> {
