@@ -54,7 +54,7 @@ pub mod expansion {
     pub use crate::family::Family;
     pub use crate::generated::Body;
     pub use crate::into_value::{CannotFail, value_of};
-    pub use crate::tuple::OneError;
+    pub use crate::tuple::{FromSame, OneError};
     pub use crate::yield_point::{
         Lent, TargetMustBeCovariantInTheManagerBorrow, YieldPoint, Yielder,
     };
