@@ -491,11 +491,11 @@ async fn cancellation_tour() -> Result<(), BoxError> {
 }
 
 /// The ready-made managers of `contextlib::tokio`: one line each where the examples above
-/// wrote a manager (README, "From Python to Rust", the batteries table).
+/// wrote a manager (README, "Batteries").
 async fn batteries_tour() -> Result<(), BoxError> {
     use contextlib::tokio::{child, create_file, task_group, temp_dir};
 
-    heading("batteries: temp_dir, create_file, task_group, child -> README, From Python to Rust");
+    heading("batteries: temp_dir, create_file, task_group, child -> README, Batteries");
     scenario("a temporary directory, a file flushed and synced even though the block fails");
     let mut kept = PathBuf::new();
     let result: io::Result<()> = async_with!(temp_dir("acm-tour-battery-") => |dir| {
