@@ -10,6 +10,24 @@ use std::panic::resume_unwind;
 use crate::catch_unwind::Payload;
 use crate::exit::{BlockError, ErasedError, Full};
 
+/// Declares a dispatcher: a zero-sized type naming the block's value and the manager's error,
+/// `Copy` for every parameter (a copy goes to `finish`, whose arguments still use it), which a
+/// derive would bound.
+macro_rules! dispatcher {
+    ($(#[$doc:meta])* $name:ident<$($param:ident),+>) => {
+        $(#[$doc])*
+        pub struct $name<$($param),+>(PhantomData<fn() -> ($($param,)+)>);
+
+        impl<$($param),+> Clone for $name<$($param),+> {
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+
+        impl<$($param),+> Copy for $name<$($param),+> {}
+    };
+}
+
 /// The types of one `async_with!`: the block's value `O` and the manager's error `ME`.
 pub struct Kind<O, ME>(PhantomData<fn() -> (O, ME)>);
 
@@ -144,17 +162,10 @@ impl<E: From<M>, M> FromManagerError<M> for E {
     }
 }
 
-/// Dispatcher: block `Result<T, E>`, infallible manager.
-pub struct InfallibleManager<T, E>(PhantomData<fn() -> (T, E)>);
-
-// A copy for `finish`, whose arguments still use the dispatcher.
-impl<T, E> Clone for InfallibleManager<T, E> {
-    fn clone(&self) -> Self {
-        *self
-    }
+dispatcher! {
+    /// Dispatcher: block `Result<T, E>`, infallible manager.
+    InfallibleManager<T, E>
 }
-
-impl<T, E> Copy for InfallibleManager<T, E> {}
 
 impl<T, E> InfallibleManager<T, E> {
     /// Splits the outcome.
@@ -194,18 +205,11 @@ impl<T, E> InfallibleManager<T, E> {
     }
 }
 
-/// Dispatcher: block `Result<T, E>`, manager error `ME`.
-#[allow(clippy::type_complexity)]
-pub struct FallibleBlock<T, E, ME>(PhantomData<fn() -> (T, E, ME)>);
-
-// A copy for `finish`, whose arguments still use the dispatcher.
-impl<T, E, ME> Clone for FallibleBlock<T, E, ME> {
-    fn clone(&self) -> Self {
-        *self
-    }
+dispatcher! {
+    /// Dispatcher: block `Result<T, E>`, manager error `ME`.
+    #[allow(clippy::type_complexity)]
+    FallibleBlock<T, E, ME>
 }
-
-impl<T, E, ME> Copy for FallibleBlock<T, E, ME> {}
 
 impl<T, E, ME> FallibleBlock<T, E, ME> {
     /// Splits the outcome.
@@ -250,17 +254,10 @@ impl<T, E, ME> FallibleBlock<T, E, ME> {
     }
 }
 
-/// Dispatcher: block value `R`, manager error `ME`.
-pub struct ValueBlock<R, ME>(PhantomData<fn() -> (R, ME)>);
-
-// A copy for `finish`, whose arguments still use the dispatcher.
-impl<R, ME> Clone for ValueBlock<R, ME> {
-    fn clone(&self) -> Self {
-        *self
-    }
+dispatcher! {
+    /// Dispatcher: block value `R`, manager error `ME`.
+    ValueBlock<R, ME>
 }
-
-impl<R, ME> Copy for ValueBlock<R, ME> {}
 
 impl<R, ME> ValueBlock<R, ME> {
     /// Splits the outcome.
@@ -300,17 +297,10 @@ impl<R, ME> ValueBlock<R, ME> {
     }
 }
 
-/// Dispatcher: block `Result<T, Infallible>` (a plain value `T`), manager error `ME`.
-pub struct InfallibleBlock<T, ME>(PhantomData<fn() -> (T, ME)>);
-
-// A copy for `finish`, whose arguments still use the dispatcher.
-impl<T, ME> Clone for InfallibleBlock<T, ME> {
-    fn clone(&self) -> Self {
-        *self
-    }
+dispatcher! {
+    /// Dispatcher: block `Result<T, Infallible>` (a plain value `T`), manager error `ME`.
+    InfallibleBlock<T, ME>
 }
-
-impl<T, ME> Copy for InfallibleBlock<T, ME> {}
 
 impl<T, ME> InfallibleBlock<T, ME> {
     /// Splits the outcome: the block completed or panicked, it cannot have failed.
