@@ -20,7 +20,7 @@ async fn closing_borrowed_and_pinned_managers_go_on_a_stack() {
     let task_log = log.clone();
     let task = tokio::spawn(async move {
         let closed_log = task_log.clone();
-        let mut borrowed = step("borrowed", task_log.clone());
+        let borrowed = step("borrowed", task_log.clone());
         let mut borrowed = pin!(borrowed);
         let outcome = async_with!(ExitStack::<Infallible>::new() => |stack| {
             let file = stack

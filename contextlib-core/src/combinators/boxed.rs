@@ -7,7 +7,7 @@ use core::marker::PhantomData;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use crate::{AsyncContextManager, Exit, Lend, SendAsyncContextManager, Target};
+use crate::protocol::{AsyncContextManager, Exit, Lend, SendAsyncContextManager, Target};
 
 /// The target of a boxed manager, named by a fn pointer type whose output borrows its input:
 /// `fn(&()) -> &mut Session` lends `&'a mut Session` for the borrow `'a` of the manager,
@@ -27,7 +27,7 @@ impl<'a, F: Fn(&'a ()) -> R, R> Lends<'a> for F {
 pub trait LendsAs<
     'a,
     F: Lends<'a>,
-    ImplicitBound: crate::manager::Sealed = crate::manager::Bound<&'a Self>,
+    ImplicitBound: crate::protocol::manager::Sealed = crate::protocol::manager::Bound<&'a Self>,
 >: Lend<'a, ImplicitBound>
 {
     /// The target, as `F` names it (the same value).

@@ -5,11 +5,11 @@ use core::future::Future;
 use core::pin::Pin;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 
-use crate::catch_unwind::{CatchUnwind, Payload, discard};
-use crate::guard::{Arm, ArmOnSuccess, Finishing, Teardown};
-use crate::join::{Join2, Join3, Join4, Started};
-use crate::tuple::{Fields, FromSame, Held, Members, OneError, Unwinding};
-use crate::{AsyncContextManager, BlockError, Exit, Lend, PanicMessage, Target};
+use crate::combinators::join::{Join2, Join3, Join4, Started};
+use crate::combinators::tuple::{Fields, FromSame, Held, Members, OneError, Unwinding};
+use crate::entering::guard::{Arm, ArmOnSuccess, Finishing, Teardown};
+use crate::protocol::catch_unwind::{CatchUnwind, Payload, discard};
+use crate::protocol::{AsyncContextManager, BlockError, Exit, Lend, PanicMessage, Target};
 
 /// A tuple of 2 to 4 managers with one error type, entered **concurrently** (their `enter`
 /// futures polled together) and exited concurrently; the target is the tuple of targets.
@@ -274,3 +274,10 @@ fn discard_unwinding<E: fmt::Display + fmt::Debug + Sync + 'static>(unwinding: U
 concurrent_manager!(2, Join2: A 0 a, B 1 b);
 concurrent_manager!(3, Join3: A 0 a, B 1 b, C 2 c);
 concurrent_manager!(4, Join4: A 0 a, B 1 b, C 2 c, D 3 d);
+
+// As for tuples: the own futures are concrete, the named `Send` ones boxed.
+crate::entering::drive::driven_directly! {
+    impl[A, B] for Concurrent<(A, B)>;
+    impl[A, B, C] for Concurrent<(A, B, C)>;
+    impl[A, B, C, D] for Concurrent<(A, B, C, D)>;
+}

@@ -6,10 +6,10 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::catch_unwind::discard;
-use crate::guard::{Finishing, Teardown, TeardownOf};
-use crate::teardown::{TeardownOutcome, TeardownReport, report};
-use crate::{AsyncContextManager, Exit, Lend, SendAsyncContextManager, Target};
+use crate::entering::guard::{Finishing, Teardown, TeardownOf};
+use crate::protocol::catch_unwind::discard;
+use crate::protocol::teardown::{TeardownOutcome, TeardownReport, report};
+use crate::protocol::{AsyncContextManager, Exit, Lend, SendAsyncContextManager, Target};
 
 /// One of two managers, chosen at run time: Python's `cm = a() if cached else b()`.
 ///

@@ -67,7 +67,9 @@ impl<T, E, P> Failed for Result<Result<T, E>, P> {
 }
 
 /// How one exit ended; never a reason to stop the others (every exit runs to its end).
-pub(crate) struct Exited<E>(pub(crate) Result<Result<(), E>, crate::catch_unwind::Payload>);
+pub(crate) struct Exited<E>(
+    pub(crate) Result<Result<(), E>, crate::protocol::catch_unwind::Payload>,
+);
 
 impl<E> Failed for Exited<E> {
     fn failed(&self) -> bool {
@@ -79,12 +81,12 @@ impl<E> Failed for Exited<E> {
 /// call (then there is nothing to poll).
 pub(crate) enum Started<F> {
     Running(F),
-    Panicked(Option<crate::catch_unwind::Payload>),
+    Panicked(Option<crate::protocol::catch_unwind::Payload>),
 }
 
 impl<F, E> Future for Started<F>
 where
-    F: Future<Output = Result<Result<(), E>, crate::catch_unwind::Payload>>,
+    F: Future<Output = Result<Result<(), E>, crate::protocol::catch_unwind::Payload>>,
 {
     type Output = Exited<E>;
 

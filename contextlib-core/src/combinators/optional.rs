@@ -4,7 +4,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use crate::{AsyncContextManager, Exit, Lend, SendAsyncContextManager, Target};
+use crate::protocol::{AsyncContextManager, Exit, Lend, SendAsyncContextManager, Target};
 
 /// `Some(manager)` lends `Some(target)`, `None` lends `None`.
 impl<'a, M: Lend<'a>> Lend<'a> for Option<M> {

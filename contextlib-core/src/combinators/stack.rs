@@ -12,12 +12,12 @@ use core::task::{Context, Poll};
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Mutex;
 
-use crate::catch_unwind::{CatchUnwind, discard};
-use crate::guard::{Describe, Finishing, Teardown};
-use crate::send_manager::{BoxExit, MapErr, SendAsyncContextManager};
-use crate::teardown::{TeardownOutcome, TeardownReport, finish_in_place, report};
-use crate::tuple::Unwinding;
-use crate::{AsyncContextManager, Exit, Lend, Target};
+use crate::combinators::tuple::Unwinding;
+use crate::entering::guard::{Describe, Finishing, Teardown};
+use crate::protocol::catch_unwind::{CatchUnwind, discard};
+use crate::protocol::send_manager::{BoxExit, MapErr, SendAsyncContextManager};
+use crate::protocol::teardown::{TeardownOutcome, TeardownReport, finish_in_place, report};
+use crate::protocol::{AsyncContextManager, Exit, Lend, Target};
 
 /// The catch-all error of a stack whose managers fail in different ways.
 ///
@@ -170,7 +170,7 @@ fn exit_callback() -> &'static str {
 fn call_exit<'x, 'a, E>(
     callback: &mut Option<ExitCallback<'a, E>>,
     exit: Exit<'x>,
-) -> Option<Result<OnExit<'x, 'a, E>, crate::catch_unwind::Payload>> {
+) -> Option<Result<OnExit<'x, 'a, E>, crate::protocol::catch_unwind::Payload>> {
     let callback = callback.take()?;
     Some(catch_unwind(AssertUnwindSafe(move || callback(exit))))
 }

@@ -7,10 +7,10 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::panic::resume_unwind;
 
-use crate::catch_unwind::{CatchUnwind, Payload, discard};
-use crate::guard::{Finishing, Teardown};
-use crate::teardown::{TeardownOutcome, TeardownReport, report};
-use crate::{AsyncContextManager, BlockError, Exit, Lend, PanicMessage, Target};
+use crate::entering::guard::{Finishing, Teardown};
+use crate::protocol::catch_unwind::{CatchUnwind, Payload, discard};
+use crate::protocol::teardown::{TeardownOutcome, TeardownReport, report};
+use crate::protocol::{AsyncContextManager, BlockError, Exit, Lend, PanicMessage, Target};
 
 /// `&mut T` for a tuple whose fields are borrowed one at a time across `.await`s.
 pub(crate) struct Fields<T>(pub(crate) *mut T);
@@ -397,3 +397,10 @@ impl<E> OneError for (E, E, E, E) {
 tuple_manager!(2: A 0, B 1);
 tuple_manager!(3: A 0, B 1, C 2);
 tuple_manager!(4: A 0, B 1, C 2, D 3);
+
+// Their own futures are concrete and `Send` whenever their members' are.
+crate::entering::drive::driven_directly! {
+    impl[A, B] for (A, B);
+    impl[A, B, C] for (A, B, C);
+    impl[A, B, C, D] for (A, B, C, D);
+}

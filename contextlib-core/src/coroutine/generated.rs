@@ -9,12 +9,12 @@ use core::pin::Pin;
 use core::ptr;
 use core::task::{Context, Poll};
 
-use crate::family::Family;
-use crate::output::BodyOutput;
-use crate::polling::{self, Polling};
-use crate::slot::{Slot, SlotRef, phase};
-use crate::yield_point::{Lent, TargetMustBeCovariantInTheManagerBorrow, Yielder};
-use crate::{AsyncContextManager, Exit, Lend};
+use crate::coroutine::family::Family;
+use crate::coroutine::output::BodyOutput;
+use crate::coroutine::polling::{self, Polling};
+use crate::coroutine::slot::{Slot, SlotRef, phase};
+use crate::coroutine::yield_point::{Lent, TargetMustBeCovariantInTheManagerBorrow, Yielder};
+use crate::protocol::{AsyncContextManager, Exit, Lend, SendAsyncContextManager};
 
 mod sealed {
     pub trait Sealed {}
@@ -447,7 +447,7 @@ unsafe fn cancel_in_place(
     finish: &mut dyn FnMut(),
     name: fn() -> &'static str,
 ) {
-    use crate::teardown::{POLLS_IN_PLACE, TeardownOutcome, TeardownReport, report};
+    use crate::protocol::teardown::{POLLS_IN_PLACE, TeardownOutcome, TeardownReport, report};
     let exit = Exit::Cancelled;
     let mut cx = Context::from_waker(core::task::Waker::noop());
     // SAFETY: caller; `exit` outlives every poll below, and the coroutine is ended (or left to
@@ -466,7 +466,7 @@ unsafe fn cancel_in_place(
     let outcome = match teardown {
         Ok(outcome) => outcome,
         Err(payload) => {
-            crate::catch_unwind::discard(payload);
+            crate::protocol::catch_unwind::discard(payload);
             // SAFETY: caller; a coroutine that panicked mid-teardown is dropped here.
             unsafe {
                 if matches!(slot.phase(), phase::EXIT_POLL | phase::EXITING) {
@@ -608,5 +608,38 @@ where
                 Generated::finish_body(raw, slot);
             }
         }
+    }
+}
+
+// Whether a generated manager is `Send` is known only once its coroutine is (after the
+// caller's type checking), so `async_with!` cannot choose the `Send` way by its bounds; its own
+// futures are concrete, so the `async_with!` future is `Send` exactly when they are.
+crate::entering::drive::driven_directly! {
+    impl[Fam, B: Body] for Generated<Fam, B>;
+}
+
+/// `Send` whenever its coroutine is: the named futures are its own.
+impl<Fam, B> SendAsyncContextManager for Generated<Fam, B>
+where
+    Fam: for<'a> Family<'a>,
+    B: Body,
+    <B::Fut as Future>::Output: BodyOutput,
+    Self: Send,
+{
+    type EnterFuture<'m>
+        = EnterFuture<'m, Fam, B>
+    where
+        Self: 'm;
+    type ExitFuture<'x>
+        = ExitFuture<'x, 'x, Fam, B>
+    where
+        Self: 'x;
+
+    fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
+        self.enter()
+    }
+
+    fn exit_send<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> Self::ExitFuture<'x> {
+        self.exit(exit)
     }
 }

@@ -41,24 +41,26 @@ impl<E> BodyOutput for Result<(), E> {
 /// built: that fn's body panics.
 pub struct Refused<Fam, E>(core::marker::PhantomData<(Fam, fn() -> E)>);
 
-impl<'a, Fam, E> crate::Lend<'a> for Refused<Fam, E>
+impl<'a, Fam, E> crate::protocol::Lend<'a> for Refused<Fam, E>
 where
-    Fam: crate::family::Family<'a>,
+    Fam: crate::coroutine::family::Family<'a>,
 {
-    type Target = <Fam as crate::family::Family<'a>>::Target;
+    type Target = <Fam as crate::coroutine::family::Family<'a>>::Target;
 }
 
-impl<Fam, E> crate::AsyncContextManager for Refused<Fam, E>
+impl<Fam, E> crate::protocol::AsyncContextManager for Refused<Fam, E>
 where
-    Fam: for<'a> crate::family::Family<'a>,
+    Fam: for<'a> crate::coroutine::family::Family<'a>,
 {
     type Error = E;
 
-    async fn enter(self: core::pin::Pin<&mut Self>) -> Result<crate::Target<'_, Self>, E> {
+    async fn enter(
+        self: core::pin::Pin<&mut Self>,
+    ) -> Result<crate::protocol::Target<'_, Self>, E> {
         unreachable!("a refused #[async_context_manager] is never built")
     }
 
-    async fn exit(self: core::pin::Pin<&mut Self>, _: crate::Exit<'_>) -> Result<(), E> {
+    async fn exit(self: core::pin::Pin<&mut Self>, _: crate::protocol::Exit<'_>) -> Result<(), E> {
         unreachable!("a refused #[async_context_manager] is never built")
     }
 }

@@ -10,7 +10,7 @@
 use core::cell::Cell;
 use core::ptr;
 
-use crate::slot::SlotRef;
+use crate::coroutine::slot::SlotRef;
 
 /// The manager whose coroutine is being polled: its identity, its slot and the address range of
 /// its coroutine. Lives on the stack of that manager's `enter`/`exit` poll, for that poll only.

@@ -14,10 +14,10 @@ use core::pin::Pin;
 use core::ptr;
 use core::task::{Context, Poll};
 
-use crate::Exit;
-use crate::family::Family;
-use crate::polling::{self, Polling};
-use crate::slot::{SlotRef, phase};
+use crate::coroutine::family::Family;
+use crate::coroutine::polling::{self, Polling};
+use crate::coroutine::slot::{SlotRef, phase};
+use crate::protocol::Exit;
 
 /// The witness that a target family is covariant in the manager borrow, as a function the
 /// library calls: `for<'long, 'short> Fn(TargetMustBeCovariantInTheManagerBorrow<'short, 'long>,

@@ -2,7 +2,7 @@
 //! reports a non-manager on the user's tokens, and once more at most, instead of at every later
 //! use of it.
 
-use crate::AsyncContextManager;
+use crate::protocol::AsyncContextManager;
 
 /// Checks that `manager` is a manager: for a value that is not, this is the error the user reads
 /// ("`u32` is not a context manager", on the manager expression). (Not public API: it is the

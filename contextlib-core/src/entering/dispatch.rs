@@ -7,8 +7,8 @@ use core::fmt;
 use core::marker::PhantomData;
 use std::panic::resume_unwind;
 
-use crate::catch_unwind::Payload;
-use crate::exit::{BlockError, ErasedError, Full};
+use crate::protocol::catch_unwind::Payload;
+use crate::protocol::exit::{BlockError, ErasedError, Full};
 
 /// Declares a dispatcher: a zero-sized type naming the block's value and the manager's error,
 /// `Copy` for every parameter (a copy goes to `finish`, whose arguments still use it), which a
@@ -128,10 +128,10 @@ impl<R, ME> ValueBlockKind for Kind<R, ME> {
 /// The `Exit` of a block that completed: `Ok`, or in a manager's body, the outcome of the outer
 /// block that the manager's yield received (see `async_with!(@yielding ..)`).
 #[inline(always)]
-pub fn outer_or_ok(outer: Option<crate::Exit<'_>>) -> crate::Exit<'_> {
+pub fn outer_or_ok(outer: Option<crate::protocol::Exit<'_>>) -> crate::protocol::Exit<'_> {
     match outer {
         Some(exit) => exit,
-        None => crate::Exit::Ok,
+        None => crate::protocol::Exit::Ok,
     }
 }
 
@@ -401,7 +401,7 @@ impl ViewStorage<'_> {
     }
 }
 
-pub use crate::exit::ErrorText as Formatted;
+pub use crate::protocol::exit::ErrorText as Formatted;
 
 /// The name of an error type that is not `Debug`.
 pub struct Named(&'static str);

@@ -1,17 +1,16 @@
 //! How `async_with!` calls a manager's `enter` and `exit`: through the named `Send` futures of a
 //! [`SendAsyncContextManager`] where the manager is one, so that `async_with!` over a manager
 //! known only by that bound (a generic parameter, an opaque `impl SendAsyncContextManager`) is
-//! a `Send` future; through [`AsyncContextManager`]'s own futures otherwise, and for tuples and
-//! `concurrent`, whose `Send` futures are boxed, and for a generated manager named by its type (their own futures, unnamed but concrete, are
-//! `Send` whenever their members' are, at no cost). Chosen by autoref-based method resolution:
-//! the first of these impls that applies wins.
+//! a `Send` future; through [`AsyncContextManager`]'s own futures otherwise, and for the
+//! managers that are [`DrivenDirectly`]. Chosen by autoref-based method resolution: the first
+//! of these impls that applies wins.
 
 use core::future::Future;
 use core::marker::PhantomData;
 use core::pin::Pin;
 
-use crate::guard::Guard;
-use crate::{AsyncContextManager, Concurrent, Exit, SendAsyncContextManager, Target};
+use crate::entering::guard::Guard;
+use crate::protocol::{AsyncContextManager, Exit, SendAsyncContextManager, Target};
 
 /// The manager type an `async_with!` drives, before the way is chosen.
 pub struct Drive<M: ?Sized>(PhantomData<fn(&M)>);
@@ -32,7 +31,7 @@ pub struct Direct;
 #[derive(Clone, Copy)]
 pub struct NamedSend;
 
-/// A tuple or `concurrent`: `Direct` (see the module docs).
+/// A manager that says it is best driven `Direct` (see [`DrivenDirectly`]).
 pub trait ComposedDriveKind {
     /// The way.
     type Out;
@@ -40,31 +39,7 @@ pub trait ComposedDriveKind {
     fn __acm_drive(&self) -> Self::Out;
 }
 
-macro_rules! composed {
-    ($($M:ident),+) => {
-        impl<$($M),+> ComposedDriveKind for &&&Drive<($($M,)+)> {
-            type Out = Direct;
-            #[inline(always)]
-            fn __acm_drive(&self) -> Direct {
-                Direct
-            }
-        }
-        impl<$($M),+> ComposedDriveKind for &&&Drive<Concurrent<($($M,)+)>> {
-            type Out = Direct;
-            #[inline(always)]
-            fn __acm_drive(&self) -> Direct {
-                Direct
-            }
-        }
-    };
-}
-/// A generated manager named by its type: `Direct`. Whether it is `Send` is known only once
-/// its coroutine is (after type checking of the caller), so the `Send` way cannot be chosen by
-/// its bounds; its own futures are concrete, so the future is `Send` exactly when they are.
-impl<Fam, B> ComposedDriveKind for &&&Drive<crate::Generated<Fam, B>>
-where
-    B: crate::generated::Body,
-{
+impl<M: DrivenDirectly> ComposedDriveKind for &&&Drive<M> {
     type Out = Direct;
     #[inline(always)]
     fn __acm_drive(&self) -> Direct {
@@ -72,28 +47,34 @@ where
     }
 }
 
-/// A watched manager: `Direct`, as for what it watches (its `Send` futures are boxed).
-impl<M> ComposedDriveKind for &&&Drive<crate::testing::Watched<'_, M>> {
-    type Out = Direct;
-    #[inline(always)]
-    fn __acm_drive(&self) -> Direct {
-        Direct
-    }
+/// A manager whose own futures `async_with!` calls even where it is a
+/// [`SendAsyncContextManager`]: its futures are concrete (not opaque to the caller), so the
+/// `async_with!` future is `Send` exactly when they are, while its named `Send` futures would
+/// cost an allocation. Each manager type says so where it is defined: tuples, `concurrent`, a
+/// generated manager named by its type, `testing::Watched` and `sqlx::transaction`.
+///
+/// Sealed: which way a manager is driven changes only whether the `async_with!` future is
+/// `Send`, never what runs, but the choice is contextlib's.
+pub trait DrivenDirectly: sealed::Sealed {}
+
+pub(crate) mod sealed {
+    /// Implemented only inside contextlib, next to each [`DrivenDirectly`](super::DrivenDirectly):
+    /// public but unreachable from outside the crate.
+    #[diagnostic::on_unimplemented(
+        message = "`DrivenDirectly` is contextlib's own: it says how `async_with!` drives contextlib's managers",
+        label = "not one of contextlib's managers"
+    )]
+    pub trait Sealed {}
 }
 
-/// `contextlib::sqlx::transaction`: `Direct` (its `Send` enter is boxed; its own is concrete).
-#[cfg(feature = "sqlx")]
-impl<DB: sqlx::Database> ComposedDriveKind for &&&Drive<crate::sqlx::Transaction<DB>> {
-    type Out = Direct;
-    #[inline(always)]
-    fn __acm_drive(&self) -> Direct {
-        Direct
-    }
+/// Declares the types `async_with!` drives `Direct` (see [`DrivenDirectly`]).
+macro_rules! driven_directly {
+    ($(impl$([$($generics:tt)*])? for $ty:ty $(where [$($bounds:tt)*])?;)+) => {$(
+        impl$(<$($generics)*>)? crate::entering::drive::sealed::Sealed for $ty $(where $($bounds)*)? {}
+        impl$(<$($generics)*>)? crate::entering::drive::DrivenDirectly for $ty $(where $($bounds)*)? {}
+    )+};
 }
-
-composed!(A, B);
-composed!(A, B, C);
-composed!(A, B, C, D);
+pub(crate) use driven_directly;
 
 /// A [`SendAsyncContextManager`]: `NamedSend`.
 pub trait SendDriveKind {

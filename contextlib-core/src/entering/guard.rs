@@ -8,9 +8,9 @@ use core::task::{Context, Poll};
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use crate::AsyncContextManager;
-use crate::catch_unwind::discard;
-use crate::teardown::{TeardownOutcome, TeardownReport, poll_in_place, report};
+use crate::protocol::AsyncContextManager;
+use crate::protocol::catch_unwind::discard;
+use crate::protocol::teardown::{TeardownOutcome, TeardownReport, poll_in_place, report};
 
 /// A pinned manager and whether it owes an exit.
 pub struct Guard<'m, M: AsyncContextManager + ?Sized> {

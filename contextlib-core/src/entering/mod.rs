@@ -1,8 +1,10 @@
 //! Entering a manager: `async_with!`, the guard that owes the exit, the dispatch of the block's
 //! outcome and of the way to drive the manager, and the checks behind their error messages.
+//! Built on the protocol alone; the managers above it (the coroutine, the combinators, the
+//! runtimes) use its guard, and say here how `async_with!` should drive them
+//! ([`DrivenDirectly`](drive::DrivenDirectly)).
 
 pub(crate) mod async_with;
-pub(crate) mod catch_unwind;
 pub(crate) mod checked;
 pub(crate) mod dispatch;
 pub(crate) mod drive;

@@ -3,7 +3,7 @@
 use core::future::Future;
 use core::pin::Pin;
 
-use crate::Exit;
+use crate::protocol::Exit;
 
 pub(crate) use sealed::{Bound, Sealed};
 
@@ -211,7 +211,7 @@ pub trait AsyncContextManager: for<'a> Lend<'a> {
     /// assert_eq!(seen, ["Cancelled"]);
     /// ```
     fn cancel(self: Pin<&mut Self>) {
-        crate::teardown::finish_in_place(self.exit(Exit::Cancelled), Self::name());
+        crate::protocol::teardown::finish_in_place(self.exit(Exit::Cancelled), Self::name());
     }
 
     /// Whether this manager's exit future finishes the teardown by itself even if it is
@@ -251,7 +251,7 @@ pub trait AsyncContextManager: for<'a> Lend<'a> {
     }
 }
 
-impl<'a, 'm, M: AsyncContextManager + ?Sized> Lend<'a> for &'m mut M {
+impl<'a, M: AsyncContextManager + ?Sized> Lend<'a> for &mut M {
     type Target = Target<'a, M>;
 }
 
@@ -277,7 +277,7 @@ impl<M: AsyncContextManager + Unpin + ?Sized> AsyncContextManager for &mut M {
     }
 }
 
-impl<'a, 'm, M: AsyncContextManager + ?Sized> Lend<'a> for Pin<&'m mut M> {
+impl<'a, M: AsyncContextManager + ?Sized> Lend<'a> for Pin<&mut M> {
     type Target = Target<'a, M>;
 }
 
@@ -303,7 +303,9 @@ impl<M: AsyncContextManager + ?Sized> AsyncContextManager for Pin<&mut M> {
     }
 }
 
-impl<M: crate::SendAsyncContextManager + Unpin + ?Sized> crate::SendAsyncContextManager for &mut M {
+impl<M: crate::protocol::SendAsyncContextManager + Unpin + ?Sized>
+    crate::protocol::SendAsyncContextManager for &mut M
+{
     type EnterFuture<'m>
         = M::EnterFuture<'m>
     where
@@ -324,7 +326,7 @@ impl<M: crate::SendAsyncContextManager + Unpin + ?Sized> crate::SendAsyncContext
     fn exit_into<'x, E: From<Self::Error> + Send + 'x>(
         self: Pin<&'x mut Self>,
         exit: Exit<'x>,
-    ) -> crate::BoxExit<'x, E>
+    ) -> crate::protocol::BoxExit<'x, E>
     where
         Self::Error: 'x,
     {
@@ -332,7 +334,9 @@ impl<M: crate::SendAsyncContextManager + Unpin + ?Sized> crate::SendAsyncContext
     }
 }
 
-impl<M: crate::SendAsyncContextManager + ?Sized> crate::SendAsyncContextManager for Pin<&mut M> {
+impl<M: crate::protocol::SendAsyncContextManager + ?Sized> crate::protocol::SendAsyncContextManager
+    for Pin<&mut M>
+{
     type EnterFuture<'m>
         = M::EnterFuture<'m>
     where
@@ -353,7 +357,7 @@ impl<M: crate::SendAsyncContextManager + ?Sized> crate::SendAsyncContextManager 
     fn exit_into<'x, E: From<Self::Error> + Send + 'x>(
         self: Pin<&'x mut Self>,
         exit: Exit<'x>,
-    ) -> crate::BoxExit<'x, E>
+    ) -> crate::protocol::BoxExit<'x, E>
     where
         Self::Error: 'x,
     {

@@ -7,10 +7,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use crate::family::Family;
-use crate::generated::{Body, EnterFuture, ExitFuture};
-use crate::output::BodyOutput;
-use crate::{AsyncContextManager, Exit, Target};
+use crate::protocol::{AsyncContextManager, Exit, Target};
 
 /// A boxed, `Send` exit future whose error is already converted into the stack's error `E`.
 ///
@@ -150,30 +147,5 @@ impl<F: Future<Output = Result<(), M>>, M, E: From<M>> Future for MapErr<F, E> {
             .future
             .poll(cx)
             .map(|result| result.map_err(E::from))
-    }
-}
-
-impl<Fam, B> SendAsyncContextManager for crate::Generated<Fam, B>
-where
-    Fam: for<'a> Family<'a>,
-    B: Body,
-    <B::Fut as Future>::Output: BodyOutput,
-    Self: Send,
-{
-    type EnterFuture<'m>
-        = EnterFuture<'m, Fam, B>
-    where
-        Self: 'm;
-    type ExitFuture<'x>
-        = ExitFuture<'x, 'x, Fam, B>
-    where
-        Self: 'x;
-
-    fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
-        self.enter()
-    }
-
-    fn exit_send<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> Self::ExitFuture<'x> {
-        self.exit(exit)
     }
 }

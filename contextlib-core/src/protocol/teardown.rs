@@ -139,7 +139,7 @@ pub fn set_teardown_hook(hook: TeardownHook) -> TeardownHook {
 pub fn report(report: TeardownReport) {
     let hook = *HOOK.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     if let Err(payload) = std::panic::catch_unwind(|| hook(&report)) {
-        crate::catch_unwind::discard(payload);
+        crate::protocol::catch_unwind::discard(payload);
         eprintln!("contextlib: the teardown hook panicked while reporting: {report}");
     }
 }

@@ -37,8 +37,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use sqlx::{Database, Pool};
 
-use crate::teardown::{TeardownOutcome, TeardownReport, report};
-use crate::{AsyncContextManager, Exit, Lend};
+use crate::protocol::teardown::{TeardownOutcome, TeardownReport, report};
+use crate::protocol::{AsyncContextManager, Exit, Lend};
 
 /// sqlx's boxed futures (`futures_core::future::BoxFuture`).
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -182,7 +182,12 @@ impl<DB: Database> AsyncContextManager for Transaction<DB> {
     }
 }
 
-impl<DB: Database> crate::SendAsyncContextManager for Transaction<DB> {
+// Its own enter is concrete, its named `Send` one boxed.
+crate::entering::drive::driven_directly! {
+    impl[DB: Database] for Transaction<DB>;
+}
+
+impl<DB: Database> crate::protocol::SendAsyncContextManager for Transaction<DB> {
     type EnterFuture<'m> =
         BoxFuture<'m, Result<&'m mut sqlx::Transaction<'static, DB>, sqlx::Error>>;
     type ExitFuture<'x> = Finish;
@@ -288,7 +293,7 @@ fn finish_elsewhere(teardown: impl Future<Output = Result<(), sqlx::Error>> + Se
     match tokio::runtime::Handle::try_current() {
         Ok(runtime) => {
             // Counted by `contextlib::tokio::pending_teardowns` until it ends.
-            let tracked = crate::tokio::Tracked::new();
+            let tracked = crate::runtimes::tokio::Tracked::new();
             runtime.spawn(async move {
                 let _tracked = tracked;
                 if teardown.await.is_err() {
@@ -306,7 +311,7 @@ fn finish_elsewhere(teardown: impl Future<Output = Result<(), sqlx::Error>> + Se
             });
             // sqlx's connection panics in `Drop` without a runtime to return it to the pool.
             if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(teardown))) {
-                crate::catch_unwind::discard(payload);
+                crate::protocol::catch_unwind::discard(payload);
             }
         }
     }

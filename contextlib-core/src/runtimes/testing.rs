@@ -8,7 +8,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::task::Wake;
 use std::time::Duration;
 
-use crate::{AsyncContextManager, Exit, Lend, Target};
+use crate::protocol::{AsyncContextManager, Exit, Lend, Target};
 
 /// What became of one run of the scenario given to [`cancel_at_every_poll`].
 ///
@@ -408,9 +408,14 @@ impl<M: AsyncContextManager> AsyncContextManager for Watched<'_, M> {
     }
 }
 
-impl<M> crate::SendAsyncContextManager for Watched<'_, M>
+// As for what it watches: its own futures are concrete, its named `Send` ones boxed.
+crate::entering::drive::driven_directly! {
+    impl['p, M] for Watched<'p, M>;
+}
+
+impl<M> crate::protocol::SendAsyncContextManager for Watched<'_, M>
 where
-    M: crate::SendAsyncContextManager,
+    M: crate::protocol::SendAsyncContextManager,
     M::Error: Send,
 {
     type EnterFuture<'m>
@@ -418,7 +423,7 @@ where
     where
         Self: 'm;
     type ExitFuture<'x>
-        = crate::BoxExit<'x, M::Error>
+        = crate::protocol::BoxExit<'x, M::Error>
     where
         Self: 'x;
 
@@ -439,7 +444,7 @@ where
     fn exit_into<'x, E: From<M::Error> + Send + 'x>(
         self: Pin<&'x mut Self>,
         exit: Exit<'x>,
-    ) -> crate::BoxExit<'x, E>
+    ) -> crate::protocol::BoxExit<'x, E>
     where
         M::Error: 'x,
     {

@@ -3,7 +3,7 @@
 use core::future::{Future, Ready, ready};
 use core::pin::Pin;
 
-use crate::{AsyncContextManager, Exit, Lend};
+use crate::protocol::{AsyncContextManager, Exit, Lend};
 
 /// A manager that lends `&mut value` to the block and, at every exit, calls `close(value)` and
 /// awaits it (Python's `aclosing`): for a value whose cleanup is async and must not be skipped —
@@ -121,7 +121,7 @@ impl<Fut: Future> Future for ClosingExit<Fut> {
     }
 }
 
-impl<T, F, Fut, E> crate::SendAsyncContextManager for Closing<T, F>
+impl<T, F, Fut, E> crate::protocol::SendAsyncContextManager for Closing<T, F>
 where
     T: Send,
     F: FnOnce(T) -> Fut + Send,

@@ -4,8 +4,8 @@ use core::convert::Infallible;
 use core::future::{Ready, ready};
 use core::pin::Pin;
 
-use crate::send_manager::SendAsyncContextManager;
-use crate::{AsyncContextManager, Exit, Lend};
+use crate::protocol::send_manager::SendAsyncContextManager;
+use crate::protocol::{AsyncContextManager, Exit, Lend};
 
 /// A manager whose target is `value` and whose exit does nothing (Python's `nullcontext`):
 /// for code that uses a manager only sometimes.

@@ -43,7 +43,7 @@ async fn panics() -> Result<u32, Boom> {
 }
 
 async fn loops() -> Result<(), Infallible> {
-    async_with!(nullcontext(()) => |()| loop {})
+    async_with!(nullcontext(()) => |()| loop { std::future::pending::<()>().await })
 }
 
 #[test]

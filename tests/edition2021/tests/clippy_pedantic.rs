@@ -3,7 +3,7 @@
 //! `ignored_unit_patterns` at every target (its covariance check matched `_` against `&&()`),
 //! and `used_underscore_binding` at an argument named `_guard` (the expansion mentioned it).
 //!
-//! The check is `cargo clippy -p acm-edition2021 --tests`: the `deny` below makes any such lint
+//! The check is `cargo clippy -p contextlib-edition2021 --tests`: the `deny` below makes any such lint
 //! an error. Under `cargo test` the functions run as ordinary tests.
 #![deny(clippy::pedantic)]
 use ctx::{async_context_manager, async_with, Exit};

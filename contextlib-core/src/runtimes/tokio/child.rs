@@ -9,7 +9,7 @@ use std::io;
 use tokio::process::{Child, Command};
 
 use super::detach_io;
-use crate::{AsyncContextManager, Exit, Lend};
+use crate::protocol::{AsyncContextManager, Exit, Lend};
 
 const NAME: &str = "contextlib::tokio::child";
 
@@ -251,7 +251,7 @@ impl Drop for ChildExit<'_> {
     }
 }
 
-impl crate::SendAsyncContextManager for ChildProcess {
+impl crate::protocol::SendAsyncContextManager for ChildProcess {
     type EnterFuture<'m> = Ready<io::Result<&'m mut Child>>;
     type ExitFuture<'x> = ChildExit<'x>;
 

@@ -11,7 +11,7 @@ use tokio::fs::File;
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 
 use super::{Blocking, detach_io};
-use crate::{AsyncContextManager, Exit, Lend};
+use crate::protocol::{AsyncContextManager, Exit, Lend};
 
 const NAME: &str = "contextlib::tokio::create_file";
 
@@ -226,7 +226,7 @@ impl Drop for CreateFileExit<'_> {
     }
 }
 
-impl crate::SendAsyncContextManager for CreateFile {
+impl crate::protocol::SendAsyncContextManager for CreateFile {
     type EnterFuture<'m> = CreateFileEnter<'m>;
     type ExitFuture<'x> = CreateFileExit<'x>;
 

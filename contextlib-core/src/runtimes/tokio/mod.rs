@@ -20,10 +20,10 @@ use std::io;
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::catch_unwind::{CatchUnwind, discard};
-use crate::exit::OwnedExit;
-use crate::teardown::{TeardownOutcome, TeardownReport, report};
-use crate::{AsyncContextManager, Exit, Lend, Target};
+use crate::protocol::catch_unwind::{CatchUnwind, discard};
+use crate::protocol::exit::OwnedExit;
+use crate::protocol::teardown::{TeardownOutcome, TeardownReport, report};
+use crate::protocol::{AsyncContextManager, Exit, Lend, Target};
 
 mod child;
 mod file;
@@ -163,9 +163,9 @@ where
     }
 }
 
-impl<M> crate::SendAsyncContextManager for Detached<M>
+impl<M> crate::protocol::SendAsyncContextManager for Detached<M>
 where
-    M: crate::SendAsyncContextManager + 'static,
+    M: crate::protocol::SendAsyncContextManager + 'static,
     M::Error: Send,
 {
     type EnterFuture<'m>
@@ -173,7 +173,7 @@ where
     where
         Self: 'm;
     type ExitFuture<'x>
-        = crate::BoxExit<'x, M::Error>
+        = crate::protocol::BoxExit<'x, M::Error>
     where
         Self: 'x;
 
@@ -271,7 +271,7 @@ fn teardowns() -> &'static Teardowns {
     TEARDOWNS.get_or_init(|| {
         let (jobs, receiver) = tokio::sync::mpsc::unbounded_channel();
         std::thread::Builder::new()
-            .name("acm-teardowns".into())
+            .name("contextlib-teardowns".into())
             .spawn(move || run_teardowns(receiver))
             .expect("contextlib: cannot start the teardown thread");
         Teardowns { jobs }

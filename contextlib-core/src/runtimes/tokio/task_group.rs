@@ -9,9 +9,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::task::{AbortHandle, JoinSet};
 
 use super::detach;
-use crate::catch_unwind::{CatchUnwind, Payload, discard};
-use crate::teardown::{TeardownOutcome, TeardownReport, report};
-use crate::{AsyncContextManager, Exit, Lend};
+use crate::protocol::catch_unwind::{CatchUnwind, Payload, discard};
+use crate::protocol::teardown::{TeardownOutcome, TeardownReport, report};
+use crate::protocol::{AsyncContextManager, Exit, Lend};
 
 const NAME: &str = "contextlib::tokio::task_group";
 
@@ -371,7 +371,7 @@ impl<E> Drop for TaskGroupExit<'_, E> {
     }
 }
 
-impl<E: Send + 'static> crate::SendAsyncContextManager for TaskGroupScope<E> {
+impl<E: Send + 'static> crate::protocol::SendAsyncContextManager for TaskGroupScope<E> {
     type EnterFuture<'m> = Ready<Result<&'m TaskGroup<E>, E>>;
     type ExitFuture<'x> = TaskGroupExit<'x, E>;
 

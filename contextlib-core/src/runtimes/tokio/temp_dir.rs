@@ -8,7 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::{Blocking, detach_blocking};
-use crate::{AsyncContextManager, Exit, Lend};
+use crate::protocol::{AsyncContextManager, Exit, Lend};
 
 const NAME: &str = "contextlib::tokio::temp_dir";
 
@@ -155,7 +155,7 @@ impl Future for RemoveDir {
     }
 }
 
-impl crate::SendAsyncContextManager for TempDir {
+impl crate::protocol::SendAsyncContextManager for TempDir {
     type EnterFuture<'m> = Ready<io::Result<&'m Path>>;
     type ExitFuture<'x> = RemoveDir;
 

@@ -1,7 +1,7 @@
 //! A manager written with `crate = framework::contextlib` (src/lib.rs), used through the
 //! re-export: it lends, sees the block's outcome and tears down, natively and under Miri.
 #![forbid(unsafe_code)]
-use acm_reexport_user::buffer;
+use contextlib_reexport_user::buffer;
 use framework::contextlib::async_with;
 
 #[test]
