@@ -23,7 +23,8 @@ impl<'a, F: Fn(&'a ()) -> R, R> Lends<'a> for F {
 
 /// "`M` lends what `F` names", one lifetime at a time (a bound `for<'a> Lend<'a, Target =
 /// <F as Lends<'a>>::Target>` is refused for generated managers: "one type is more general than
-/// the other").
+/// the other"). The last parameter is never written: its default, of a sealed type, gives the
+/// implied bound `Self: 'a`, as [`Lend`]'s does.
 pub trait LendsAs<
     'a,
     F: Lends<'a>,

@@ -121,6 +121,8 @@ macro_rules! concurrent_manager {
             type Target = ($(Target<'a, $M>,)+);
         }
 
+        /// The members share one error type `E`, as in a tuple: `OneError` and `FromSame` (under
+        /// the hidden `contextlib::expansion`) state just that.
         impl<E, $($M),+> AsyncContextManager for Concurrent<($($M,)+)>
         where
             E: fmt::Display + fmt::Debug + Sync + 'static,

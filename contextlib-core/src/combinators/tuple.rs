@@ -85,6 +85,10 @@ macro_rules! tuple_manager {
             type Target = ($(Target<'a, $M>,)+);
         }
 
+        /// The members share one error type `E`. The bounds `OneError` and `FromSame` (under
+        /// the hidden `contextlib::expansion`) state just that, so that a tuple mixing error
+        /// types is one error saying so: convert the errors in the managers, or nest
+        /// `async_with!`s.
         impl<E, $($M),+> AsyncContextManager for ($($M,)+)
         where
             E: fmt::Display + fmt::Debug + Sync + 'static,

@@ -87,6 +87,13 @@ union Stage<B, F> {
 /// It is `Send` and `Sync` exactly when the fn's arguments and the locals it holds across
 /// `.await` are.
 ///
+/// Its parameters, and the bounds of its impls (`Family`, `Body`, `BodyOutput`), are the
+/// attribute's expansion (under the hidden `contextlib::expansion` and `__private`): only the
+/// attribute builds a `Generated`, and soundness rests on that, never on a name. Code names a
+/// generated manager by what it lends, `impl AsyncContextManager<..>` or
+/// `AsyncContextManager![T, E]` (see the guide's "Type hints"), or as a generic
+/// `M: AsyncContextManager`.
+///
 /// ```
 /// use contextlib::{async_context_manager, async_with};
 ///
