@@ -77,6 +77,25 @@ fn honest<'s, 'l, T>(
     Lent(value, PhantomData)
 }
 
+/// A body local that polls a yield point, which must not complete, when it is dropped.
+struct PollsOnDrop<'p, F: Future>(Pin<&'p mut F>);
+
+impl<F: Future> Drop for PollsOnDrop<'_, F> {
+    fn drop(&mut self) {
+        assert!(poll_once(self.0.as_mut()).is_pending());
+    }
+}
+
+/// Polls `point` once from the body's own poll: the yield point publishes its target and is
+/// pending; the body goes on without suspending.
+async fn publish<F: Future>(mut point: Pin<&mut F>) {
+    poll_fn(|cx| {
+        assert!(point.as_mut().poll(cx).is_pending());
+        Poll::Ready(())
+    })
+    .await;
+}
+
 /// Panics, as a statement of type `()` (a body's value must be `()`, not `!`).
 fn fail(message: String) {
     panic!("{message}")
@@ -507,12 +526,6 @@ fn a_yield_that_loses_a_select_after_publishing_takes_its_offer_back() {
 /// with the inner coroutine, taking its offer back. The outer body then yields for real.
 #[test]
 fn an_outer_yield_point_published_from_an_inner_coroutine_drop_is_taken_back() {
-    struct PollsOnDrop<'p, F: Future>(Pin<&'p mut F>);
-    impl<F: Future> Drop for PollsOnDrop<'_, F> {
-        fn drop(&mut self) {
-            assert!(poll_once(self.0.as_mut()).is_pending());
-        }
-    }
     reset_drops();
     let outer = generated::<OwnedCounted, _, _, _>(honest, |mut outer_yielder| async move {
         {
@@ -542,11 +555,7 @@ fn an_outer_yield_point_published_from_an_inner_coroutine_drop_is_taken_back() {
 fn a_body_panicking_after_publishing_drops_the_target_once() {
     let manager = generated::<OwnedCounted, _, _, _>(honest, |mut yielder| async move {
         let mut point = pin!(yielder.yield_(Counted));
-        poll_fn(|cx| {
-            assert!(point.as_mut().poll(cx).is_pending());
-            Poll::Ready(())
-        })
-        .await;
+        publish(point.as_mut()).await;
         fail(String::from("after publishing"));
     });
     assert_entering_panics_dropping_the_target_once(manager, "after publishing");
@@ -566,11 +575,7 @@ fn a_target_panicking_in_drop_while_its_offer_is_taken_back_panics_clearly() {
     let manager = generated::<Own<PanicsOnDrop>, _, _, _>(honest, |mut yielder| async move {
         {
             let mut point = pin!(yielder.yield_(PanicsOnDrop));
-            poll_fn(|cx| {
-                assert!(point.as_mut().poll(cx).is_pending());
-                Poll::Ready(())
-            })
-            .await;
+            publish(point.as_mut()).await;
         } // the yield point takes its offer back: the target's drop panics
         yielder.yield_(PanicsOnDrop).await;
     });
@@ -581,12 +586,6 @@ fn a_target_panicking_in_drop_while_its_offer_is_taken_back_panics_clearly() {
 /// coroutine (outside any poll): refused with a panic, nothing lent.
 #[test]
 fn a_yield_point_polled_from_a_drop_outside_any_poll_is_refused() {
-    struct PollsOnDrop<'p, F: Future>(Pin<&'p mut F>);
-    impl<F: Future> Drop for PollsOnDrop<'_, F> {
-        fn drop(&mut self) {
-            let _ = poll_once(self.0.as_mut());
-        }
-    }
     let manager = generated::<Owned, _, _, _>(honest, |mut yielder| async move {
         let point = pin!(yielder.yield_(1));
         let _bomb = PollsOnDrop(point);
@@ -656,68 +655,66 @@ fn plain() -> Generated<Owned, impl Body<Fut = impl Future<Output = ()>>> {
     })
 }
 
+/// One call by hand on a manager, in a row of `misordered_calls_by_hand_panic_clearly`.
+#[derive(Clone, Copy, Debug)]
+enum Call {
+    /// `enter`, run to completion.
+    Enter,
+    /// `exit(Exit::Ok)`, run to completion.
+    Exit,
+    /// An `enter` polled once, which suspends, then dropped.
+    EnterSuspended,
+    /// An `enter` run to completion, then the same future polled again.
+    EnterPolledAgain,
+}
+
 #[test]
 fn misordered_calls_by_hand_panic_clearly() {
-    let cases: [(&str, fn() -> String, &str); 5] = [
-        (
-            "exit before enter",
-            || {
-                panic_message(|| {
-                    let mut manager = pin!(plain());
-                    let _ = block_on(manager.as_mut().exit(Exit::Ok));
-                })
-            },
-            "it was never entered",
-        ),
+    const CASES: &[(&str, &[Call], &str)] = &[
+        ("exit before enter", &[Call::Exit], "it was never entered"),
         (
             "enter twice",
-            || {
-                panic_message(|| {
-                    let mut manager = pin!(plain());
-                    let _ = block_on(manager.as_mut().enter());
-                    let _ = block_on(manager.as_mut().enter());
-                })
-            },
+            &[Call::Enter, Call::Enter],
             "it was already entered",
         ),
         (
             "exit twice",
-            || {
-                panic_message(|| {
-                    let mut manager = pin!(plain());
-                    let _ = block_on(manager.as_mut().enter());
-                    let _ = block_on(manager.as_mut().exit(Exit::Ok));
-                    let _ = block_on(manager.as_mut().exit(Exit::Ok));
-                })
-            },
+            &[Call::Enter, Call::Exit, Call::Exit],
             "it has already exited",
         ),
         (
             "exit while a suspended enter is pending",
-            || {
-                panic_message(|| {
-                    let mut manager = pin!(plain());
-                    assert!(poll_once(pin!(manager.as_mut().enter())).is_pending());
-                    let _ = block_on(manager.as_mut().exit(Exit::Ok));
-                })
-            },
+            &[Call::EnterSuspended, Call::Exit],
             "it was already entered",
         ),
         (
             "an enter future polled again after it completed",
-            || {
-                panic_message(|| {
-                    let mut manager = pin!(plain());
-                    let mut enter = pin!(manager.as_mut().enter());
-                    let _ = block_on(enter.as_mut());
-                    let _ = poll_once(enter.as_mut());
-                })
-            },
+            &[Call::EnterPolledAgain],
             "it was already entered",
         ),
     ];
-    for (what, run, expected) in cases {
-        let message = run();
+    for &(what, calls, expected) in CASES {
+        let message = panic_message(|| {
+            let mut manager = pin!(plain());
+            for call in calls {
+                match call {
+                    Call::Enter => {
+                        let _ = block_on(manager.as_mut().enter());
+                    }
+                    Call::Exit => {
+                        let _ = block_on(manager.as_mut().exit(Exit::Ok));
+                    }
+                    Call::EnterSuspended => {
+                        assert!(poll_once(pin!(manager.as_mut().enter())).is_pending());
+                    }
+                    Call::EnterPolledAgain => {
+                        let mut enter = pin!(manager.as_mut().enter());
+                        let _ = block_on(enter.as_mut());
+                        let _ = poll_once(enter.as_mut());
+                    }
+                }
+            }
+        });
         assert!(message.contains(expected), "{what}: {message}");
     }
 }
