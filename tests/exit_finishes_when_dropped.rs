@@ -32,6 +32,13 @@ async fn slow() -> u8 {
     yield_now().await;
 }
 
+/// Enters `count` slow managers, watched by `probe`, on `stack`.
+async fn enter_watched<'a>(stack: &ExitStack<'a, Infallible>, probe: &'a Probe, count: usize) {
+    for _ in 0..count {
+        stack.enter(probe.observe(slow())).await.unwrap();
+    }
+}
+
 fn claims<M: AsyncContextManager>(_: &M) -> bool {
     M::EXIT_FINISHES_WHEN_DROPPED
 }
@@ -94,16 +101,12 @@ fn every_impl_that_claims_it_finishes_a_dropped_exit() {
         probe,
         2,
         ExitStack::<Infallible>::new(),
-        |stack| {
-            stack.enter(probe.observe(slow())).await.unwrap();
-            stack.enter(probe.observe(slow())).await.unwrap();
-        }
+        |stack| enter_watched(stack, &probe, 2).await
     );
 
     let mut by_mut = ExitStack::<Infallible>::new();
     row!("&mut ExitStack", probe, 2, &mut by_mut, |stack| {
-        stack.enter(probe.observe(slow())).await.unwrap();
-        stack.enter(probe.observe(slow())).await.unwrap();
+        enter_watched(stack, &probe, 2).await
     });
     assert!(
         by_mut.is_empty(),
@@ -112,7 +115,7 @@ fn every_impl_that_claims_it_finishes_a_dropped_exit() {
 
     let mut pinned = pin!(ExitStack::<Infallible>::new());
     row!("Pin<&mut ExitStack>", probe, 1, pinned.as_mut(), |stack| {
-        stack.enter(probe.observe(slow())).await.unwrap();
+        enter_watched(stack, &probe, 1).await
     });
     assert!(pinned.is_empty());
 
@@ -122,9 +125,9 @@ fn every_impl_that_claims_it_finishes_a_dropped_exit() {
         2,
         ExitStack::<Infallible>::new(),
         |stack| {
-            stack.enter(probe.observe(slow())).await.unwrap();
+            enter_watched(stack, &probe, 1).await;
             let inner = stack.enter(ExitStack::<Infallible>::new()).await.unwrap();
-            inner.enter(probe.observe(slow())).await.unwrap();
+            enter_watched(inner, &probe, 1).await;
         }
     );
 
@@ -144,9 +147,7 @@ fn every_impl_that_claims_it_finishes_a_dropped_exit() {
             ExitStack::<Infallible>::new(),
             probe.observe(slow())
         ),
-        |targets| {
-            targets.1.enter(probe.observe(slow())).await.unwrap();
-        }
+        |targets| enter_watched(targets.1, &probe, 1).await
     );
 
     row!(
@@ -161,9 +162,7 @@ fn every_impl_that_claims_it_finishes_a_dropped_exit() {
         probe,
         2,
         concurrent((ExitStack::<Infallible>::new(), probe.observe(slow()))),
-        |targets| {
-            targets.0.enter(probe.observe(slow())).await.unwrap();
-        }
+        |targets| enter_watched(targets.0, &probe, 1).await
     );
 
     // `Watched` forwards the claim of what it wraps: the outer probe sees the stack's own
@@ -175,10 +174,7 @@ fn every_impl_that_claims_it_finishes_a_dropped_exit() {
         outer,
         1,
         outer.observe(ExitStack::<Infallible>::new()),
-        |stack| {
-            stack.enter(inner.observe(slow())).await.unwrap();
-            stack.enter(inner.observe(slow())).await.unwrap();
-        }
+        |stack| enter_watched(stack, &inner, 2).await
     );
     assert_eq!(
         inner.assert_torn_down_once(&Run::<()>::Dropped { polls: 0 }),
@@ -286,7 +282,7 @@ fn a_stack_exit_dropped_unpolled_gives_its_entries_the_exit_it_was_given() {
     let mut stack = ExitStack::<Infallible>::new();
     block_on(async {
         let target = Pin::new(&mut stack).enter().await.unwrap();
-        target.enter(probe.observe(slow())).await.unwrap();
+        enter_watched(target, &probe, 1).await;
     });
     drop(Pin::new(&mut stack).exit(failed_block()));
     assert!(stack.is_empty());

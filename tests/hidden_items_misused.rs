@@ -17,13 +17,15 @@ use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 
 use contextlib::__private::{Generated, generated};
-use contextlib::expansion::{Body, Lent};
+use contextlib::expansion::{Body, Lent, TargetMustBeCovariantInTheManagerBorrow};
 use contextlib::testing::yield_now;
 use contextlib::{AsyncContextManager, Exit, TeardownReport, async_with};
 use futures_executor::block_on;
 
-type Owned = for<'a, 'b> fn(&'a (), &'b ()) -> u32;
-type OwnedText = for<'a, 'b> fn(&'a (), &'b ()) -> String;
+/// The family of an owned target `T`, which borrows nothing from the manager.
+type Own<T> = for<'a, 'b> fn(&'a (), &'b ()) -> T;
+type Owned = Own<u32>;
+type OwnedText = Own<String>;
 /// Invariant in the manager borrow: `&'a Cell<&'a str>`.
 type SharedCell = for<'a, 'b> fn(&'a (), &'b ()) -> &'a Cell<&'a str>;
 /// Invariant in the manager borrow: `&'a mut Vec<&'a str>`.
@@ -40,6 +42,58 @@ fn panic_message(run: impl FnOnce()) -> String {
         .cloned()
         .or_else(|| payload.downcast_ref::<&str>().map(|text| text.to_string()))
         .unwrap_or_default()
+}
+
+/// Enters `manager` with `async_with!` (a block that ignores its target), which must panic;
+/// returns the panic message.
+fn entering_panics<M: AsyncContextManager>(manager: M) -> String {
+    panic_message(|| {
+        let _ = block_on(async { async_with!(manager => |_target| ()) });
+    })
+}
+
+/// Enters `manager`, which must panic with a message containing `expected`.
+fn assert_entering_panics<M: AsyncContextManager>(manager: M, expected: &str) {
+    let message = entering_panics(manager);
+    assert!(message.contains(expected), "{message}");
+}
+
+/// `assert_entering_panics` for a manager whose target counts its drops: it is dropped exactly
+/// once, never lent.
+fn assert_entering_panics_dropping_the_target_once<M: AsyncContextManager>(
+    manager: M,
+    expected: &str,
+) {
+    reset_drops();
+    assert_entering_panics(manager, expected);
+    assert_eq!(drops(), 1, "{expected}: the target is dropped exactly once");
+}
+
+/// The honest witness of an owned target: lends what the body yields, as it is.
+fn honest<'s, 'l, T>(
+    _: TargetMustBeCovariantInTheManagerBorrow<'s, 'l>,
+    Lent(value, _): Lent<'l, Own<T>>,
+) -> Lent<'s, Own<T>> {
+    Lent(value, PhantomData)
+}
+
+/// A body local that polls a yield point, which must not complete, when it is dropped.
+struct PollsOnDrop<'p, F: Future>(Pin<&'p mut F>);
+
+impl<F: Future> Drop for PollsOnDrop<'_, F> {
+    fn drop(&mut self) {
+        assert!(poll_once(self.0.as_mut()).is_pending());
+    }
+}
+
+/// Polls `point` once from the body's own poll: the yield point publishes its target and is
+/// pending; the body goes on without suspending.
+async fn publish<F: Future>(mut point: Pin<&mut F>) {
+    poll_fn(|cx| {
+        assert!(point.as_mut().poll(cx).is_pending());
+        Poll::Ready(())
+    })
+    .await;
 }
 
 /// Panics, as a statement of type `()` (a body's value must be `()`, not `!`).
@@ -74,7 +128,7 @@ fn drops() -> u32 {
     DROPS.with(Cell::get)
 }
 
-type OwnedCounted = for<'a, 'b> fn(&'a (), &'b ()) -> Counted;
+type OwnedCounted = Own<Counted>;
 
 // ---------------------------------------------------------------------------------------------
 // Hostile covariance witnesses for invariant families.
@@ -168,18 +222,13 @@ fn a_witness_lending_an_empty_slice_for_an_invariant_family_is_what_the_block_ge
 /// panics with the witness's message, and the manager drops cleanly afterwards.
 #[test]
 fn a_panicking_witness_drops_the_target_once_and_the_enter_panics() {
-    reset_drops();
-    let message = panic_message(|| {
-        let manager = generated::<OwnedCounted, _, _, _>(
-            |_, _| panic!("the witness refuses"),
-            |mut yielder| async move {
-                yielder.yield_(Counted).await;
-            },
-        );
-        let _ = block_on(async { async_with!(manager => |_counted| ()) });
-    });
-    assert!(message.contains("the witness refuses"), "{message}");
-    assert_eq!(drops(), 1);
+    let manager = generated::<OwnedCounted, _, _, _>(
+        |_, _| panic!("the witness refuses"),
+        |mut yielder| async move {
+            yielder.yield_(Counted).await;
+        },
+    );
+    assert_entering_panics_dropping_the_target_once(manager, "the witness refuses");
 }
 
 /// A witness with state (an `Fn` counting its calls): the library calls it exactly once per
@@ -214,20 +263,17 @@ fn a_yield_handle_of_a_dropped_manager_is_refused_by_a_new_one_in_the_same_place
     let stash_ref = &stash;
     let mut messages = Vec::new();
     for round in 0..2 {
-        let manager = generated::<Owned, _, _, _>(
-            |_, Lent(value, _)| Lent(value, PhantomData),
-            move |yielder| async move {
-                // Stores this round's handle and takes the previous round's.
-                let stashed = stash_ref.replace(Some(yielder));
-                match stashed {
-                    // Round 1: yield through the previous manager's handle, not our own.
-                    Some(mut old) => {
-                        old.yield_(round).await;
-                    }
-                    None => std::future::pending::<()>().await,
+        let manager = generated::<Owned, _, _, _>(honest, move |yielder| async move {
+            // Stores this round's handle and takes the previous round's.
+            let stashed = stash_ref.replace(Some(yielder));
+            match stashed {
+                // Round 1: yield through the previous manager's handle, not our own.
+                Some(mut old) => {
+                    old.yield_(round).await;
                 }
-            },
-        );
+                None => std::future::pending::<()>().await,
+            }
+        });
         let mut manager = pin!(manager);
         if round == 0 {
             assert!(poll_once(pin!(manager.as_mut().enter())).is_pending());
@@ -251,16 +297,13 @@ fn a_yield_handle_of_a_dropped_manager_is_refused_by_a_new_one_in_the_same_place
 fn a_yield_handle_that_left_and_came_back_into_its_own_body_works() {
     let mailbox = RefCell::new(None);
     let mailbox_ref = &mailbox;
-    let manager = generated::<Owned, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
-        move |yielder| async move {
-            *mailbox_ref.borrow_mut() = Some(yielder);
-            yield_now().await;
-            let mut back = mailbox_ref.borrow_mut().take().expect("sent back");
-            let exit = back.yield_(7).await;
-            assert!(matches!(exit, Exit::Ok));
-        },
-    );
+    let manager = generated::<Owned, _, _, _>(honest, move |yielder| async move {
+        *mailbox_ref.borrow_mut() = Some(yielder);
+        yield_now().await;
+        let mut back = mailbox_ref.borrow_mut().take().expect("sent back");
+        let exit = back.yield_(7).await;
+        assert!(matches!(exit, Exit::Ok));
+    });
     let lent = block_on(async {
         let mut manager = pin!(manager);
         let enter = manager.as_mut().enter();
@@ -278,23 +321,14 @@ fn a_yield_handle_that_left_and_came_back_into_its_own_body_works() {
 /// yields through it while the inner manager polls. Refused: the inner manager is polling.
 #[test]
 fn an_outer_yield_handle_used_inside_a_nested_manager_body_is_refused() {
-    let outer = generated::<Owned, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
-        |mut outer_yielder| async move {
-            let outer_yielder = &mut outer_yielder;
-            let inner = generated::<Owned, _, _, _>(
-                |_, Lent(value, _)| Lent(value, PhantomData),
-                move |_inner_yielder| async move {
-                    outer_yielder.yield_(1).await;
-                },
-            );
-            let _ = async_with!(inner => |n| n);
-        },
-    );
-    let message = panic_message(|| {
-        let _ = block_on(async { async_with!(outer => |n| n) });
+    let outer = generated::<Owned, _, _, _>(honest, |mut outer_yielder| async move {
+        let outer_yielder = &mut outer_yielder;
+        let inner = generated::<Owned, _, _, _>(honest, move |_inner_yielder| async move {
+            outer_yielder.yield_(1).await;
+        });
+        let _ = async_with!(inner => |n| n);
     });
-    assert!(message.contains("inside another manager"), "{message}");
+    assert_entering_panics(outer, "inside another manager");
 }
 
 /// Nested managers the other way round: an inner manager lives in the outer coroutine's memory,
@@ -304,54 +338,40 @@ fn an_outer_yield_handle_used_inside_a_nested_manager_body_is_refused() {
 fn an_inner_yield_point_polled_by_the_outer_body_is_refused() {
     let stash = RefCell::new(None);
     let stash_ref = &stash;
-    let outer = generated::<Owned, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
-        move |_outer_yielder| async move {
-            let inner = generated::<Owned, _, _, _>(
-                |_, Lent(value, _)| Lent(value, PhantomData),
-                move |yielder| async move {
-                    *stash_ref.borrow_mut() = Some(yielder);
-                    std::future::pending::<()>().await;
-                },
-            );
-            let mut inner = pin!(inner);
-            let _ = poll_once(pin!(inner.as_mut().enter()));
-            let mut stolen = stash_ref.borrow_mut().take().expect("the inner body ran");
-            // The handle now lives in the outer coroutine, next to the inner manager.
-            stolen.yield_(5).await;
-        },
-    );
-    let message = panic_message(|| {
-        let _ = block_on(async { async_with!(outer => |n| n) });
+    let outer = generated::<Owned, _, _, _>(honest, move |_outer_yielder| async move {
+        let inner = generated::<Owned, _, _, _>(honest, move |yielder| async move {
+            *stash_ref.borrow_mut() = Some(yielder);
+            std::future::pending::<()>().await;
+        });
+        let mut inner = pin!(inner);
+        let _ = poll_once(pin!(inner.as_mut().enter()));
+        let mut stolen = stash_ref.borrow_mut().take().expect("the inner body ran");
+        // The handle now lives in the outer coroutine, next to the inner manager.
+        stolen.yield_(5).await;
     });
-    assert!(message.contains("inside another manager"), "{message}");
+    assert_entering_panics(outer, "inside another manager");
 }
 
 /// A yield point polled from a scoped thread the body starts: the thread has no manager
 /// polling, so the yield point refuses.
 #[test]
 fn a_yield_point_polled_from_another_thread_is_refused() {
-    let manager = generated::<Owned, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
-        |mut yielder| async move {
-            let mut point = pin!(yielder.yield_(3));
-            let point = point.as_mut();
-            let message = std::thread::scope(|scope| {
-                scope
-                    .spawn(move || {
-                        panic_message(move || {
-                            let _ = poll_once(point);
-                        })
+    let manager = generated::<Owned, _, _, _>(honest, |mut yielder| async move {
+        let mut point = pin!(yielder.yield_(3));
+        let point = point.as_mut();
+        let message = std::thread::scope(|scope| {
+            scope
+                .spawn(move || {
+                    panic_message(move || {
+                        let _ = poll_once(point);
                     })
-                    .join()
-                    .expect("the thread returns the message")
-            });
-            fail(format!("relayed: {message}"));
-        },
-    );
-    let message = panic_message(|| {
-        let _ = block_on(async { async_with!(manager => |n| n) });
+                })
+                .join()
+                .expect("the thread returns the message")
+        });
+        fail(format!("relayed: {message}"));
     });
+    let message = entering_panics(manager);
     assert!(
         message.contains("relayed") && message.contains("outside its manager's `enter` and `exit`"),
         "{message}"
@@ -363,13 +383,10 @@ fn a_yield_point_polled_from_another_thread_is_refused() {
 #[test]
 fn an_escaped_yield_handle_used_on_another_thread_is_refused() {
     let (sender, receiver) = std::sync::mpsc::channel();
-    let manager = generated::<Owned, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
-        move |yielder| {
-            sender.send(yielder).expect("the receiver waits");
-            std::future::pending::<()>()
-        },
-    );
+    let manager = generated::<Owned, _, _, _>(honest, move |yielder| {
+        sender.send(yielder).expect("the receiver waits");
+        std::future::pending::<()>()
+    });
     let mut manager = pin!(manager);
     assert!(poll_once(pin!(manager.as_mut().enter())).is_pending());
     let message = std::thread::spawn(move || {
@@ -409,15 +426,8 @@ fn a_hand_written_body_future_yielding_from_its_poll_is_refused() {
             point.poll(cx).map(drop)
         }
     }
-    let manager =
-        generated::<Owned, _, _, _>(|_, Lent(value, _)| Lent(value, PhantomData), HandWritten);
-    let message = panic_message(|| {
-        let _ = block_on(async { async_with!(manager => |n| n) });
-    });
-    assert!(
-        message.contains("other than its manager's own body"),
-        "{message}"
-    );
+    let manager = generated::<Owned, _, _, _>(honest, HandWritten);
+    assert_entering_panics(manager, "other than its manager's own body");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -469,23 +479,20 @@ async fn join<A: Future, B: Future>(first: A, second: B) -> (A::Output, B::Outpu
 fn a_yield_joined_with_another_future_lends_once_and_sees_the_outcome() {
     let log = RefCell::new(Vec::new());
     let log_ref = &log;
-    let manager = generated::<OwnedText, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
-        move |mut yielder| async move {
-            let side = async {
-                log_ref.borrow_mut().push("side started");
-                yield_now().await;
-                yield_now().await;
-                log_ref.borrow_mut().push("side done");
-            };
-            let (exit, ()) = join(yielder.yield_(String::from("joined")), side).await;
-            log_ref.borrow_mut().push(if matches!(exit, Exit::Err(_)) {
-                "saw the error"
-            } else {
-                "saw something else"
-            });
-        },
-    );
+    let manager = generated::<OwnedText, _, _, _>(honest, move |mut yielder| async move {
+        let side = async {
+            log_ref.borrow_mut().push("side started");
+            yield_now().await;
+            yield_now().await;
+            log_ref.borrow_mut().push("side done");
+        };
+        let (exit, ()) = join(yielder.yield_(String::from("joined")), side).await;
+        log_ref.borrow_mut().push(if matches!(exit, Exit::Err(_)) {
+            "saw the error"
+        } else {
+            "saw something else"
+        });
+    });
     let result: Result<usize, String> = block_on(async {
         async_with!(manager => |text| Err::<usize, _>(format!("{text} failed")))
     });
@@ -502,26 +509,15 @@ fn a_yield_joined_with_another_future_lends_once_and_sees_the_outcome() {
 /// point" panic.
 #[test]
 fn a_yield_that_loses_a_select_after_publishing_takes_its_offer_back() {
-    reset_drops();
-    let message = panic_message(|| {
-        let manager = generated::<OwnedCounted, _, _, _>(
-            |_, Lent(value, _)| Lent(value, PhantomData),
-            |mut yielder| async move {
-                let won = select(
-                    yielder.yield_(Counted),
-                    std::future::ready("the other branch"),
-                )
-                .await;
-                assert!(won.is_err());
-            },
-        );
-        let _ = block_on(async { async_with!(manager => |_counted| ()) });
+    let manager = generated::<OwnedCounted, _, _, _>(honest, |mut yielder| async move {
+        let won = select(
+            yielder.yield_(Counted),
+            std::future::ready("the other branch"),
+        )
+        .await;
+        assert!(won.is_err());
     });
-    assert!(
-        message.contains("returned before its yield point"),
-        "{message}"
-    );
-    assert_eq!(drops(), 1);
+    assert_entering_panics_dropping_the_target_once(manager, "returned before its yield point");
 }
 
 /// A yield point of the outer manager lives in an inner manager's coroutine (inside the outer
@@ -530,36 +526,24 @@ fn a_yield_that_loses_a_select_after_publishing_takes_its_offer_back() {
 /// with the inner coroutine, taking its offer back. The outer body then yields for real.
 #[test]
 fn an_outer_yield_point_published_from_an_inner_coroutine_drop_is_taken_back() {
-    struct PollsOnDrop<'p, F: Future>(Pin<&'p mut F>);
-    impl<F: Future> Drop for PollsOnDrop<'_, F> {
-        fn drop(&mut self) {
-            assert!(poll_once(self.0.as_mut()).is_pending());
-        }
-    }
     reset_drops();
-    let outer = generated::<OwnedCounted, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
-        |mut outer_yielder| async move {
-            {
-                let outer_yielder = &mut outer_yielder;
-                let inner = generated::<Owned, _, _, _>(
-                    |_, Lent(value, _)| Lent(value, PhantomData),
-                    move |_inner_yielder| async move {
-                        let point = pin!(outer_yielder.yield_(Counted));
-                        let _bomb = PollsOnDrop(point);
-                        std::future::pending::<()>().await;
-                    },
-                );
-                let mut inner = pin!(inner);
-                assert!(poll_once(pin!(inner.as_mut().enter())).is_pending());
-                // Held across a suspension: the inner manager lives in the outer coroutine.
-                yield_now().await;
-            } // the inner manager is dropped here, in the outer enter poll
-            assert_eq!(drops(), 1, "the offer was taken back, its target dropped");
-            let exit = outer_yielder.yield_(Counted).await;
-            assert!(matches!(exit, Exit::Ok));
-        },
-    );
+    let outer = generated::<OwnedCounted, _, _, _>(honest, |mut outer_yielder| async move {
+        {
+            let outer_yielder = &mut outer_yielder;
+            let inner = generated::<Owned, _, _, _>(honest, move |_inner_yielder| async move {
+                let point = pin!(outer_yielder.yield_(Counted));
+                let _bomb = PollsOnDrop(point);
+                std::future::pending::<()>().await;
+            });
+            let mut inner = pin!(inner);
+            assert!(poll_once(pin!(inner.as_mut().enter())).is_pending());
+            // Held across a suspension: the inner manager lives in the outer coroutine.
+            yield_now().await;
+        } // the inner manager is dropped here, in the outer enter poll
+        assert_eq!(drops(), 1, "the offer was taken back, its target dropped");
+        let exit = outer_yielder.yield_(Counted).await;
+        assert!(matches!(exit, Exit::Ok));
+    });
     let result = block_on(async { async_with!(outer => |_counted| drops()) });
     assert_eq!(result, Ok(1));
     assert_eq!(drops(), 2);
@@ -569,24 +553,12 @@ fn an_outer_yield_point_published_from_an_inner_coroutine_drop_is_taken_back() {
 /// the target): the target is dropped exactly once, by the unwinding yield point.
 #[test]
 fn a_body_panicking_after_publishing_drops_the_target_once() {
-    reset_drops();
-    let message = panic_message(|| {
-        let manager = generated::<OwnedCounted, _, _, _>(
-            |_, Lent(value, _)| Lent(value, PhantomData),
-            |mut yielder| async move {
-                let mut point = pin!(yielder.yield_(Counted));
-                poll_fn(|cx| {
-                    assert!(point.as_mut().poll(cx).is_pending());
-                    Poll::Ready(())
-                })
-                .await;
-                fail(String::from("after publishing"));
-            },
-        );
-        let _ = block_on(async { async_with!(manager => |_counted| ()) });
+    let manager = generated::<OwnedCounted, _, _, _>(honest, |mut yielder| async move {
+        let mut point = pin!(yielder.yield_(Counted));
+        publish(point.as_mut()).await;
+        fail(String::from("after publishing"));
     });
-    assert!(message.contains("after publishing"), "{message}");
-    assert_eq!(drops(), 1);
+    assert_entering_panics_dropping_the_target_once(manager, "after publishing");
 }
 
 /// A target whose `Drop` panics when the yield point takes its offer back: the enter panics
@@ -600,47 +572,25 @@ fn a_target_panicking_in_drop_while_its_offer_is_taken_back_panics_clearly() {
             panic!("the target's drop panics");
         }
     }
-    reset_drops();
-    type Family = for<'a, 'b> fn(&'a (), &'b ()) -> PanicsOnDrop;
-    let message = panic_message(|| {
-        let manager = generated::<Family, _, _, _>(
-            |_, Lent(value, _)| Lent(value, PhantomData),
-            |mut yielder| async move {
-                {
-                    let mut point = pin!(yielder.yield_(PanicsOnDrop));
-                    poll_fn(|cx| {
-                        assert!(point.as_mut().poll(cx).is_pending());
-                        Poll::Ready(())
-                    })
-                    .await;
-                } // the yield point takes its offer back: the target's drop panics
-                yielder.yield_(PanicsOnDrop).await;
-            },
-        );
-        let _ = block_on(async { async_with!(manager => |_| ()) });
+    let manager = generated::<Own<PanicsOnDrop>, _, _, _>(honest, |mut yielder| async move {
+        {
+            let mut point = pin!(yielder.yield_(PanicsOnDrop));
+            publish(point.as_mut()).await;
+        } // the yield point takes its offer back: the target's drop panics
+        yielder.yield_(PanicsOnDrop).await;
     });
-    assert!(message.contains("the target's drop panics"), "{message}");
-    assert_eq!(drops(), 1);
+    assert_entering_panics_dropping_the_target_once(manager, "the target's drop panics");
 }
 
 /// A body local whose `Drop` polls the yield point while the manager drops the suspended
 /// coroutine (outside any poll): refused with a panic, nothing lent.
 #[test]
 fn a_yield_point_polled_from_a_drop_outside_any_poll_is_refused() {
-    struct PollsOnDrop<'p, F: Future>(Pin<&'p mut F>);
-    impl<F: Future> Drop for PollsOnDrop<'_, F> {
-        fn drop(&mut self) {
-            let _ = poll_once(self.0.as_mut());
-        }
-    }
-    let manager = generated::<Owned, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
-        |mut yielder| async move {
-            let point = pin!(yielder.yield_(1));
-            let _bomb = PollsOnDrop(point);
-            std::future::pending::<()>().await;
-        },
-    );
+    let manager = generated::<Owned, _, _, _>(honest, |mut yielder| async move {
+        let point = pin!(yielder.yield_(1));
+        let _bomb = PollsOnDrop(point);
+        std::future::pending::<()>().await;
+    });
     let message = panic_message(|| {
         let mut manager = pin!(manager);
         assert!(poll_once(pin!(manager.as_mut().enter())).is_pending());
@@ -669,24 +619,21 @@ fn a_yield_point_polled_while_the_teardown_unwinds_reads_the_live_exit() {
             }
         }
     }
-    let manager = generated::<Owned, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
-        move |mut yielder| async move {
-            let point = pin!(yielder.yield_(2));
-            let mut reader = ReadsOnDrop(point, seen_ref);
-            let mut lent = false;
-            poll_fn(|cx| {
-                if !lent {
-                    lent = true;
-                    assert!(reader.0.as_mut().poll(cx).is_pending());
-                    return Poll::Pending;
-                }
-                Poll::Ready(())
-            })
-            .await;
-            fail(String::from("the teardown panics"));
-        },
-    );
+    let manager = generated::<Owned, _, _, _>(honest, move |mut yielder| async move {
+        let point = pin!(yielder.yield_(2));
+        let mut reader = ReadsOnDrop(point, seen_ref);
+        let mut lent = false;
+        poll_fn(|cx| {
+            if !lent {
+                lent = true;
+                assert!(reader.0.as_mut().poll(cx).is_pending());
+                return Poll::Pending;
+            }
+            Poll::Ready(())
+        })
+        .await;
+        fail(String::from("the teardown panics"));
+    });
     let message = panic_message(|| {
         let _: Result<u32, u32> =
             block_on(async { async_with!(manager => |n| Err::<u32, u32>(n)) });
@@ -700,79 +647,74 @@ fn a_yield_point_polled_while_the_teardown_unwinds_reads_the_live_exit() {
 // ---------------------------------------------------------------------------------------------
 
 fn plain() -> Generated<Owned, impl Body<Fut = impl Future<Output = ()>>> {
-    generated::<Owned, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
-        |mut yielder| async move {
-            yield_now().await;
-            let exit = yielder.yield_(5).await;
-            assert!(matches!(exit, Exit::Ok | Exit::Cancelled));
-            yield_now().await;
-        },
-    )
+    generated::<Owned, _, _, _>(honest, |mut yielder| async move {
+        yield_now().await;
+        let exit = yielder.yield_(5).await;
+        assert!(matches!(exit, Exit::Ok | Exit::Cancelled));
+        yield_now().await;
+    })
+}
+
+/// One call by hand on a manager, in a row of `misordered_calls_by_hand_panic_clearly`.
+#[derive(Clone, Copy, Debug)]
+enum Call {
+    /// `enter`, run to completion.
+    Enter,
+    /// `exit(Exit::Ok)`, run to completion.
+    Exit,
+    /// An `enter` polled once, which suspends, then dropped.
+    EnterSuspended,
+    /// An `enter` run to completion, then the same future polled again.
+    EnterPolledAgain,
 }
 
 #[test]
 fn misordered_calls_by_hand_panic_clearly() {
-    let cases: [(&str, fn() -> String, &str); 5] = [
-        (
-            "exit before enter",
-            || {
-                panic_message(|| {
-                    let mut manager = pin!(plain());
-                    let _ = block_on(manager.as_mut().exit(Exit::Ok));
-                })
-            },
-            "it was never entered",
-        ),
+    const CASES: &[(&str, &[Call], &str)] = &[
+        ("exit before enter", &[Call::Exit], "it was never entered"),
         (
             "enter twice",
-            || {
-                panic_message(|| {
-                    let mut manager = pin!(plain());
-                    let _ = block_on(manager.as_mut().enter());
-                    let _ = block_on(manager.as_mut().enter());
-                })
-            },
+            &[Call::Enter, Call::Enter],
             "it was already entered",
         ),
         (
             "exit twice",
-            || {
-                panic_message(|| {
-                    let mut manager = pin!(plain());
-                    let _ = block_on(manager.as_mut().enter());
-                    let _ = block_on(manager.as_mut().exit(Exit::Ok));
-                    let _ = block_on(manager.as_mut().exit(Exit::Ok));
-                })
-            },
+            &[Call::Enter, Call::Exit, Call::Exit],
             "it has already exited",
         ),
         (
             "exit while a suspended enter is pending",
-            || {
-                panic_message(|| {
-                    let mut manager = pin!(plain());
-                    assert!(poll_once(pin!(manager.as_mut().enter())).is_pending());
-                    let _ = block_on(manager.as_mut().exit(Exit::Ok));
-                })
-            },
+            &[Call::EnterSuspended, Call::Exit],
             "it was already entered",
         ),
         (
             "an enter future polled again after it completed",
-            || {
-                panic_message(|| {
-                    let mut manager = pin!(plain());
-                    let mut enter = pin!(manager.as_mut().enter());
-                    let _ = block_on(enter.as_mut());
-                    let _ = poll_once(enter.as_mut());
-                })
-            },
+            &[Call::EnterPolledAgain],
             "it was already entered",
         ),
     ];
-    for (what, run, expected) in cases {
-        let message = run();
+    for &(what, calls, expected) in CASES {
+        let message = panic_message(|| {
+            let mut manager = pin!(plain());
+            for call in calls {
+                match call {
+                    Call::Enter => {
+                        let _ = block_on(manager.as_mut().enter());
+                    }
+                    Call::Exit => {
+                        let _ = block_on(manager.as_mut().exit(Exit::Ok));
+                    }
+                    Call::EnterSuspended => {
+                        assert!(poll_once(pin!(manager.as_mut().enter())).is_pending());
+                    }
+                    Call::EnterPolledAgain => {
+                        let mut enter = pin!(manager.as_mut().enter());
+                        let _ = block_on(enter.as_mut());
+                        let _ = poll_once(enter.as_mut());
+                    }
+                }
+            }
+        });
         assert!(message.contains(expected), "{what}: {message}");
     }
 }
@@ -838,7 +780,7 @@ fn a_second_exit_after_a_leaked_exit_future_panics() {
 #[test]
 fn a_manager_entered_on_one_thread_exits_on_another() {
     let mut manager = Box::pin(generated::<OwnedText, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
+        honest,
         |mut yielder| async move {
             let exit = yielder.yield_(String::from("moved")).await;
             if matches!(exit, Exit::Ok) {
@@ -874,28 +816,22 @@ fn reporter(report: &TeardownReport) {
 fn a_cancelled_inner_teardown_using_the_outer_yield_handle_is_refused_and_reported() {
     let previous = contextlib::set_teardown_hook(reporter);
     REPORTS.lock().unwrap().clear();
-    let outer = generated::<Owned, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
-        |mut outer_yielder| async move {
-            {
-                let outer_yielder = &mut outer_yielder;
-                let inner = generated::<Owned, _, _, _>(
-                    |_, Lent(value, _)| Lent(value, PhantomData),
-                    move |mut inner_yielder| async move {
-                        inner_yielder.yield_(0).await;
-                        outer_yielder.yield_(1).await; // in the inner teardown
-                    },
-                );
-                let mut inner = pin!(inner);
-                inner
-                    .as_mut()
-                    .enter()
-                    .await
-                    .expect("the inner manager entered");
-            } // dropped while entered: its teardown runs in place, and panics
-            outer_yielder.yield_(2).await;
-        },
-    );
+    let outer = generated::<Owned, _, _, _>(honest, |mut outer_yielder| async move {
+        {
+            let outer_yielder = &mut outer_yielder;
+            let inner = generated::<Owned, _, _, _>(honest, move |mut inner_yielder| async move {
+                inner_yielder.yield_(0).await;
+                outer_yielder.yield_(1).await; // in the inner teardown
+            });
+            let mut inner = pin!(inner);
+            inner
+                .as_mut()
+                .enter()
+                .await
+                .expect("the inner manager entered");
+        } // dropped while entered: its teardown runs in place, and panics
+        outer_yielder.yield_(2).await;
+    });
     let lent = block_on(async { async_with!(outer => |n| n) });
     contextlib::set_teardown_hook(previous);
     let reports = std::mem::take(&mut *REPORTS.lock().unwrap());

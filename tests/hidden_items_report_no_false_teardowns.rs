@@ -79,80 +79,77 @@ impl AsyncContextManager for Strict<'_> {
     }
 }
 
-#[test]
-fn a_guard_whose_flag_was_taken_but_not_used_cancels_nothing() {
+/// Runs `misuse` on a guard of a `Strict` manager (whose enter fails if `enter_fails`), then
+/// drops the guard; no teardown may be reported. Returns what the manager logged.
+fn strict_guard_log(
+    enter_fails: bool,
+    misuse: impl FnOnce(&mut Guard<'_, Strict<'_>>),
+) -> Vec<&'static str> {
     let log = Mutex::new(Vec::new());
     let reports = reports_during(|| {
-        let manager = pin!(Strict::new(&log));
+        let manager = pin!(Strict {
+            enter_fails,
+            ..Strict::new(&log)
+        });
         let mut guard = Guard::new(manager);
-        // The flag cannot be set by hand: taking it changes nothing.
-        let (_manager, _arm) = guard.entering();
+        misuse(&mut guard);
         drop(guard);
     });
     assert!(reports.is_empty(), "{reports:?}");
-    assert!(log.lock().unwrap().is_empty());
+    log.into_inner().unwrap()
+}
+
+/// The enter the expansion runs: it arms the guard once the manager's enter succeeded.
+fn armed_enter<'g, M: AsyncContextManager>(
+    guard: &'g mut Guard<'_, M>,
+) -> impl Future<Output = Result<contextlib::Target<'g, M>, M::Error>> {
+    ArmOnSuccess::new({
+        let (manager, arm) = guard.entering();
+        (manager.enter(), arm)
+    })
+}
+
+#[test]
+fn a_guard_whose_flag_was_taken_but_not_used_cancels_nothing() {
+    let log = strict_guard_log(false, |guard| {
+        // The flag cannot be set by hand: taking it changes nothing.
+        let (_manager, _arm) = guard.entering();
+    });
+    assert!(log.is_empty(), "{log:?}");
 }
 
 #[test]
 fn a_guard_whose_enter_was_dropped_midway_cancels_nothing() {
-    let log = Mutex::new(Vec::new());
-    let reports = reports_during(|| {
-        let manager = pin!(Strict::new(&log));
-        let mut guard = Guard::new(manager);
-        {
-            let mut enter = pin!(ArmOnSuccess::new({
-                let (manager, arm) = guard.entering();
-                (manager.enter(), arm)
-            }));
-            assert!(
-                enter
-                    .as_mut()
-                    .poll(&mut Context::from_waker(Waker::noop()))
-                    .is_pending()
-            );
-        } // dropped before the enter succeeded
-        drop(guard);
+    let log = strict_guard_log(false, |guard| {
+        let mut enter = pin!(armed_enter(guard));
+        assert!(
+            enter
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending()
+        );
+        // dropped before the enter succeeded
     });
-    assert!(reports.is_empty(), "{reports:?}");
-    assert!(log.lock().unwrap().is_empty());
+    assert!(log.is_empty(), "{log:?}");
 }
 
 #[test]
 fn a_guard_whose_enter_failed_cancels_nothing() {
-    let log = Mutex::new(Vec::new());
-    let reports = reports_during(|| {
-        let manager = pin!(Strict {
-            enter_fails: true,
-            ..Strict::new(&log)
-        });
-        let mut guard = Guard::new(manager);
-        let entered = futures_executor::block_on(ArmOnSuccess::new({
-            let (manager, arm) = guard.entering();
-            (manager.enter(), arm)
-        }));
+    let log = strict_guard_log(true, |guard| {
+        let entered = futures_executor::block_on(armed_enter(guard));
         assert_eq!(entered, Err("the enter failed"));
-        drop(guard);
     });
-    assert!(reports.is_empty(), "{reports:?}");
-    assert!(log.lock().unwrap().is_empty());
+    assert!(log.is_empty(), "{log:?}");
 }
 
 /// The control: a guard armed by a real enter does cancel its manager when dropped.
 #[test]
 fn a_guard_armed_by_a_successful_enter_cancels_its_manager() {
-    let log = Mutex::new(Vec::new());
-    let reports = reports_during(|| {
-        let manager = pin!(Strict::new(&log));
-        let mut guard = Guard::new(manager);
-        let entered = futures_executor::block_on(ArmOnSuccess::new({
-            let (manager, arm) = guard.entering();
-            (manager.enter(), arm)
-        }));
+    let log = strict_guard_log(false, |guard| {
+        let entered = futures_executor::block_on(armed_enter(guard));
         assert_eq!(entered, Ok(1));
-        drop(guard);
     });
-    assert!(reports.is_empty(), "{reports:?}");
-    assert_eq!(*log.lock().unwrap(), ["entered", "cancelled"]);
+    assert_eq!(log, ["entered", "cancelled"]);
 }
 
 /// The same for a generated manager, whose exit before an enter panics: no report either.

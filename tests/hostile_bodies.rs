@@ -10,13 +10,15 @@ use std::marker::PhantomData;
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll, Waker};
 
-use contextlib::__private::generated;
-use contextlib::expansion::Lent;
+use contextlib::__private::{Generated, generated};
+use contextlib::expansion::{Body, Lent, TargetMustBeCovariantInTheManagerBorrow, Yielder};
 use contextlib::{AsyncContextManager, Exit, async_with};
 use futures_executor::block_on;
 
-type Owned = for<'a, 'b> fn(&'a (), &'b ()) -> u32;
-type OwnedString = for<'a, 'b> fn(&'a (), &'b ()) -> String;
+/// The family of an owned target `T`, which borrows nothing from the manager.
+type Own<T> = for<'a, 'b> fn(&'a (), &'b ()) -> T;
+type Owned = Own<u32>;
+type OwnedString = Own<String>;
 type OwnedCell = for<'a, 'b> fn(&'a (), &'b ()) -> Cell<&'a str>;
 
 /// The panic message of `run`, which must panic.
@@ -43,6 +45,42 @@ where
     assert!(message.contains(expected), "{message}");
 }
 
+/// The honest witness of an owned target: lends what the body yields, as it is.
+fn honest<'s, 'l, T>(
+    _: TargetMustBeCovariantInTheManagerBorrow<'s, 'l>,
+    Lent(value, _): Lent<'l, Own<T>>,
+) -> Lent<'s, Own<T>> {
+    Lent(value, PhantomData)
+}
+
+/// `honest` as a fn pointer, so that the yield handle of a manager using it can be named.
+type Honest<T> = for<'s, 'l> fn(
+    TargetMustBeCovariantInTheManagerBorrow<'s, 'l>,
+    Lent<'l, Own<T>>,
+) -> Lent<'s, Own<T>>;
+
+/// The yield handle of a manager lending an owned `T` through the honest witness.
+type HonestYielder<T> = Yielder<Own<T>, Honest<T>>;
+
+/// Enters a manager lending an owned `T` (honestly) whose body is `body`, which misuses its
+/// yield handle: entering must panic with a message containing `expected`.
+fn assert_body_panics<T: std::fmt::Debug, Fut: Future<Output = ()>>(
+    expected: &str,
+    body: impl FnOnce(HonestYielder<T>) -> Fut,
+) {
+    assert_entering_panics(generated::<Own<T>, Honest<T>, _, _>(honest, body), expected);
+}
+
+/// A manager whose body puts its yield handle in `stash` (an escape), then waits forever.
+fn stashing(
+    stash: &RefCell<Option<HonestYielder<u32>>>,
+) -> Generated<Owned, impl Body<Fut = impl Future<Output = ()>>> {
+    generated::<Owned, Honest<u32>, _, _>(honest, |yielder| {
+        *stash.borrow_mut() = Some(yielder);
+        std::future::pending::<()>()
+    })
+}
+
 fn poll_once<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
     future.poll(&mut Context::from_waker(Waker::noop()))
 }
@@ -50,18 +88,8 @@ fn poll_once<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
 #[test]
 fn a_yield_handle_that_escaped_cannot_yield_outside_its_manager() {
     let stash = RefCell::new(None);
-    let manager = generated::<Owned, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
-        |yielder| {
-            *stash.borrow_mut() = Some(yielder);
-            std::future::pending::<()>()
-        },
-    );
-    let mut manager = pin!(manager);
-    {
-        let enter = pin!(manager.as_mut().enter());
-        assert!(poll_once(enter).is_pending());
-    }
+    let mut manager = pin!(stashing(&stash));
+    assert!(poll_once(pin!(manager.as_mut().enter())).is_pending());
     let mut yielder = stash.borrow_mut().take().expect("the body ran");
     let message = panic_message(|| {
         let _ = poll_once(pin!(yielder.yield_(7)));
@@ -75,87 +103,63 @@ fn a_yield_handle_that_escaped_cannot_yield_outside_its_manager() {
 #[test]
 fn a_yield_handle_of_one_manager_cannot_yield_in_another() {
     let stash = RefCell::new(None);
-    let victim = generated::<Owned, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
-        |yielder| {
-            *stash.borrow_mut() = Some(yielder);
-            std::future::pending::<()>()
-        },
-    );
-    let mut victim = pin!(victim);
+    let mut victim = pin!(stashing(&stash));
     assert!(poll_once(pin!(victim.as_mut().enter())).is_pending());
-    let thief = generated::<OwnedString, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
-        |_own_yielder| async {
-            let mut stolen = stash.borrow_mut().take().expect("the victim ran");
-            stolen.yield_(0x1000).await;
-        },
-    );
-    let message = panic_message(|| {
-        let _ = block_on(async { async_with!(thief => |text| text.len()) });
+    // The thief lends a `String`: the stolen handle would put the `u32` 0x1000 where the
+    // thief's driver reads a `String`.
+    assert_body_panics::<String, _>("inside another manager", |_own_yielder| async {
+        let mut stolen = stash.borrow_mut().take().expect("the victim ran");
+        stolen.yield_(0x1000).await;
     });
-    assert!(message.contains("inside another manager"), "{message}");
 }
 
 #[test]
 fn a_yield_point_awaited_on_the_heap_is_refused() {
-    let manager = generated::<Owned, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
+    assert_body_panics::<u32, _>(
+        "other than its manager's own body",
         |mut yielder| async move {
             Box::pin(yielder.yield_(1)).await;
         },
     );
-    assert_entering_panics(manager, "other than its manager's own body");
 }
 
 #[test]
 fn a_yield_handle_moved_to_the_heap_is_refused() {
-    let manager = generated::<Owned, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
-        |yielder| async move {
-            let mut boxed = Box::new(yielder);
-            boxed.yield_(1).await;
-        },
-    );
-    assert_entering_panics(manager, "other than its manager's own body");
+    assert_body_panics::<u32, _>("other than its manager's own body", |yielder| async move {
+        let mut boxed = Box::new(yielder);
+        boxed.yield_(1).await;
+    });
 }
 
 #[test]
 fn a_yield_point_polled_twice_within_one_enter_panics() {
-    let manager = generated::<OwnedString, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
-        |mut yielder| async move {
-            let mut point = pin!(yielder.yield_(String::from("lent once")));
-            poll_fn(|cx| {
-                let _ = point.as_mut().poll(cx); // lends the target
-                let _ = point.as_mut().poll(cx); // would read the target as an `Exit`
-                Poll::Ready(())
-            })
-            .await;
-        },
-    );
-    assert_entering_panics(manager, "twice within one poll");
+    assert_body_panics::<String, _>("twice within one poll", |mut yielder| async move {
+        let mut point = pin!(yielder.yield_(String::from("lent once")));
+        poll_fn(|cx| {
+            let _ = point.as_mut().poll(cx); // lends the target
+            let _ = point.as_mut().poll(cx); // would read the target as an `Exit`
+            Poll::Ready(())
+        })
+        .await;
+    });
 }
 
 #[test]
 fn a_yield_dropped_after_lending_takes_its_offer_back() {
     let log = RefCell::new(Vec::new());
     let log_ref = &log;
-    let manager = generated::<OwnedString, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
-        move |mut yielder| async move {
-            {
-                let mut abandoned = pin!(yielder.yield_(String::from("abandoned")));
-                poll_fn(|cx| {
-                    assert!(abandoned.as_mut().poll(cx).is_pending());
-                    Poll::Ready(())
-                })
-                .await;
-            } // dropped: its target goes with it, never lent
-            let exit = yielder.yield_(String::from("lent")).await;
-            log_ref.borrow_mut().push(format!("{exit:?}"));
-        },
-    );
+    let manager = generated::<OwnedString, _, _, _>(honest, move |mut yielder| async move {
+        {
+            let mut abandoned = pin!(yielder.yield_(String::from("abandoned")));
+            poll_fn(|cx| {
+                assert!(abandoned.as_mut().poll(cx).is_pending());
+                Poll::Ready(())
+            })
+            .await;
+        } // dropped: its target goes with it, never lent
+        let exit = yielder.yield_(String::from("lent")).await;
+        log_ref.borrow_mut().push(format!("{exit:?}"));
+    });
     let len = block_on(async { async_with!(manager => |text| text.clone()) });
     assert_eq!(len, Ok(String::from("lent")));
     assert_eq!(*log.borrow(), ["Ok"]);
@@ -163,15 +167,14 @@ fn a_yield_dropped_after_lending_takes_its_offer_back() {
 
 #[test]
 fn a_second_yield_in_the_teardown_panics() {
-    let manager = generated::<Owned, _, _, _>(
-        |_, Lent(value, _)| Lent(value, PhantomData),
+    assert_body_panics::<u32, _>(
+        "reached a second `r#yield!` in one run",
         |mut yielder| async move {
             let exit = yielder.yield_(1).await;
             assert!(matches!(exit, Exit::Ok));
             yielder.yield_(2).await;
         },
     );
-    assert_entering_panics(manager, "reached a second `r#yield!` in one run");
 }
 
 /// An invariant target with a witness that does not return its argument: the library lends

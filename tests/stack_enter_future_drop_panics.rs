@@ -64,30 +64,34 @@ impl SendAsyncContextManager for HandMade {
     }
 }
 
-fn poll_once_catching(stack: &ExitStack<'_, &'static str>, manager: HandMade) -> &'static str {
+/// Polls `stack.enter` of a `HandMade` (logging to `log`, failing its enter if `fails`) once;
+/// the enter future's `Drop` panic must propagate.
+fn poll_once_catching(
+    stack: &ExitStack<'_, &'static str>,
+    log: &'static Mutex<Vec<String>>,
+    fails: bool,
+) {
+    let manager = HandMade {
+        value: 1,
+        log,
+        fails,
+    };
     let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut enter = pin!(stack.enter(manager));
         let _ = enter.as_mut().poll(&mut Context::from_waker(Waker::noop()));
     }));
-    *polled
+    let panic = *polled
         .expect_err("the Drop panic propagates")
         .downcast::<&str>()
-        .unwrap()
+        .unwrap();
+    assert_eq!(panic, "the enter future's Drop panics");
 }
 
 #[test]
 fn an_entered_manager_is_kept_when_its_finished_enter_future_panics_in_drop() {
     static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let stack = ExitStack::<&'static str>::new();
-    let panic = poll_once_catching(
-        &stack,
-        HandMade {
-            value: 1,
-            log: &LOG,
-            fails: false,
-        },
-    );
-    assert_eq!(panic, "the enter future's Drop panics");
+    poll_once_catching(&stack, &LOG, false);
     assert_eq!(stack.len(), 1, "the manager entered: the stack holds it");
     drop(stack); // its exit never ran: the stack cancels what it holds
     assert_eq!(*LOG.lock().unwrap(), ["entered", "exit Cancelled"]);
@@ -97,14 +101,7 @@ fn an_entered_manager_is_kept_when_its_finished_enter_future_panics_in_drop() {
 fn an_entered_manager_is_exited_by_close_after_that_panic() {
     static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let mut stack = ExitStack::<&'static str>::new();
-    poll_once_catching(
-        &stack,
-        HandMade {
-            value: 1,
-            log: &LOG,
-            fails: false,
-        },
-    );
+    poll_once_catching(&stack, &LOG, false);
     futures_executor::block_on(stack.close()).unwrap();
     assert_eq!(*LOG.lock().unwrap(), ["entered", "exit Ok"]);
 }
@@ -113,15 +110,7 @@ fn an_entered_manager_is_exited_by_close_after_that_panic() {
 fn a_failed_enter_whose_future_panics_in_drop_keeps_nothing() {
     static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let stack = ExitStack::<&'static str>::new();
-    let panic = poll_once_catching(
-        &stack,
-        HandMade {
-            value: 1,
-            log: &LOG,
-            fails: true,
-        },
-    );
-    assert_eq!(panic, "the enter future's Drop panics");
+    poll_once_catching(&stack, &LOG, true);
     assert!(
         stack.is_empty(),
         "a manager that failed to enter is not kept"

@@ -11,32 +11,54 @@ use contextlib::{
 use std::convert::Infallible;
 use std::pin::Pin;
 
-/// An ordinary hand-written manager: its `enter` borrows one of its own locals across an await.
-struct Counter;
-impl<'a> contextlib::Lend<'a> for Counter {
+/// Holds a `&mut` to one of its own locals across an await: a future awaiting this borrows
+/// itself. Returns the local, incremented through that borrow.
+async fn borrow_a_local_across_an_await(start: u32) -> u32 {
+    let mut local = start;
+    let r = &mut local; // held across the await: the future borrows itself
+    yield_now().await;
+    *r += 1;
+    *r
+}
+
+/// An ordinary hand-written manager whose `enter` (lending 2) or `exit` (lending 1) borrows one
+/// of its own locals across an await.
+#[derive(Clone, Copy)]
+enum SelfBorrowing {
+    InEnter,
+    InExit,
+}
+
+impl<'a> contextlib::Lend<'a> for SelfBorrowing {
     type Target = u32;
 }
 
-impl AsyncContextManager for Counter {
+impl AsyncContextManager for SelfBorrowing {
     type Error = Infallible;
     async fn enter(self: Pin<&mut Self>) -> Result<u32, Infallible> {
-        let mut local = 1u32;
-        let r = &mut local; // held across the await: the future borrows itself
-        yield_now().await;
-        *r += 1;
-        Ok(*r)
+        Ok(match *self {
+            SelfBorrowing::InEnter => borrow_a_local_across_an_await(1).await,
+            SelfBorrowing::InExit => 1,
+        })
     }
     async fn exit(self: Pin<&mut Self>, _: Exit<'_>) -> Result<(), Infallible> {
+        if let SelfBorrowing::InExit = *self {
+            assert_eq!(borrow_a_local_across_an_await(0).await, 1);
+        }
         Ok(())
     }
 }
 
+/// `member` and `nullcontext(other)` entered concurrently; the block adds their targets.
+fn sum_concurrently(member: SelfBorrowing, other: u32) -> Result<u32, Infallible> {
+    futures_executor::block_on(async {
+        async_with!(concurrent((member, nullcontext(other))) => |(a, b)| a + b)
+    })
+}
+
 #[test]
 fn hand_written_member_borrowing_its_own_local() {
-    let n = futures_executor::block_on(async {
-        async_with!(concurrent((Counter, nullcontext(40u32))) => |(a, b)| a + b)
-    });
-    assert_eq!(n, Ok(42));
+    assert_eq!(sum_concurrently(SelfBorrowing::InEnter, 40), Ok(42));
 }
 
 /// Only contextlib's own managers: a concurrent inside a concurrent.
@@ -55,29 +77,7 @@ fn nested_concurrent_of_generated_managers() {
 }
 
 /// The same for the exits: a hand-written `exit` that borrows one of its locals across an await.
-struct Flusher;
-impl<'a> contextlib::Lend<'a> for Flusher {
-    type Target = u32;
-}
-
-impl AsyncContextManager for Flusher {
-    type Error = Infallible;
-    async fn enter(self: Pin<&mut Self>) -> Result<u32, Infallible> {
-        Ok(1)
-    }
-    async fn exit(self: Pin<&mut Self>, _: Exit<'_>) -> Result<(), Infallible> {
-        let mut buffer = [0u8; 4];
-        let pending = &mut buffer; // held across the await
-        yield_now().await;
-        pending[0] = 1;
-        Ok(())
-    }
-}
-
 #[test]
 fn hand_written_member_exit_borrowing_its_own_local() {
-    let n = futures_executor::block_on(async {
-        async_with!(concurrent((Flusher, nullcontext(1u32))) => |(a, b)| a + b)
-    });
-    assert_eq!(n, Ok(2));
+    assert_eq!(sum_concurrently(SelfBorrowing::InExit, 1), Ok(2));
 }
