@@ -61,21 +61,28 @@ pub enum Fault {
     Enter,
     /// Its setup panics.
     EnterPanic,
+    /// Its setup fails after it logs `enter`: the tuple tests log the attempt too.
+    EnterLogged,
+    /// Its setup panics after it logs `enter`.
+    EnterPanicLogged,
     /// Its teardown fails (after it logs `exit`).
     Exit,
     /// Its teardown panics (after it logs `exit`).
     ExitPanic,
 }
 
-/// The fault-injecting manager of the composition tests (tuples are entered with their own,
-/// which logs `enter` before failing): suspends (a runtime-free yield) in its setup and its
-/// teardown, logs `enter NAME` and `exit NAME: OUTCOME`, lends `name`.
+/// The fault-injecting manager of the composition tests (stacks, tuples, `concurrent`):
+/// suspends (a runtime-free yield) in its setup and its teardown, logs `enter NAME` and
+/// `exit NAME: OUTCOME`, lends `name`.
 #[contextlib::async_context_manager]
 pub async fn faulty(log: Log, name: &'static str, fault: Fault) -> Result<&'static str, Failure> {
     contextlib::testing::yield_now().await;
+    if matches!(fault, Fault::EnterLogged | Fault::EnterPanicLogged) {
+        log.push(format!("enter {name}"));
+    }
     match fault {
-        Fault::Enter => return Err(Failure(name)),
-        Fault::EnterPanic => panic!("{name} panicked entering"),
+        Fault::Enter | Fault::EnterLogged => return Err(Failure(name)),
+        Fault::EnterPanic | Fault::EnterPanicLogged => panic!("{name} panicked entering"),
         _ => {}
     }
     log.push(format!("enter {name}"));
@@ -87,4 +94,35 @@ pub async fn faulty(log: Log, name: &'static str, fault: Fault) -> Result<&'stat
         Fault::ExitPanic => panic!("{name}'s exit panicked"),
         _ => Ok(()),
     }
+}
+
+/// Counts the events of `seen` that start with `prefix`.
+pub fn count_starting(seen: &[String], prefix: &str) -> usize {
+    seen.iter()
+        .filter(|event| event.starts_with(prefix))
+        .count()
+}
+
+/// Asserts that every `enter ..` of `seen` has its `exit ..`; returns how many entered.
+pub fn assert_every_enter_exited(seen: &[String]) -> usize {
+    let entered = count_starting(seen, "enter");
+    assert_eq!(entered, count_starting(seen, "exit"), "{seen:?}");
+    entered
+}
+
+/// Polls `future` once, asserts that it is suspended there, and drops it there.
+pub fn drop_while_pending(future: impl std::future::Future) {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(future.as_mut().poll(&mut cx).is_pending());
+}
+
+/// Runs `body` (given its own clone of `log`) in a task spawned on the current tokio runtime
+/// and returns its output: the `Send` tests of the stack and composition files.
+pub async fn spawned<F, T>(log: &Log, body: impl FnOnce(Log) -> F) -> T
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::spawn(body(log.clone())).await.unwrap()
 }
