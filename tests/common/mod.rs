@@ -117,12 +117,44 @@ pub fn drop_while_pending(future: impl std::future::Future) {
     assert!(future.as_mut().poll(&mut cx).is_pending());
 }
 
-/// Runs `body` (given its own clone of `log`) in a task spawned on the current tokio runtime
-/// and returns its output: the `Send` tests of the stack and composition files.
-pub async fn spawned<F, T>(log: &Log, body: impl FnOnce(Log) -> F) -> T
+/// Runs `body` (given a new log) in a task spawned on the current tokio runtime; returns its
+/// output and the events it logged: the `Send` tests of the stack and composition files.
+pub async fn spawned<F, T>(body: impl FnOnce(Log) -> F) -> (T, Vec<String>)
 where
     F: std::future::Future<Output = T> + Send + 'static,
     T: Send + 'static,
 {
-    tokio::spawn(body(log.clone())).await.unwrap()
+    let log = Log::default();
+    let output = tokio::spawn(body(log.clone())).await.unwrap();
+    (output, log.take())
+}
+
+/// Drops the run of `scenario` at every poll (`cancel_at_every_poll`): its managers, observed
+/// by `probe`, log `enter NAME` and `exit NAME: ..` and the first is `a`. Asserts that each is
+/// torn down once, that every `enter` has its `exit`, and that a run that completes returns
+/// `Ok(())` with `a` exited last.
+pub fn assert_torn_down_wherever_dropped<F>(
+    probe: &contextlib::testing::Probe,
+    log: &Log,
+    scenario: impl FnMut() -> F,
+) where
+    F: std::future::Future<Output = Result<(), Failure>>,
+{
+    contextlib::testing::cancel_at_every_poll(scenario, |run| {
+        probe.assert_torn_down_once(&run);
+        let seen = log.take();
+        assert_every_enter_exited(&seen);
+        if let contextlib::testing::Run::Completed { output, .. } = run {
+            assert_eq!(output, Ok(()));
+            assert_eq!(seen.last().map(String::as_str), Some("exit a: ok"));
+        }
+    });
+}
+
+/// After an enter was dropped in its setup: asserts that `stack` holds nothing and that
+/// dropping it exits nothing (`log` stays empty).
+pub fn assert_holds_nothing<E>(stack: contextlib::ExitStack<'_, E>, log: &Log) {
+    assert!(stack.is_empty());
+    drop(stack);
+    assert!(log.take().is_empty());
 }
