@@ -4,8 +4,8 @@
 mod common;
 
 use common::{
-    Failure, Log, assert_holds_nothing, assert_torn_down_wherever_dropped, describe,
-    drop_while_pending, spawned,
+    Failure, Fault, Log, assert_holds_nothing, assert_torn_down_wherever_dropped, describe,
+    drop_while_pending, faulty, spawned,
 };
 use contextlib::testing::{Probe, yield_now};
 use contextlib::{BoxError, ExitStack, async_context_manager, async_with, nullcontext};
@@ -20,24 +20,13 @@ async fn timer(log: &Log, name: &'static str) -> &'static str {
     log.push(format!("exit {name}: {}", describe(&exit)));
 }
 
-#[async_context_manager]
-async fn connection(log: &Log, name: &'static str) -> Result<&'static str, Failure> {
-    log.push(format!("enter {name}"));
-    let exit = r#yield!(name);
-    log.push(format!("exit {name}: {}", describe(&exit)));
-    if name.starts_with("failing") {
-        return Err(Failure(name));
-    }
-    Ok(())
-}
-
 #[test]
 fn an_infallible_manager_enters_a_stack_of_an_error_type_without_from_infallible() {
     let log = Log::default();
     let result: Result<String, Failure> = block_on(async {
         async_with!(ExitStack::<Failure>::new() => |stack| {
             let t = stack.enter_infallible(timer(&log, "timer")).await; // the target itself
-            let c = stack.enter(connection(&log, "failing connection")).await?;
+            let c = stack.enter(faulty(log.clone(), "failing connection", Fault::Exit)).await?;
             let n = stack.enter_infallible(nullcontext(7)).await;
             Ok(format!("{t} {c} {n}"))
         })
@@ -94,7 +83,7 @@ fn an_infallible_manager_is_torn_down_once_wherever_the_stack_is_dropped() {
     assert_torn_down_wherever_dropped(&probe, &log, || async {
         async_with!(ExitStack::<Failure>::new() => |stack| {
             stack.enter_infallible(probe.observe(timer(&log, "a"))).await;
-            stack.enter(probe.observe(connection(&log, "b"))).await?;
+            stack.enter(probe.observe(faulty(log.clone(), "b", Fault::None))).await?;
             stack.enter_infallible(probe.observe(timer(&log, "c"))).await;
             yield_now().await;
             Ok::<_, Failure>(())
@@ -109,7 +98,7 @@ async fn an_infallible_manager_enters_a_stack_in_a_spawned_task() {
         async_with!(ExitStack::<Failure>::new() => |stack| {
             let a = stack.enter_infallible(timer(&log, "a")).await;
             tokio::task::yield_now().await;
-            let b = stack.enter(connection(&log, "b")).await?;
+            let b = stack.enter(faulty(log.clone(), "b", Fault::None)).await?;
             tokio::task::yield_now().await;
             Ok::<_, Failure>(format!("{a}{b}"))
         })
