@@ -3,8 +3,8 @@
 mod common;
 
 use common::{
-    Failure, Fault, Log, assert_holds_nothing, assert_torn_down_wherever_dropped,
-    block_on_catching, describe, drop_while_pending, faulty, spawned,
+    Failure, Fault, Log, NAMES, Row, assert_holds_nothing, assert_torn_down_wherever_dropped,
+    block_on_catching, describe, drop_while_pending, faulty, owned, spawned,
 };
 use contextlib::testing::{Probe, yield_now};
 use contextlib::{BoxError, ExitStack, async_context_manager, async_with};
@@ -44,22 +44,10 @@ fn managers_and_cleanups_exit_last_in_first_out() {
     );
 }
 
-/// What `async_with!` returns, or the message it panics with.
-type Outcome = Result<Result<usize, Failure>, &'static str>;
-
-/// A row: its name, one fault per manager (named `a`, `b`, `c` in order, each entered on the
-/// stack in the block), whether the block then fails (or returns the stack's length), the
-/// outcome, the log.
-type Row = (
-    &'static str,
-    &'static [Fault],
-    bool,
-    Outcome,
-    &'static [&'static str],
-);
-
+/// The rows: each manager is entered on the stack in the block, which then fails or returns the
+/// stack's length.
 #[rustfmt::skip]
-const CASES: &[Row] = &[
+const CASES: &[Row<usize>] = &[
     ("each exit sees the error of the exit after it and the last error wins", &[Fault::Exit, Fault::None, Fault::Exit], true, Ok(Err(Failure("a"))),
         &["enter a", "enter b", "enter c", "exit c: err failure: block", "exit b: err failure: c", "exit a: err failure: c"]),
     ("a panicking exit does not stop the others and resumes after them", &[Fault::None, Fault::ExitPanic], false, Err("b's exit panicked"),
@@ -76,7 +64,7 @@ fn exits_run_in_reverse_each_seeing_the_newest_error_and_a_failed_enter_leaves_n
         let got = block_on_catching(async {
             async_with!(ExitStack::<Failure>::new() => |stack| {
                 let mut entered = 0;
-                for (fault, manager) in faults.iter().zip(["a", "b", "c"]) {
+                for (fault, manager) in faults.iter().zip(NAMES) {
                     let result = stack.enter(faulty(log.clone(), manager, *fault)).await;
                     entered += usize::from(result.is_ok());
                     assert_eq!(stack.len(), entered, "{name}: a failed enter adds nothing");
@@ -85,7 +73,7 @@ fn exits_run_in_reverse_each_seeing_the_newest_error_and_a_failed_enter_leaves_n
                 if *block_fails { Err(Failure("block")) } else { Ok(stack.len()) }
             })
         });
-        assert_eq!(got, outcome.clone().map_err(String::from), "{name}");
+        assert_eq!(got, owned(outcome), "{name}");
         assert_eq!(log.take(), *expected_log, "{name}");
     }
 }

@@ -1,7 +1,7 @@
 //! A tuple of managers: entered left to right, exited right to left, failures unwound.
 mod common;
 
-use common::{Failure, Fault, Log, block_on_catching, faulty};
+use common::{Failure, Fault, Log, NAMES, Outcome, block_on_catching, faulty, owned};
 use contextlib::{async_context_manager, async_with};
 use futures_executor::block_on;
 
@@ -23,9 +23,6 @@ enum Block {
     Panics,
 }
 
-/// What `async_with!` returns, or the message it panics with.
-type Outcome = Result<Result<&'static str, Failure>, &'static str>;
-
 /// The log of `a`, `b` and `c` around a block that succeeds, flat or nested alike.
 const ENTERED_THEN_EXITED_IN_REVERSE: &[&str] = &[
     "enter a",
@@ -44,7 +41,7 @@ type Row = (
     &'static [Fault],
     Shape,
     Block,
-    Outcome,
+    Outcome<&'static str>,
     &'static [&'static str],
 );
 
@@ -73,7 +70,7 @@ fn end(log: &Log, block: Block, targets: &[&str]) -> Result<String, Failure> {
 }
 
 async fn run(faults: &[Fault], shape: Shape, block: Block, log: &Log) -> Result<String, Failure> {
-    let step = |index: usize| faulty(log.clone(), ["a", "b", "c"][index], faults[index]);
+    let step = |index: usize| faulty(log.clone(), NAMES[index], faults[index]);
     match (shape, faults.len()) {
         (Shape::Flat, 2) => {
             async_with!((step(0), step(1)) => |(a, b)| end(log, block, &[a, b]))
@@ -92,9 +89,8 @@ async fn run(faults: &[Fault], shape: Shape, block: Block, log: &Log) -> Result<
 fn a_tuple_enters_left_to_right_exits_right_to_left_and_unwinds_failures() {
     for (name, faults, shape, block, outcome, expected_log) in CASES {
         let log = Log::default();
-        let expected = outcome.clone().map(|result| result.map(String::from));
         let got = block_on_catching(run(faults, *shape, *block, &log));
-        assert_eq!(got, expected.map_err(String::from), "{name}");
+        assert_eq!(got, owned(outcome), "{name}");
         assert_eq!(log.take(), *expected_log, "{name}");
     }
 }

@@ -158,3 +158,27 @@ pub fn assert_holds_nothing<E>(stack: contextlib::ExitStack<'_, E>, log: &Log) {
     drop(stack);
     assert!(log.take().is_empty());
 }
+
+/// The names of the managers of a table row, in order.
+pub const NAMES: [&str; 4] = ["a", "b", "c", "d"];
+
+/// What `async_with!` returns, or the message it panics with (as `block_on_catching` reports).
+pub type Outcome<T> = Result<Result<T, Failure>, &'static str>;
+
+/// A table row of the fault-injection tests: its name, one fault per manager (named by
+/// [`NAMES`] in order), whether the block fails, the [`Outcome`], and the log.
+pub type Row<T> = (
+    &'static str,
+    &'static [Fault],
+    bool,
+    Outcome<T>,
+    &'static [&'static str],
+);
+
+/// `outcome` in the owned form `block_on_catching` returns.
+pub fn owned<T: Clone + Into<U>, U>(outcome: &Outcome<T>) -> Result<Result<U, Failure>, String> {
+    outcome
+        .clone()
+        .map(|result| result.map(Into::into))
+        .map_err(String::from)
+}
