@@ -2,7 +2,10 @@
 //! `async with` inside an `@asynccontextmanager`).
 mod common;
 
-use common::{Failure, Log, block_on_catching, describe};
+use common::{
+    Failure, Fault, Log, Outcome, block_on_catching, count_starting, describe, faulty, owned,
+    spawned,
+};
 use contextlib::testing::{Observed, Probe, Run, cancel_at_every_poll, yield_now};
 use contextlib::{async_context_manager, async_with};
 use futures_executor::block_on;
@@ -50,133 +53,73 @@ async fn transaction(
     })
 }
 
-#[test]
-fn the_inner_manager_sees_the_outer_blocks_success() {
-    let log = Log::default();
-    let result = block_on(async {
-        async_with!(transaction(log.clone(), Setup::Fine, false) => |rows| {
-            rows.push(1);
-            log.push("block");
-            Ok::<_, Failure>(rows.len())
-        })
-    });
-    assert_eq!(result, Ok(2));
-    assert_eq!(
-        log.take(),
-        [
-            "connect",
-            "begin on 7",
-            "block",
-            "commit with [7, 1]",
-            "release: ok"
-        ]
-    );
+/// How the block on the transaction's rows ends, after it logs `block`.
+#[derive(Clone, Copy)]
+enum Block {
+    /// Pushes 1, returns how many rows.
+    PushesOne,
+    /// Returns how many rows.
+    Counts,
+    /// Fails with `constraint`.
+    Fails,
+    /// Panics with `block exploded`.
+    Panics,
 }
 
-#[test]
-fn the_inner_manager_sees_the_outer_blocks_error() {
-    let log = Log::default();
-    let result: Result<(), Failure> = block_on(async {
-        async_with!(transaction(log.clone(), Setup::Fine, false) => |_rows| {
-            Err(Failure("constraint"))
-        })
-    });
-    assert_eq!(result, Err(Failure("constraint")));
-    assert_eq!(
-        log.take(),
-        [
-            "connect",
-            "begin on 7",
-            "rollback with [7]",
-            "release: err failure: constraint"
-        ]
-    );
-}
+/// A row: its name, how the transaction's setup goes, whether the inner connection fails to
+/// enter, how the block ends, what `async_with!` returns (or the message it panics with), the
+/// log.
+type Row = (
+    &'static str,
+    Setup,
+    bool,
+    Block,
+    Outcome<usize>,
+    &'static [&'static str],
+);
 
-fn explode() -> Result<(), Failure> {
-    panic!("block exploded")
-}
-
-#[test]
-fn the_inner_manager_sees_the_outer_blocks_panic() {
-    let log = Log::default();
-    let result = block_on_catching(async {
-        async_with!(transaction(log.clone(), Setup::Fine, false) => |_rows| explode())
-    });
-    assert_eq!(result.unwrap_err(), "block exploded");
-    assert_eq!(
-        log.take(),
-        [
-            "connect",
-            "begin on 7",
-            "rollback with [7]",
-            "release: panic block exploded"
-        ]
-    );
-}
+#[rustfmt::skip]
+const CASES: &[Row] = &[
+    ("the inner manager sees the outer block's success", Setup::Fine, false, Block::PushesOne, Ok(Ok(2)),
+        &["connect", "begin on 7", "block", "commit with [7, 1]", "release: ok"]),
+    ("the inner manager sees the outer block's error", Setup::Fine, false, Block::Fails, Ok(Err(Failure("constraint"))),
+        &["connect", "begin on 7", "block", "rollback with [7]", "release: err failure: constraint"]),
+    ("the inner manager sees the outer block's panic", Setup::Fine, false, Block::Panics, Err("block exploded"),
+        &["connect", "begin on 7", "block", "rollback with [7]", "release: panic block exploded"]),
+    ("a failure after the yield is what the inner manager sees", Setup::FailsAfterYield, false, Block::Counts, Ok(Err(Failure("commit failed"))),
+        &["connect", "begin on 7", "block", "commit with [7]", "release: err failure: commit failed"]),
+    ("a failure before the yield exits the inner manager and fails the enter", Setup::FailsBeforeYield, false, Block::Counts, Ok(Err(Failure("begin failed"))),
+        &["connect", "begin on 7", "release: err failure: begin failed"]),
+    ("a failed inner enter fails the outer enter", Setup::Fine, true, Block::Counts, Ok(Err(Failure("no connection"))),
+        &[]),
+];
 
 #[test]
-fn a_failure_after_the_yield_is_what_the_inner_manager_sees() {
-    let log = Log::default();
-    let result = block_on(async {
-        async_with!(transaction(log.clone(), Setup::FailsAfterYield, false) => |_rows| 1)
-    });
-    assert_eq!(result, Err(Failure("commit failed")));
-    assert_eq!(
-        log.take(),
-        [
-            "connect",
-            "begin on 7",
-            "commit with [7]",
-            "release: err failure: commit failed"
-        ]
-    );
-}
-
-#[test]
-fn a_failure_before_the_yield_exits_the_inner_manager_and_fails_the_enter() {
-    let log = Log::default();
-    let result = block_on(async {
-        async_with!(transaction(log.clone(), Setup::FailsBeforeYield, false) => |_rows| {
-            log.push("block");
-        })
-    });
-    assert_eq!(result, Err(Failure("begin failed")));
-    assert_eq!(
-        log.take(),
-        [
-            "connect",
-            "begin on 7",
-            "release: err failure: begin failed"
-        ]
-    );
-}
-
-#[test]
-fn a_failed_inner_enter_fails_the_outer_enter() {
-    let log = Log::default();
-    let result = block_on(async {
-        async_with!(transaction(log.clone(), Setup::Fine, true) => |_rows| log.push("block"))
-    });
-    assert_eq!(result, Err(Failure("no connection")));
-    assert!(log.take().is_empty());
+fn the_inner_manager_sees_what_the_outer_block_and_setup_did() {
+    for (name, setup, connection_fails, block, outcome, expected_log) in CASES {
+        let log = Log::default();
+        let got = block_on_catching(async {
+            async_with!(transaction(log.clone(), *setup, *connection_fails) => |rows| {
+                log.push("block");
+                match block {
+                    Block::PushesOne => rows.push(1),
+                    Block::Counts => {}
+                    Block::Fails => return Err(Failure("constraint")),
+                    Block::Panics => panic!("block exploded"),
+                }
+                Ok(rows.len())
+            })
+        });
+        assert_eq!(got, owned(outcome), "{name}");
+        assert_eq!(log.take(), *expected_log, "{name}");
+    }
 }
 
 /// Two levels and a tuple: a session on a (lock, connection) pair inside a scope.
 #[async_context_manager]
-async fn scope(log: Log, name: &'static str) -> Result<&'static str, Failure> {
-    yield_now().await;
-    log.push(format!("enter {name}"));
-    let exit = r#yield!(name);
-    yield_now().await;
-    log.push(format!("exit {name}: {}", describe(&exit)));
-    Ok(())
-}
-
-#[async_context_manager]
 async fn session(log: Log) -> Result<String, Failure> {
-    async_with!(scope(log.clone(), "outer") => |outer| {
-        async_with!((scope(log.clone(), "lock"), scope(log.clone(), "conn")) => |(lock, conn)| {
+    async_with!(faulty(log.clone(), "outer", Fault::None) => |outer| {
+        async_with!((faulty(log.clone(), "lock", Fault::None), faulty(log.clone(), "conn", Fault::None)) => |(lock, conn)| {
             let exit = r#yield!(format!("{outer}/{lock}/{conn}"));
             log.push(format!("session saw {}", describe(&exit)));
             Ok::<_, Failure>(())
@@ -210,39 +153,6 @@ fn nested_and_tuple_managers_around_the_yield_exit_innermost_first() {
 }
 
 #[test]
-fn a_composed_manager_is_torn_down_wherever_it_is_dropped() {
-    let probe = Probe::default();
-    let log = Log::default();
-    cancel_at_every_poll(
-        || async {
-            async_with!(probe.observe(transaction(log.clone(), Setup::Fine, false)) => |rows| {
-                yield_now().await;
-                Ok::<_, Failure>(rows.len())
-            })
-        },
-        |run| {
-            let teardowns = probe.assert_torn_down_once(&run);
-            let seen = log.take();
-            // The inner connection is released exactly as often as it was connected.
-            let connects = seen.iter().filter(|e| *e == "connect").count();
-            let releases = seen.iter().filter(|e| e.starts_with("release")).count();
-            assert_eq!(connects, releases, "{seen:?}");
-            match run {
-                Run::Completed { output, .. } => {
-                    assert_eq!(output, Ok(1));
-                    assert_eq!(teardowns, [Observed::Ok]);
-                    assert_eq!(seen.last().map(String::as_str), Some("release: ok"));
-                }
-                Run::Dropped { .. } if teardowns == [Observed::Cancelled] => {
-                    assert_eq!(seen.last().map(String::as_str), Some("release: cancelled"));
-                }
-                Run::Dropped { .. } => {}
-            }
-        },
-    );
-}
-
-#[test]
 fn a_generated_manager_dropped_while_entered_runs_its_teardown_with_cancelled() {
     use contextlib::AsyncContextManager;
     use std::pin::pin;
@@ -265,50 +175,92 @@ fn a_generated_manager_dropped_while_entered_runs_its_teardown_with_cancelled() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    miri,
-    ignore = "a multi-thread tokio runtime; the same logic runs above under Miri"
-)]
+#[cfg_attr(miri, ignore = "multi-thread tokio; Miri runs the same logic above")]
 async fn a_composed_manager_is_send_when_its_parts_are() {
-    let log = Log::default();
-    let task = tokio::spawn({
-        let log = log.clone();
-        async move {
-            async_with!(transaction(log.clone(), Setup::Fine, false) => |rows| {
-                tokio::task::yield_now().await;
-                Ok::<_, Failure>(rows.len())
-            })
-        }
-    });
-    assert_eq!(task.await.unwrap(), Ok(1));
-    assert_eq!(log.take().last().map(String::as_str), Some("release: ok"));
+    let (result, seen) = spawned(|log| async move {
+        async_with!(transaction(log.clone(), Setup::Fine, false) => |rows| {
+            tokio::task::yield_now().await;
+            Ok::<_, Failure>(rows.len())
+        })
+    })
+    .await;
+    assert_eq!(result, Ok(1));
+    assert_eq!(seen.last().map(String::as_str), Some("release: ok"));
+}
+
+/// The composed managers dropped at every poll.
+#[derive(Clone, Copy)]
+enum Composed {
+    /// `transaction` on its inner `connection`.
+    Transaction,
+    /// `session`: a scope, and a (lock, connection) tuple inside it.
+    Session,
+}
+
+/// A row: its name, the composed manager, the events its inner managers log when entered and
+/// the prefix of those they log when exited, what a completed run returns (the length of the
+/// target), and the name of the teardown that ends last.
+type DropRow = (
+    &'static str,
+    Composed,
+    &'static [(&'static str, &'static str)],
+    usize,
+    &'static str,
+);
+
+#[rustfmt::skip]
+const DROPPED: &[DropRow] = &[
+    ("a composed manager is torn down wherever it is dropped", Composed::Transaction, &[("connect", "release")], 1, "release"),
+    ("nested and tuple managers around the yield are torn down wherever dropped", Composed::Session,
+        &[("enter outer", "exit outer:"), ("enter lock", "exit lock:"), ("enter conn", "exit conn:")], "outer/lock/conn".len(), "exit outer"),
+];
+
+async fn pause_then_count(len: usize) -> Result<usize, Failure> {
+    yield_now().await;
+    Ok(len)
 }
 
 #[test]
-fn nested_and_tuple_managers_around_the_yield_are_torn_down_wherever_dropped() {
-    let probe = Probe::default();
-    let log = Log::default();
-    cancel_at_every_poll(
-        || async {
-            async_with!(probe.observe(session(log.clone())) => |path| {
-                yield_now().await;
-                Ok::<_, Failure>(path.len())
-            })
-        },
-        |run| {
-            probe.assert_torn_down_once(&run);
-            let seen = log.take();
-            for name in ["outer", "lock", "conn"] {
-                let entered = seen
-                    .iter()
-                    .filter(|e| **e == format!("enter {name}"))
-                    .count();
-                let exited = seen
-                    .iter()
-                    .filter(|e| e.starts_with(&format!("exit {name}:")))
-                    .count();
-                assert_eq!(entered, exited, "{name}: {seen:?}");
-            }
-        },
-    );
+fn composed_managers_are_torn_down_wherever_they_are_dropped() {
+    for (name, composed, pairs, len, last) in DROPPED {
+        let probe = Probe::default();
+        let log = Log::default();
+        cancel_at_every_poll(
+            || async {
+                match composed {
+                    Composed::Transaction => {
+                        async_with!(probe.observe(transaction(log.clone(), Setup::Fine, false)) => |rows| pause_then_count(rows.len()).await)
+                    }
+                    Composed::Session => {
+                        async_with!(probe.observe(session(log.clone())) => |path| pause_then_count(path.len()).await)
+                    }
+                }
+            },
+            |run| {
+                let teardowns = probe.assert_torn_down_once(&run);
+                let seen = log.take();
+                // The inner managers are exited exactly as often as they were entered.
+                for (entered, exited) in *pairs {
+                    let count = count_starting(&seen, entered);
+                    assert_eq!(
+                        count,
+                        count_starting(&seen, exited),
+                        "{name}: {entered}: {seen:?}"
+                    );
+                }
+                let ended_last = seen.last().map(String::as_str);
+                match run {
+                    Run::Completed { output, .. } => {
+                        assert_eq!(output, Ok(*len), "{name}");
+                        assert_eq!(teardowns, [Observed::Ok], "{name}");
+                        assert_eq!(ended_last, Some(&*format!("{last}: ok")), "{name}");
+                    }
+                    Run::Dropped { .. } if teardowns == [Observed::Cancelled] => {
+                        assert_eq!(ended_last, Some(&*format!("{last}: cancelled")), "{name}");
+                    }
+                    Run::Dropped { .. } => {}
+                }
+            },
+        );
+    }
 }

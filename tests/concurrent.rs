@@ -3,74 +3,78 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Failure, Fault, Log, block_on_catching, describe, faulty};
+use common::{
+    Failure, Fault, Log, NAMES, Row, assert_every_enter_exited, block_on_catching, count_starting,
+    describe, faulty, owned,
+};
 use contextlib::testing::{Observed, Probe, Run, cancel_at_every_poll, yield_now};
 use contextlib::{async_context_manager, async_with, concurrent};
-use futures_executor::block_on;
 
-#[test]
-fn every_member_enters_and_sees_the_blocks_outcome() {
-    let log = Log::default();
-    let result: Result<String, Failure> = block_on(async {
-        async_with!(concurrent((faulty(log.clone(), "a", Fault::None), faulty(log.clone(), "b", Fault::None), faulty(log.clone(), "c", Fault::None))) => |(a, b, c)| {
-            log.push("block");
-            if a.is_empty() { Ok(String::new()) } else { Err(Failure(if b == c { "same" } else { "block" })) }
-        })
-    });
-    assert_eq!(result, Err(Failure("block")));
-    let mut events = log.take();
-    assert_eq!(
-        events.iter().position(|e| e == "block"),
-        Some(3),
-        "{events:?}"
-    );
-    events.sort();
-    assert_eq!(
-        events,
-        [
-            "block",
-            "enter a",
-            "enter b",
-            "enter c",
-            "exit a: err failure: block",
-            "exit b: err failure: block",
-            "exit c: err failure: block"
-        ]
-    );
+/// The rows: the block fails or returns the targets joined, and the log is sorted (the members
+/// run together, so only each member's own order and the block's place are fixed).
+#[rustfmt::skip]
+const CASES: &[Row<&str>] = &[
+    ("every member enters and sees the block's outcome", &[Fault::None, Fault::None, Fault::None], true, Ok(Err(Failure("block"))),
+        &["block", "enter a", "enter b", "enter c", "exit a: err failure: block", "exit b: err failure: block", "exit c: err failure: block"]),
+    ("a failed enter exits the members that entered with its error", &[Fault::None, Fault::Enter], false, Ok(Err(Failure("b"))),
+        &["enter a", "exit a: err failure: b"]),
+    ("a panicking enter exits the others then resumes", &[Fault::EnterPanic, Fault::None], false, Err("a panicked entering"),
+        &["enter b", "exit b: panic a panicked entering"]),
+    ("when several exits fail the leftmost error wins", &[Fault::None, Fault::Exit, Fault::Exit, Fault::None], false, Ok(Err(Failure("b"))),
+        &["block", "enter a", "enter b", "enter c", "enter d", "exit a: ok", "exit b: ok", "exit c: ok", "exit d: ok"]),
+];
+
+async fn run(faults: &[Fault], block_fails: bool, log: &Log) -> Result<String, Failure> {
+    let member = |index: usize| faulty(log.clone(), NAMES[index], faults[index]);
+    let block = |targets: &[&str]| {
+        log.push("block");
+        if block_fails {
+            Err(Failure("block"))
+        } else {
+            Ok(targets.concat())
+        }
+    };
+    match faults.len() {
+        2 => async_with!(concurrent((member(0), member(1))) => |(a, b)| block(&[a, b])),
+        3 => {
+            async_with!(concurrent((member(0), member(1), member(2))) => |(a, b, c)| block(&[a, b, c]))
+        }
+        4 => {
+            async_with!(concurrent((member(0), member(1), member(2), member(3))) => |(a, b, c, d)| block(&[a, b, c, d]))
+        }
+        _ => unreachable!(),
+    }
 }
 
 #[test]
-fn a_failed_enter_exits_the_members_that_entered_with_its_error() {
-    let log = Log::default();
-    let result = block_on(async {
-        async_with!(concurrent((faulty(log.clone(), "a", Fault::None), faulty(log.clone(), "b", Fault::Enter))) => |_| {
-            log.push("block");
-        })
-    });
-    assert_eq!(result, Err(Failure("b")));
-    assert_eq!(log.take(), ["enter a", "exit a: err failure: b"]);
-}
-
-#[test]
-fn a_panicking_enter_exits_the_others_then_resumes() {
-    let log = Log::default();
-    let result = block_on_catching(async {
-        async_with!(concurrent((faulty(log.clone(), "a", Fault::EnterPanic), faulty(log.clone(), "b", Fault::None))) => |_| {
-            log.push("block");
-        })
-    });
-    assert_eq!(result.unwrap_err(), "a panicked entering");
-    assert_eq!(log.take(), ["enter b", "exit b: panic a panicked entering"]);
-}
-
-#[test]
-fn when_several_exits_fail_the_leftmost_error_wins() {
-    let log = Log::default();
-    let result = block_on(async {
-        async_with!(concurrent((faulty(log.clone(), "a", Fault::None), faulty(log.clone(), "b", Fault::Exit), faulty(log.clone(), "c", Fault::Exit), faulty(log.clone(), "d", Fault::None))) => |_| ())
-    });
-    assert_eq!(result, Err(Failure("b")));
-    assert_eq!(log.take().len(), 8);
+fn members_enter_and_exit_together_and_unwind_failures() {
+    for (name, faults, block_fails, outcome, sorted_log) in CASES {
+        let log = Log::default();
+        let got = block_on_catching(run(faults, *block_fails, &log));
+        assert_eq!(got, owned(outcome), "{name}");
+        let mut events = log.take();
+        if let Some(at) = events.iter().position(|e| e == "block") {
+            let entered = count_starting(&events, "enter");
+            assert_eq!(
+                at, entered,
+                "{name}: the block runs once all have entered ({events:?})"
+            );
+        }
+        for (at, event) in events.iter().enumerate() {
+            if let Some(member) = event
+                .strip_prefix("exit ")
+                .and_then(|e| e.split(':').next())
+            {
+                let entered = format!("enter {member}");
+                assert!(
+                    events[..at].contains(&entered),
+                    "{name}: {member} exited before entering ({events:?})"
+                );
+            }
+        }
+        events.sort();
+        assert_eq!(events, *sorted_log, "{name}");
+    }
 }
 
 #[test]
@@ -87,10 +91,7 @@ fn every_member_is_torn_down_wherever_the_future_is_dropped() {
             },
             |run| {
                 let teardowns = probe.assert_torn_down_once(&run);
-                let events = log.take();
-                let entered = events.iter().filter(|e| e.starts_with("enter")).count();
-                let exited = events.iter().filter(|e| e.starts_with("exit")).count();
-                assert_eq!(entered, exited, "{events:?}");
+                assert_every_enter_exited(&log.take());
                 if let Run::Completed { .. } = run {
                     if second == Fault::None {
                         assert_eq!(teardowns, [Observed::Ok, Observed::Ok]);
@@ -115,20 +116,23 @@ async fn slow(log: Log, name: &'static str) -> Result<&'static str, std::io::Err
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 #[cfg_attr(miri, ignore = "tokio timers; the same logic runs above under Miri")]
 async fn members_enter_and_exit_together() {
-    let log = Log::default();
-    let started = tokio::time::Instant::now();
-    let entered_after = async_with!(concurrent((slow(log.clone(), "a"), slow(log.clone(), "b"))) => |_| {
-        started.elapsed()
-    });
-    assert_eq!(entered_after.unwrap(), Duration::from_millis(50));
-    assert_eq!(started.elapsed(), Duration::from_millis(100));
-
-    let started = tokio::time::Instant::now();
-    let sequential =
-        async_with!((slow(log.clone(), "a"), slow(log.clone(), "b")) => |_| started.elapsed());
-    assert_eq!(sequential.unwrap(), Duration::from_millis(100));
-    assert_eq!(started.elapsed(), Duration::from_millis(200));
-    assert_eq!(log.take().len(), 4);
+    // (row, concurrent or a tuple, entered after, done after), in ms.
+    for (name, together, entered, done) in [
+        ("concurrent", true, 50, 100),
+        ("sequential tuple", false, 100, 200),
+    ] {
+        let log = Log::default();
+        let started = tokio::time::Instant::now();
+        let entered_after = if together {
+            async_with!(concurrent((slow(log.clone(), "a"), slow(log.clone(), "b"))) => |_| started.elapsed())
+        } else {
+            async_with!((slow(log.clone(), "a"), slow(log.clone(), "b")) => |_| started.elapsed())
+        };
+        let ms = Duration::from_millis;
+        assert_eq!(entered_after.unwrap(), ms(entered), "{name}");
+        assert_eq!(started.elapsed(), ms(done), "{name}");
+        assert_eq!(log.take().len(), 2, "{name}: both exited");
+    }
 }
 
 #[async_context_manager]

@@ -2,10 +2,11 @@
 //! `TestBaseExitStack` that have a Rust meaning.
 mod common;
 
-use std::pin::pin;
-
-use common::{Failure, Fault, Log, block_on_catching, describe, faulty};
-use contextlib::testing::{Probe, Run, cancel_at_every_poll, yield_now};
+use common::{
+    Failure, Fault, Log, NAMES, Row, assert_holds_nothing, assert_torn_down_wherever_dropped,
+    block_on_catching, describe, drop_while_pending, faulty, owned, spawned,
+};
+use contextlib::testing::{Probe, yield_now};
 use contextlib::{BoxError, ExitStack, async_context_manager, async_with};
 use futures_executor::block_on;
 
@@ -43,74 +44,38 @@ fn managers_and_cleanups_exit_last_in_first_out() {
     );
 }
 
-#[test]
-fn each_exit_sees_the_error_of_the_exit_after_it_and_the_last_error_wins() {
-    let log = Log::default();
-    let result: Result<(), Failure> = block_on(async {
-        async_with!(ExitStack::<Failure>::new() => |stack| {
-            stack.enter(faulty(log.clone(), "a", Fault::Exit)).await?;
-            stack.enter(faulty(log.clone(), "b", Fault::None)).await?;
-            stack.enter(faulty(log.clone(), "c", Fault::Exit)).await?;
-            Err(Failure("block"))
-        })
-    });
-    assert_eq!(result, Err(Failure("a")));
-    assert_eq!(
-        log.take(),
-        [
-            "enter a",
-            "enter b",
-            "enter c",
-            "exit c: err failure: block",
-            "exit b: err failure: c",
-            "exit a: err failure: c"
-        ]
-    );
-}
+/// The rows: each manager is entered on the stack in the block, which then fails or returns the
+/// stack's length.
+#[rustfmt::skip]
+const CASES: &[Row<usize>] = &[
+    ("each exit sees the error of the exit after it and the last error wins", &[Fault::Exit, Fault::None, Fault::Exit], true, Ok(Err(Failure("a"))),
+        &["enter a", "enter b", "enter c", "exit c: err failure: block", "exit b: err failure: c", "exit a: err failure: c"]),
+    ("a panicking exit does not stop the others and resumes after them", &[Fault::None, Fault::ExitPanic], false, Err("b's exit panicked"),
+        &["enter a", "enter b", "exit b: ok", "exit a: panic b's exit panicked"]),
+    ("a failed enter leaves nothing to exit and the others see its error", &[Fault::None, Fault::Enter], false, Ok(Err(Failure("b"))),
+        &["enter a", "exit a: err failure: b"]),
+    ("an empty stack exits cleanly", &[], false, Ok(Ok(0)), &[]),
+];
 
 #[test]
-fn a_panicking_exit_does_not_stop_the_others_and_resumes_after_them() {
-    let log = Log::default();
-    let result = block_on_catching(async {
-        async_with!(ExitStack::<Failure>::new() => |stack| {
-            stack.enter(faulty(log.clone(), "a", Fault::None)).await?;
-            stack.enter(faulty(log.clone(), "b", Fault::ExitPanic)).await?;
-            Ok::<_, Failure>(())
-        })
-    });
-    assert_eq!(result.unwrap_err(), "b's exit panicked");
-    assert_eq!(
-        log.take(),
-        [
-            "enter a",
-            "enter b",
-            "exit b: ok",
-            "exit a: panic b's exit panicked"
-        ]
-    );
-}
-
-#[test]
-fn a_failed_enter_leaves_nothing_to_exit_and_the_others_see_its_error() {
-    let log = Log::default();
-    let result: Result<(), Failure> = block_on(async {
-        async_with!(ExitStack::<Failure>::new() => |stack| {
-            stack.enter(faulty(log.clone(), "a", Fault::None)).await?;
-            let failed = stack.enter(faulty(log.clone(), "b", Fault::Enter)).await;
-            assert_eq!(stack.len(), 1);
-            failed?;
-            Ok(())
-        })
-    });
-    assert_eq!(result, Err(Failure("b")));
-    assert_eq!(log.take(), ["enter a", "exit a: err failure: b"]);
-}
-
-#[test]
-fn an_empty_stack_exits_cleanly() {
-    let result =
-        block_on(async { async_with!(ExitStack::<Failure>::new() => |stack| stack.len()) });
-    assert_eq!(result, Ok(0));
+fn exits_run_in_reverse_each_seeing_the_newest_error_and_a_failed_enter_leaves_nothing() {
+    for (name, faults, block_fails, outcome, expected_log) in CASES {
+        let log = Log::default();
+        let got = block_on_catching(async {
+            async_with!(ExitStack::<Failure>::new() => |stack| {
+                let mut entered = 0;
+                for (fault, manager) in faults.iter().zip(NAMES) {
+                    let result = stack.enter(faulty(log.clone(), manager, *fault)).await;
+                    entered += usize::from(result.is_ok());
+                    assert_eq!(stack.len(), entered, "{name}: a failed enter adds nothing");
+                    result?;
+                }
+                if *block_fails { Err(Failure("block")) } else { Ok(stack.len()) }
+            })
+        });
+        assert_eq!(got, owned(outcome), "{name}");
+        assert_eq!(log.take(), *expected_log, "{name}");
+    }
 }
 
 #[test]
@@ -219,33 +184,20 @@ fn ten_thousand_managers_and_cleanups_exit_without_recursion() {
 fn a_stack_is_torn_down_wherever_it_is_dropped() {
     let probe = Probe::default();
     let log = Log::default();
-    cancel_at_every_poll(
-        || async {
-            async_with!(ExitStack::<Failure>::new() => |stack| {
-                for name in ["a", "b", "c"] {
-                    stack.enter(probe.observe(faulty(log.clone(), name, Fault::None))).await?;
-                }
-                let cleanup_log = log.clone();
-                stack.defer(async move {
-                    yield_now().await;
-                    cleanup_log.push("cleanup");
-                });
-                yield_now().await;
-                Ok::<_, Failure>(())
-            })
-        },
-        |run| {
-            probe.assert_torn_down_once(&run);
-            let seen = log.take();
-            let entered = seen.iter().filter(|e| e.starts_with("enter")).count();
-            let exited = seen.iter().filter(|e| e.starts_with("exit")).count();
-            assert_eq!(entered, exited, "{seen:?}");
-            if let Run::Completed { output, .. } = run {
-                assert_eq!(output, Ok(()));
-                assert_eq!(seen.last().map(String::as_str), Some("exit a: ok"));
+    assert_torn_down_wherever_dropped(&probe, &log, || async {
+        async_with!(ExitStack::<Failure>::new() => |stack| {
+            for name in ["a", "b", "c"] {
+                stack.enter(probe.observe(faulty(log.clone(), name, Fault::None))).await?;
             }
-        },
-    );
+            let cleanup_log = log.clone();
+            stack.defer(async move {
+                yield_now().await;
+                cleanup_log.push("cleanup");
+            });
+            yield_now().await;
+            Ok::<_, Failure>(())
+        })
+    });
 }
 
 #[test]
@@ -271,14 +223,8 @@ fn a_stack_dropped_while_it_holds_managers_cancels_them() {
 fn a_dropped_enter_leaves_nothing_to_exit() {
     let log = Log::default();
     let stack = ExitStack::<Failure>::new();
-    {
-        let mut enter = pin!(stack.enter(faulty(log.clone(), "a", Fault::None)));
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        assert!(enter.as_mut().poll(&mut cx).is_pending()); // suspended in its setup
-    }
-    assert!(stack.is_empty());
-    drop(stack);
-    assert!(log.take().is_empty());
+    drop_while_pending(stack.enter(faulty(log.clone(), "a", Fault::None))); // in its setup
+    assert_holds_nothing(stack, &log);
 }
 
 /// "Open every shard, yield them all": a manager yields from inside a stack's block.
@@ -319,29 +265,20 @@ fn a_manager_can_yield_from_inside_a_stack() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    miri,
-    ignore = "a multi-thread tokio runtime; the same logic runs above under Miri"
-)]
+#[cfg_attr(miri, ignore = "multi-thread tokio; Miri runs the same logic above")]
 async fn a_stack_of_generated_and_detached_managers_runs_in_a_spawned_task() {
-    let log = Log::default();
-    let task = tokio::spawn({
-        let log = log.clone();
-        async move {
-            async_with!(ExitStack::<Failure>::new() => |stack| {
-                let a = stack.enter(faulty(log.clone(), "a", Fault::None)).await?;
-                tokio::task::yield_now().await;
-                let b = stack
-                    .enter(contextlib::tokio::detach_on_cancel(faulty(log.clone(), "b", Fault::None)))
-                    .await?;
-                tokio::task::yield_now().await;
-                Ok::<_, Failure>(format!("{a}{b}"))
-            })
-        }
-    });
-    assert_eq!(task.await.unwrap(), Ok("ab".to_string()));
-    assert_eq!(
-        log.take(),
-        ["enter a", "enter b", "exit b: ok", "exit a: ok"]
-    );
+    let (result, seen) = spawned(|log| async move {
+        async_with!(ExitStack::<Failure>::new() => |stack| {
+            let a = stack.enter(faulty(log.clone(), "a", Fault::None)).await?;
+            tokio::task::yield_now().await;
+            let b = stack
+                .enter(contextlib::tokio::detach_on_cancel(faulty(log.clone(), "b", Fault::None)))
+                .await?;
+            tokio::task::yield_now().await;
+            Ok::<_, Failure>(format!("{a}{b}"))
+        })
+    })
+    .await;
+    assert_eq!(result, Ok("ab".to_string()));
+    assert_eq!(seen, ["enter a", "enter b", "exit b: ok", "exit a: ok"]);
 }

@@ -5,9 +5,12 @@
 //! poll, a spawned task.
 mod common;
 
-use common::{Failure, Log, block_on_catching, describe};
+use common::{
+    Failure, Fault, Log, assert_every_enter_exited, block_on_catching, count_starting, describe,
+    faulty, spawned,
+};
 use contextlib::testing::{Probe, Run, cancel_at_every_poll, yield_now};
-use contextlib::{Exit, ExitStack, OnExit, async_context_manager, async_with};
+use contextlib::{Exit, ExitStack, OnExit, async_with};
 use futures_executor::block_on;
 
 /// Python's `1/0` in the block.
@@ -104,29 +107,16 @@ fn test_exit_exception_chaining() {
     );
 }
 
-#[async_context_manager]
-async fn resource(log: &Log, name: &'static str) -> Result<&'static str, Failure> {
-    yield_now().await;
-    log.push(format!("enter {name}"));
-    let exit = r#yield!(name);
-    yield_now().await;
-    log.push(format!("exit {name}: {}", describe(&exit)));
-    if name.starts_with("failing") {
-        return Err(Failure(name));
-    }
-    Ok(())
-}
-
 #[test]
 fn callbacks_take_their_place_among_managers_and_cleanups_and_errors_chain_through_both() {
     let log = Log::default();
     let result: Result<(), Failure> = block_on(async {
         async_with!(ExitStack::<Failure>::new() => |stack| {
-            stack.enter(resource(&log, "a")).await?;
+            stack.enter(faulty(log.clone(), "a", Fault::None)).await?;
             stack.push_async_exit(logging(&log, "callback 1", Ok(())));
             let cleanup_log = &log;
             stack.defer(async move { cleanup_log.push("cleanup") });
-            stack.enter(resource(&log, "failing b")).await?;
+            stack.enter(faulty(log.clone(), "failing b", Fault::Exit)).await?;
             stack.push_async_exit(logging(&log, "callback 2", Err(Failure("callback 2"))));
             Ok(())
         })
@@ -176,7 +166,7 @@ fn a_panicking_callback_does_not_stop_the_others_and_resumes_after_them() {
     for in_future in [false, true] {
         let result = block_on_catching(async {
             async_with!(ExitStack::<Failure>::new() => |stack| {
-                stack.enter(resource(&log, "a")).await?;
+                stack.enter(faulty(log.clone(), "a", Fault::None)).await?;
                 stack.push_async_exit(logging(&log, "callback 1", Ok(())));
                 stack.push_async_exit(move |_| {
                     if !in_future {
@@ -219,7 +209,7 @@ fn a_stack_dropped_while_it_holds_callbacks_runs_them_as_cancelled() {
     let log = Log::default();
     {
         let stack = ExitStack::<Failure>::new();
-        block_on(stack.enter(resource(&log, "a"))).unwrap();
+        block_on(stack.enter(faulty(log.clone(), "a", Fault::None))).unwrap();
         stack.push_async_exit(logging(&log, "callback", Ok(())));
     }
     assert_eq!(
@@ -249,9 +239,9 @@ fn callbacks_run_once_and_finish_wherever_the_stack_is_dropped() {
     let polls = cancel_at_every_poll(
         || async {
             async_with!(ExitStack::<Failure>::new() => |stack| {
-                stack.enter(probe.observe(resource(&log, "a"))).await?;
+                stack.enter(probe.observe(faulty(log.clone(), "a", Fault::None))).await?;
                 stack.push_async_exit(logging(&log, "callback 1", Ok(())));
-                stack.enter(probe.observe(resource(&log, "b"))).await?;
+                stack.enter(probe.observe(faulty(log.clone(), "b", Fault::None))).await?;
                 stack.push_async_exit(logging(&log, "callback 2", Err(Failure("callback 2"))));
                 yield_now().await;
                 Ok::<_, Failure>(())
@@ -260,11 +250,9 @@ fn callbacks_run_once_and_finish_wherever_the_stack_is_dropped() {
         |run| {
             probe.assert_torn_down_once(&run);
             let seen = log.take();
-            let entered = seen.iter().filter(|e| e.starts_with("enter")).count();
-            let exited = seen.iter().filter(|e| e.starts_with("exit")).count();
-            assert_eq!(entered, exited, "{seen:?}");
+            let entered = assert_every_enter_exited(&seen);
             // Callback 1 is pushed once `a` has entered, callback 2 once `b` has.
-            let callbacks = seen.iter().filter(|e| e.starts_with("callback")).count();
+            let callbacks = count_starting(&seen, "callback");
             assert_eq!(callbacks, entered, "{seen:?}");
             match run {
                 Run::Completed { output, .. } => {
@@ -300,31 +288,25 @@ fn callbacks_run_once_and_finish_wherever_the_stack_is_dropped() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    miri,
-    ignore = "a multi-thread tokio runtime; the same logic runs above under Miri"
-)]
+#[cfg_attr(miri, ignore = "multi-thread tokio; Miri runs the same logic above")]
 async fn a_callback_holding_the_exit_across_await_runs_in_a_spawned_task() {
-    let log = Log::default();
-    let task = tokio::spawn({
-        let log = log.clone();
-        async move {
-            async_with!(ExitStack::<Failure>::new() => |stack| {
-                stack.enter(resource(&log, "a")).await?;
-                let callback_log = log.clone();
-                stack.push_async_exit(move |exit| OnExit::new(async move {
-                    tokio::task::yield_now().await;
-                    callback_log.push(format!("callback saw {exit}"));
-                    Ok::<_, Failure>(())
-                }));
+    let (result, seen) = spawned(|log| async move {
+        async_with!(ExitStack::<Failure>::new() => |stack| {
+            stack.enter(faulty(log.clone(), "a", Fault::None)).await?;
+            let callback_log = log.clone();
+            stack.push_async_exit(move |exit| OnExit::new(async move {
                 tokio::task::yield_now().await;
-                Err::<(), _>(Failure("block"))
-            })
-        }
-    });
-    assert_eq!(task.await.unwrap(), Err(Failure("block")));
+                callback_log.push(format!("callback saw {exit}"));
+                Ok::<_, Failure>(())
+            }));
+            tokio::task::yield_now().await;
+            Err::<(), _>(Failure("block"))
+        })
+    })
+    .await;
+    assert_eq!(result, Err(Failure("block")));
     assert_eq!(
-        log.take(),
+        seen,
         [
             "enter a",
             "callback saw error: failure: block",

@@ -3,8 +3,11 @@
 //! for `Infallible` (tests/ui/stack_enter_infallible_without_from.rs).
 mod common;
 
-use common::{Failure, Log, describe};
-use contextlib::testing::{Probe, Run, cancel_at_every_poll, yield_now};
+use common::{
+    Failure, Fault, Log, assert_holds_nothing, assert_torn_down_wherever_dropped, describe,
+    drop_while_pending, faulty, spawned,
+};
+use contextlib::testing::{Probe, yield_now};
 use contextlib::{BoxError, ExitStack, async_context_manager, async_with, nullcontext};
 use futures_executor::block_on;
 
@@ -17,24 +20,13 @@ async fn timer(log: &Log, name: &'static str) -> &'static str {
     log.push(format!("exit {name}: {}", describe(&exit)));
 }
 
-#[async_context_manager]
-async fn connection(log: &Log, name: &'static str) -> Result<&'static str, Failure> {
-    log.push(format!("enter {name}"));
-    let exit = r#yield!(name);
-    log.push(format!("exit {name}: {}", describe(&exit)));
-    if name.starts_with("failing") {
-        return Err(Failure(name));
-    }
-    Ok(())
-}
-
 #[test]
 fn an_infallible_manager_enters_a_stack_of_an_error_type_without_from_infallible() {
     let log = Log::default();
     let result: Result<String, Failure> = block_on(async {
         async_with!(ExitStack::<Failure>::new() => |stack| {
             let t = stack.enter_infallible(timer(&log, "timer")).await; // the target itself
-            let c = stack.enter(connection(&log, "failing connection")).await?;
+            let c = stack.enter(faulty(log.clone(), "failing connection", Fault::Exit)).await?;
             let n = stack.enter_infallible(nullcontext(7)).await;
             Ok(format!("{t} {c} {n}"))
         })
@@ -77,69 +69,41 @@ fn stacks_whose_error_converts_from_infallible_take_both_ways() {
 }
 
 #[test]
-fn an_infallible_manager_is_torn_down_once_wherever_the_stack_is_dropped() {
-    let probe = Probe::default();
-    let log = Log::default();
-    cancel_at_every_poll(
-        || async {
-            async_with!(ExitStack::<Failure>::new() => |stack| {
-                stack.enter_infallible(probe.observe(timer(&log, "a"))).await;
-                stack.enter(probe.observe(connection(&log, "b"))).await?;
-                stack.enter_infallible(probe.observe(timer(&log, "c"))).await;
-                yield_now().await;
-                Ok::<_, Failure>(())
-            })
-        },
-        |run| {
-            probe.assert_torn_down_once(&run);
-            let seen = log.take();
-            let entered = seen.iter().filter(|e| e.starts_with("enter")).count();
-            let exited = seen.iter().filter(|e| e.starts_with("exit")).count();
-            assert_eq!(entered, exited, "{seen:?}");
-            if let Run::Completed { output, .. } = run {
-                assert_eq!(output, Ok(()));
-                assert_eq!(seen.last().map(String::as_str), Some("exit a: ok"));
-            }
-        },
-    );
-}
-
-#[test]
 fn a_dropped_infallible_enter_leaves_nothing_to_exit() {
     let log = Log::default();
     let stack = ExitStack::<Failure>::new();
-    {
-        let mut enter = std::pin::pin!(stack.enter_infallible(timer(&log, "a")));
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        assert!(std::future::Future::poll(enter.as_mut(), &mut cx).is_pending());
-    }
-    assert!(stack.is_empty());
-    drop(stack);
-    assert!(log.take().is_empty());
+    drop_while_pending(stack.enter_infallible(timer(&log, "a"))); // in its setup
+    assert_holds_nothing(stack, &log);
+}
+
+#[test]
+fn an_infallible_manager_is_torn_down_once_wherever_the_stack_is_dropped() {
+    let probe = Probe::default();
+    let log = Log::default();
+    assert_torn_down_wherever_dropped(&probe, &log, || async {
+        async_with!(ExitStack::<Failure>::new() => |stack| {
+            stack.enter_infallible(probe.observe(timer(&log, "a"))).await;
+            stack.enter(probe.observe(faulty(log.clone(), "b", Fault::None))).await?;
+            stack.enter_infallible(probe.observe(timer(&log, "c"))).await;
+            yield_now().await;
+            Ok::<_, Failure>(())
+        })
+    });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[cfg_attr(
-    miri,
-    ignore = "a multi-thread tokio runtime; the same logic runs above under Miri"
-)]
+#[cfg_attr(miri, ignore = "multi-thread tokio; Miri runs the same logic above")]
 async fn an_infallible_manager_enters_a_stack_in_a_spawned_task() {
-    let log = Log::default();
-    let task = tokio::spawn({
-        let log = log.clone();
-        async move {
-            async_with!(ExitStack::<Failure>::new() => |stack| {
-                let a = stack.enter_infallible(timer(&log, "a")).await;
-                tokio::task::yield_now().await;
-                let b = stack.enter(connection(&log, "b")).await?;
-                tokio::task::yield_now().await;
-                Ok::<_, Failure>(format!("{a}{b}"))
-            })
-        }
-    });
-    assert_eq!(task.await.unwrap(), Ok("ab".to_string()));
-    assert_eq!(
-        log.take(),
-        ["enter a", "enter b", "exit b: ok", "exit a: ok"]
-    );
+    let (result, seen) = spawned(|log| async move {
+        async_with!(ExitStack::<Failure>::new() => |stack| {
+            let a = stack.enter_infallible(timer(&log, "a")).await;
+            tokio::task::yield_now().await;
+            let b = stack.enter(faulty(log.clone(), "b", Fault::None)).await?;
+            tokio::task::yield_now().await;
+            Ok::<_, Failure>(format!("{a}{b}"))
+        })
+    })
+    .await;
+    assert_eq!(result, Ok("ab".to_string()));
+    assert_eq!(seen, ["enter a", "enter b", "exit b: ok", "exit a: ok"]);
 }

@@ -1,140 +1,98 @@
 //! A tuple of managers: entered left to right, exited right to left, failures unwound.
 mod common;
 
-use common::{Failure, Log, block_on_catching};
-use contextlib::{Exit, async_context_manager, async_with};
+use common::{Failure, Fault, Log, NAMES, Outcome, block_on_catching, faulty, owned};
+use contextlib::{async_context_manager, async_with};
 use futures_executor::block_on;
 
-#[derive(Clone, Copy, PartialEq)]
-enum Fault {
-    None,
-    Enter,
-    EnterPanic,
-    Exit,
+/// How the managers are grouped.
+#[derive(Clone, Copy, Debug)]
+enum Shape {
+    /// `(a, b)` or `(a, b, c)`.
+    Flat,
+    /// `((a, b), c)`: tuples nest.
+    Nested,
 }
 
-#[async_context_manager]
-async fn step(log: Log, name: &'static str, fault: Fault) -> Result<&'static str, Failure> {
-    log.push(format!("enter {name}"));
-    match fault {
-        Fault::Enter => return Err(Failure(name)),
-        Fault::EnterPanic => panic!("{name} panicked"),
-        _ => {}
+/// How the block ends, after it logs `block`.
+#[derive(Clone, Copy, Debug)]
+enum Block {
+    /// Returns the targets joined.
+    Joins,
+    Fails,
+    Panics,
+}
+
+/// The log of `a`, `b` and `c` around a block that succeeds, flat or nested alike.
+const ENTERED_THEN_EXITED_IN_REVERSE: &[&str] = &[
+    "enter a",
+    "enter b",
+    "enter c",
+    "block",
+    "exit c: ok",
+    "exit b: ok",
+    "exit a: ok",
+];
+
+/// A row: its name, one fault per manager (named `a`, `b`, `c` in order), how they are grouped,
+/// how the block ends, the outcome, the log.
+type Row = (
+    &'static str,
+    &'static [Fault],
+    Shape,
+    Block,
+    Outcome<&'static str>,
+    &'static [&'static str],
+);
+
+#[rustfmt::skip]
+const CASES: &[Row] = &[
+    ("enters left to right and exits right to left", &[Fault::None, Fault::None, Fault::None], Shape::Flat, Block::Joins, Ok(Ok("abc")), ENTERED_THEN_EXITED_IN_REVERSE),
+    ("a failed enter exits the managers already entered with that error", &[Fault::None, Fault::None, Fault::EnterLogged], Shape::Flat, Block::Joins, Ok(Err(Failure("c"))),
+        &["enter a", "enter b", "enter c", "exit b: err failure: c", "exit a: err failure: c"]),
+    ("a panicking enter exits the managers already entered then resumes", &[Fault::None, Fault::EnterPanicLogged], Shape::Flat, Block::Joins, Err("b panicked entering"),
+        &["enter a", "enter b", "exit a: panic b panicked entering"]),
+    ("each exit sees the newest error and the newest error wins", &[Fault::Exit, Fault::Exit, Fault::None], Shape::Flat, Block::Fails, Ok(Err(Failure("a"))),
+        &["enter a", "enter b", "enter c", "block", "exit c: err failure: block", "exit b: err failure: block", "exit a: err failure: b"]),
+    ("a block panic reaches every exit", &[Fault::None, Fault::None], Shape::Flat, Block::Panics, Err("block panicked"),
+        &["enter a", "enter b", "block", "exit b: panic block panicked", "exit a: panic block panicked"]),
+    ("tuples nest", &[Fault::None, Fault::None, Fault::None], Shape::Nested, Block::Joins, Ok(Ok("abc")), ENTERED_THEN_EXITED_IN_REVERSE),
+];
+
+/// The block of every case: logs `block`, then ends as `block` says.
+fn end(log: &Log, block: Block, targets: &[&str]) -> Result<String, Failure> {
+    log.push("block");
+    match block {
+        Block::Joins => Ok(targets.concat()),
+        Block::Fails => Err(Failure("block")),
+        Block::Panics => panic!("block panicked"),
     }
-    let exit = r#yield!(name);
-    log.push(match exit {
-        Exit::Ok => format!("exit {name}: ok"),
-        Exit::Err(error) => format!("exit {name}: {error}"),
-        Exit::Panic(panic) => format!("exit {name}: panic {panic}"),
-        _ => format!("exit {name}: cancelled"),
-    });
-    if fault == Fault::Exit {
-        Err(Failure(name))
-    } else {
-        Ok(())
+}
+
+async fn run(faults: &[Fault], shape: Shape, block: Block, log: &Log) -> Result<String, Failure> {
+    let step = |index: usize| faulty(log.clone(), NAMES[index], faults[index]);
+    match (shape, faults.len()) {
+        (Shape::Flat, 2) => {
+            async_with!((step(0), step(1)) => |(a, b)| end(log, block, &[a, b]))
+        }
+        (Shape::Flat, 3) => {
+            async_with!((step(0), step(1), step(2)) => |(a, b, c)| end(log, block, &[a, b, c]))
+        }
+        (Shape::Nested, 3) => {
+            async_with!(((step(0), step(1)), step(2)) => |((a, b), c)| end(log, block, &[a, b, c]))
+        }
+        _ => unreachable!(),
     }
 }
 
 #[test]
-fn enters_left_to_right_and_exits_right_to_left() {
-    let log = Log::default();
-    let joined = block_on(async {
-        async_with!((step(log.clone(), "a", Fault::None), step(log.clone(), "b", Fault::None), step(log.clone(), "c", Fault::None)) => |(a, b, c)| {
-            log.push("block");
-            format!("{a}{b}{c}")
-        })
-    });
-    assert_eq!(joined, Ok("abc".to_string()));
-    assert_eq!(
-        log.take(),
-        [
-            "enter a",
-            "enter b",
-            "enter c",
-            "block",
-            "exit c: ok",
-            "exit b: ok",
-            "exit a: ok"
-        ]
-    );
-}
-
-#[test]
-fn a_failed_enter_exits_the_managers_already_entered_with_that_error() {
-    let log = Log::default();
-    let result = block_on(async {
-        async_with!((step(log.clone(), "a", Fault::None), step(log.clone(), "b", Fault::None), step(log.clone(), "c", Fault::Enter)) => |_| {
-            log.push("block");
-        })
-    });
-    assert_eq!(result, Err(Failure("c")));
-    assert_eq!(
-        log.take(),
-        [
-            "enter a",
-            "enter b",
-            "enter c",
-            "exit b: failure: c",
-            "exit a: failure: c"
-        ]
-    );
-}
-
-#[test]
-fn a_panicking_enter_exits_the_managers_already_entered_then_resumes() {
-    let log = Log::default();
-    let result = block_on_catching(async {
-        async_with!((step(log.clone(), "a", Fault::None), step(log.clone(), "b", Fault::EnterPanic)) => |_| ())
-    });
-    assert_eq!(result.unwrap_err(), "b panicked");
-    assert_eq!(
-        log.take(),
-        ["enter a", "enter b", "exit a: panic b panicked"]
-    );
-}
-
-#[test]
-fn each_exit_sees_the_newest_error_and_the_newest_error_wins() {
-    let log = Log::default();
-    let result: Result<(), Failure> = block_on(async {
-        async_with!((step(log.clone(), "a", Fault::Exit), step(log.clone(), "b", Fault::Exit), step(log.clone(), "c", Fault::None)) => |_| {
-            Err(Failure("block"))
-        })
-    });
-    assert_eq!(result, Err(Failure("a")));
-    assert_eq!(
-        log.take(),
-        [
-            "enter a",
-            "enter b",
-            "enter c",
-            "exit c: failure: block",
-            "exit b: failure: block",
-            "exit a: failure: b",
-        ]
-    );
-}
-
-#[test]
-fn a_block_panic_reaches_every_exit() {
-    let log = Log::default();
-    let result = block_on_catching(async {
-        async_with!((step(log.clone(), "a", Fault::None), step(log.clone(), "b", Fault::None)) => |(a, _)| {
-            if a == "a" {
-                panic!("block panicked");
-            }
-        })
-    });
-    assert_eq!(result.unwrap_err(), "block panicked");
-    assert_eq!(
-        log.take(),
-        [
-            "enter a",
-            "enter b",
-            "exit b: panic block panicked",
-            "exit a: panic block panicked"
-        ]
-    );
+fn a_tuple_enters_left_to_right_exits_right_to_left_and_unwinds_failures() {
+    for (name, faults, shape, block, outcome, expected_log) in CASES {
+        let log = Log::default();
+        let got = block_on_catching(run(faults, *shape, *block, &log));
+        assert_eq!(got, owned(outcome), "{name}");
+        assert_eq!(log.take(), *expected_log, "{name}");
+    }
 }
 
 #[async_context_manager]
@@ -154,26 +112,4 @@ fn a_tuple_of_infallible_managers_is_infallible() {
     });
     assert_eq!(result, Ok(2));
     assert_eq!(log.take(), ["exit y", "exit x"]);
-}
-
-#[test]
-fn tuples_nest() {
-    let log = Log::default();
-    let result = block_on(async {
-        async_with!(((step(log.clone(), "a", Fault::None), step(log.clone(), "b", Fault::None)), step(log.clone(), "c", Fault::None)) => |((a, b), c)| {
-            [a, b, c].concat()
-        })
-    });
-    assert_eq!(result, Ok("abc".to_string()));
-    assert_eq!(
-        log.take(),
-        [
-            "enter a",
-            "enter b",
-            "enter c",
-            "exit c: ok",
-            "exit b: ok",
-            "exit a: ok"
-        ]
-    );
 }

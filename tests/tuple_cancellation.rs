@@ -4,9 +4,8 @@
 mod common;
 
 use contextlib::testing::{Observed, Probe, Run, cancel_at_every_poll, yield_now};
-use std::future::Future;
 
-use common::{Failure, Log};
+use common::{Failure, Log, NAMES, drop_while_pending};
 use contextlib::{Exit, async_context_manager, async_with};
 
 /// Suspends in its setup and in its teardown; logs when the teardown has run to its end.
@@ -39,6 +38,20 @@ struct Scenario {
     shape: Shape,
 }
 
+const fn scenario(
+    name: &'static str,
+    fails: &'static [bool],
+    block_fails: bool,
+    shape: Shape,
+) -> Scenario {
+    Scenario {
+        name,
+        fails,
+        block_fails,
+        shape,
+    }
+}
+
 /// How the managers are grouped.
 #[derive(Clone, Copy)]
 enum Shape {
@@ -50,64 +63,18 @@ enum Shape {
     PinnedInner,
 }
 
+#[rustfmt::skip]
 const SCENARIOS: &[Scenario] = &[
-    Scenario {
-        name: "second of two fails to enter",
-        fails: &[false, true],
-        block_fails: false,
-        shape: Shape::Flat,
-    },
-    Scenario {
-        name: "third of three fails to enter",
-        fails: &[false, false, true],
-        block_fails: false,
-        shape: Shape::Flat,
-    },
-    Scenario {
-        name: "second of three fails to enter",
-        fails: &[false, true, false],
-        block_fails: false,
-        shape: Shape::Flat,
-    },
-    Scenario {
-        name: "two enter, block succeeds",
-        fails: &[false, false],
-        block_fails: false,
-        shape: Shape::Flat,
-    },
-    Scenario {
-        name: "three enter, block fails",
-        fails: &[false, false, false],
-        block_fails: true,
-        shape: Shape::Flat,
-    },
-    Scenario {
-        name: "nested, block succeeds",
-        fails: &[false, false, false],
-        block_fails: false,
-        shape: Shape::Nested,
-    },
-    Scenario {
-        name: "nested, block fails",
-        fails: &[false, false, false],
-        block_fails: true,
-        shape: Shape::Nested,
-    },
-    Scenario {
-        name: "nested, last fails to enter",
-        fails: &[false, false, false, true],
-        block_fails: false,
-        shape: Shape::Nested,
-    },
-    Scenario {
-        name: "pinned inner tuple, block succeeds",
-        fails: &[false, false, false],
-        block_fails: false,
-        shape: Shape::PinnedInner,
-    },
+    scenario("second of two fails to enter",       &[false, true],                false, Shape::Flat),
+    scenario("third of three fails to enter",      &[false, false, true],         false, Shape::Flat),
+    scenario("second of three fails to enter",     &[false, true, false],         false, Shape::Flat),
+    scenario("two enter, block succeeds",          &[false, false],               false, Shape::Flat),
+    scenario("three enter, block fails",           &[false, false, false],        true,  Shape::Flat),
+    scenario("nested, block succeeds",             &[false, false, false],        false, Shape::Nested),
+    scenario("nested, block fails",                &[false, false, false],        true,  Shape::Nested),
+    scenario("nested, last fails to enter",        &[false, false, false, true],  false, Shape::Nested),
+    scenario("pinned inner tuple, block succeeds", &[false, false, false],        false, Shape::PinnedInner),
 ];
-
-const NAMES: [&str; 4] = ["a", "b", "c", "d"];
 
 async fn run(scenario: &Scenario, probe: &Probe, log: &Log) -> Result<(), Failure> {
     let step =
@@ -188,15 +155,12 @@ fn a_tuple_cancels_every_manager_even_when_one_teardown_panics() {
     }
     let log = Log::default();
     let hook_reports = teardown_reports();
-    {
-        let mut future = std::pin::pin!(async {
-            async_with!((panics_when_cancelled(log.clone(), "a"), panics_when_cancelled(log.clone(), "b"), panics_when_cancelled(log.clone(), "c")) => |_| {
-                std::future::pending::<()>().await;
-            })
-        });
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        assert!(future.as_mut().poll(&mut cx).is_pending()); // in the block
-    } // dropped: the tuple is cancelled, right to left
+    // Dropped in the block: the tuple is cancelled, right to left.
+    drop_while_pending(async {
+        async_with!((panics_when_cancelled(log.clone(), "a"), panics_when_cancelled(log.clone(), "b"), panics_when_cancelled(log.clone(), "c")) => |_| {
+            std::future::pending::<()>().await;
+        })
+    });
     assert_eq!(log.take(), ["c torn down", "a torn down"]);
     let reports = hook_reports.lock().unwrap();
     assert!(
@@ -237,15 +201,11 @@ fn a_panic_payload_that_panics_when_dropped_does_not_skip_a_teardown() {
         }
     }
     let log = Log::default();
-    {
-        let mut future = std::pin::pin!(async {
-            async_with!((cancelled(log.clone(), "a", 0), cancelled(log.clone(), "b", 2), cancelled(log.clone(), "c", 1)) => |_| {
-                std::future::pending::<()>().await;
-            })
-        });
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        assert!(future.as_mut().poll(&mut cx).is_pending());
-    }
+    drop_while_pending(async {
+        async_with!((cancelled(log.clone(), "a", 0), cancelled(log.clone(), "b", 2), cancelled(log.clone(), "c", 1)) => |_| {
+            std::future::pending::<()>().await;
+        })
+    });
     assert_eq!(log.take(), ["c torn down", "b torn down", "a torn down"]);
 }
 

@@ -61,21 +61,28 @@ pub enum Fault {
     Enter,
     /// Its setup panics.
     EnterPanic,
+    /// Its setup fails after it logs `enter`: the tuple tests log the attempt too.
+    EnterLogged,
+    /// Its setup panics after it logs `enter`.
+    EnterPanicLogged,
     /// Its teardown fails (after it logs `exit`).
     Exit,
     /// Its teardown panics (after it logs `exit`).
     ExitPanic,
 }
 
-/// The fault-injecting manager of the composition tests (tuples are entered with their own,
-/// which logs `enter` before failing): suspends (a runtime-free yield) in its setup and its
-/// teardown, logs `enter NAME` and `exit NAME: OUTCOME`, lends `name`.
+/// The fault-injecting manager of the composition tests (stacks, tuples, `concurrent`):
+/// suspends (a runtime-free yield) in its setup and its teardown, logs `enter NAME` and
+/// `exit NAME: OUTCOME`, lends `name`.
 #[contextlib::async_context_manager]
 pub async fn faulty(log: Log, name: &'static str, fault: Fault) -> Result<&'static str, Failure> {
     contextlib::testing::yield_now().await;
+    if matches!(fault, Fault::EnterLogged | Fault::EnterPanicLogged) {
+        log.push(format!("enter {name}"));
+    }
     match fault {
-        Fault::Enter => return Err(Failure(name)),
-        Fault::EnterPanic => panic!("{name} panicked entering"),
+        Fault::Enter | Fault::EnterLogged => return Err(Failure(name)),
+        Fault::EnterPanic | Fault::EnterPanicLogged => panic!("{name} panicked entering"),
         _ => {}
     }
     log.push(format!("enter {name}"));
@@ -87,4 +94,91 @@ pub async fn faulty(log: Log, name: &'static str, fault: Fault) -> Result<&'stat
         Fault::ExitPanic => panic!("{name}'s exit panicked"),
         _ => Ok(()),
     }
+}
+
+/// Counts the events of `seen` that start with `prefix`.
+pub fn count_starting(seen: &[String], prefix: &str) -> usize {
+    seen.iter()
+        .filter(|event| event.starts_with(prefix))
+        .count()
+}
+
+/// Asserts that every `enter ..` of `seen` has its `exit ..`; returns how many entered.
+pub fn assert_every_enter_exited(seen: &[String]) -> usize {
+    let entered = count_starting(seen, "enter");
+    assert_eq!(entered, count_starting(seen, "exit"), "{seen:?}");
+    entered
+}
+
+/// Polls `future` once, asserts that it is suspended there, and drops it there.
+pub fn drop_while_pending(future: impl std::future::Future) {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(future.as_mut().poll(&mut cx).is_pending());
+}
+
+/// Runs `body` (given a new log) in a task spawned on the current tokio runtime; returns its
+/// output and the events it logged: the `Send` tests of the stack and composition files.
+pub async fn spawned<F, T>(body: impl FnOnce(Log) -> F) -> (T, Vec<String>)
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let log = Log::default();
+    let output = tokio::spawn(body(log.clone())).await.unwrap();
+    (output, log.take())
+}
+
+/// Drops the run of `scenario` at every poll (`cancel_at_every_poll`): its managers, observed
+/// by `probe`, log `enter NAME` and `exit NAME: ..` and the first is `a`. Asserts that each is
+/// torn down once, that every `enter` has its `exit`, and that a run that completes returns
+/// `Ok(())` with `a` exited last.
+pub fn assert_torn_down_wherever_dropped<F>(
+    probe: &contextlib::testing::Probe,
+    log: &Log,
+    scenario: impl FnMut() -> F,
+) where
+    F: std::future::Future<Output = Result<(), Failure>>,
+{
+    contextlib::testing::cancel_at_every_poll(scenario, |run| {
+        probe.assert_torn_down_once(&run);
+        let seen = log.take();
+        assert_every_enter_exited(&seen);
+        if let contextlib::testing::Run::Completed { output, .. } = run {
+            assert_eq!(output, Ok(()));
+            assert_eq!(seen.last().map(String::as_str), Some("exit a: ok"));
+        }
+    });
+}
+
+/// After an enter was dropped in its setup: asserts that `stack` holds nothing and that
+/// dropping it exits nothing (`log` stays empty).
+pub fn assert_holds_nothing<E>(stack: contextlib::ExitStack<'_, E>, log: &Log) {
+    assert!(stack.is_empty());
+    drop(stack);
+    assert!(log.take().is_empty());
+}
+
+/// The names of the managers of a table row, in order.
+pub const NAMES: [&str; 4] = ["a", "b", "c", "d"];
+
+/// What `async_with!` returns, or the message it panics with (as `block_on_catching` reports).
+pub type Outcome<T> = Result<Result<T, Failure>, &'static str>;
+
+/// A table row of the fault-injection tests: its name, one fault per manager (named by
+/// [`NAMES`] in order), whether the block fails, the [`Outcome`], and the log.
+pub type Row<T> = (
+    &'static str,
+    &'static [Fault],
+    bool,
+    Outcome<T>,
+    &'static [&'static str],
+);
+
+/// `outcome` in the owned form `block_on_catching` returns.
+pub fn owned<T: Clone + Into<U>, U>(outcome: &Outcome<T>) -> Result<Result<U, Failure>, String> {
+    outcome
+        .clone()
+        .map(|result| result.map(Into::into))
+        .map_err(String::from)
 }
