@@ -22,6 +22,9 @@ use contextlib::testing::yield_now;
 use contextlib::{AsyncContextManager, Exit, TeardownReport, async_with};
 use futures_executor::block_on;
 
+mod common;
+use common::panic_message;
+
 /// The family of an owned target `T`, which borrows nothing from the manager.
 type Own<T> = for<'a, 'b> fn(&'a (), &'b ()) -> T;
 type Owned = Own<u32>;
@@ -32,17 +35,6 @@ type SharedCell = for<'a, 'b> fn(&'a (), &'b ()) -> &'a Cell<&'a str>;
 type MutVec = for<'a, 'b> fn(&'a (), &'b ()) -> &'a mut Vec<&'a str>;
 /// Invariant in the manager borrow, and lendable without a leak: `&'a mut [&'a str]`.
 type MutSlice = for<'a, 'b> fn(&'a (), &'b ()) -> &'a mut [&'a str];
-
-/// The panic message of `run`, which must panic.
-fn panic_message(run: impl FnOnce()) -> String {
-    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
-        .expect_err("the misuse must panic");
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|text| text.to_string()))
-        .unwrap_or_default()
-}
 
 /// Enters `manager` with `async_with!` (a block that ignores its target), which must panic;
 /// returns the panic message.

@@ -15,22 +15,14 @@ use contextlib::expansion::{Body, Lent, TargetMustBeCovariantInTheManagerBorrow,
 use contextlib::{AsyncContextManager, Exit, async_with};
 use futures_executor::block_on;
 
+mod common;
+use common::panic_message;
+
 /// The family of an owned target `T`, which borrows nothing from the manager.
 type Own<T> = for<'a, 'b> fn(&'a (), &'b ()) -> T;
 type Owned = Own<u32>;
 type OwnedString = Own<String>;
 type OwnedCell = for<'a, 'b> fn(&'a (), &'b ()) -> Cell<&'a str>;
-
-/// The panic message of `run`, which must panic.
-fn panic_message(run: impl FnOnce()) -> String {
-    let payload = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
-        .expect_err("the misuse must panic");
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|text| text.to_string()))
-        .unwrap_or_default()
-}
 
 /// Enters `manager` with `async_with!` and returns the panic message, which must contain
 /// `expected`.

@@ -44,13 +44,23 @@ pub fn block_on_catching<F: std::future::Future>(future: F) -> Result<F::Output,
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         futures_executor::block_on(future)
     }))
-    .map_err(|payload| {
-        payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_default()
-    })
+    .map_err(|payload| text_of(&*payload))
+}
+
+/// The message of the panic `run` must raise (a misuse, a hijack): the test fails if it returns.
+pub fn panic_message(run: impl FnOnce()) -> String {
+    let payload =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)).expect_err("expected a panic");
+    text_of(&*payload)
+}
+
+/// A panic payload's text (`panic!` with a literal or with a format), or "" for any other.
+pub fn text_of(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
 }
 
 /// What a [`faulty`] manager does wrong.
