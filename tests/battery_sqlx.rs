@@ -6,6 +6,10 @@
 //! afterwards), a stress run under random cancellations, and the allocations compared with
 //! plain sqlx.
 
+#[path = "support/counting_allocator.rs"]
+mod counting_allocator;
+#[path = "support/runtime.rs"]
+mod runtime;
 #[allow(dead_code, unused_macros, unused_imports)]
 #[path = "support/test_db.rs"]
 mod test_db;
@@ -13,8 +17,6 @@ mod test_db;
 #[path = "../examples/managers/transaction.rs"]
 mod transaction;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -23,36 +25,12 @@ use std::time::{Duration, Instant};
 
 use contextlib::testing::{Run, cancel_at_every_poll};
 use contextlib::{AsyncContextManager, TeardownReport, async_with, set_teardown_hook};
+use counting_allocator::allocations;
 use futures_util::FutureExt;
+use runtime::multi_thread_runtime;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, AnyPool, Connection};
 use test_db::{Backend, TestDb, on_both_backends};
-
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator; only counts (on this thread).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|count| count.set(count.get() + 1));
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
 
 /// Teardown reports seen (a failed or unfinished detached rollback or commit would be one).
 static REPORTS: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -293,11 +271,7 @@ on_both_backends!(async savepoints_inside_the_block);
 /// in the pool, clean, and nothing was written, unless the block had ended: then its commit,
 /// started, was finished on the runtime.
 fn cancelled_at_every_poll(backend: Backend) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = multi_thread_runtime();
     let Some(db) = runtime.block_on(Db::new(backend, "cancelled_at_every_poll", 1)) else {
         return;
     };
