@@ -330,7 +330,7 @@ fn temp_directory_is_removed_wherever_its_block_is_cancelled() {
         |phase, run, name| {
             assert!(settle(), "{name}");
             let dir = seen_dir.lock().unwrap().take();
-            let reported = check_reports(phase, "::temp_directory", &name);
+            let reported = check_reports(phase, "::temp_directory", name);
             match phase {
                 Phase::Enter => assert!(dir.is_none(), "{name}"),
                 Phase::Block => {
@@ -395,7 +395,7 @@ fn file_handler_flushes_what_the_block_wrote_wherever_it_is_cancelled() {
         |phase, run, name| {
             assert!(settle(), "{name}");
             let path = path_of(attempt.load(Ordering::SeqCst) - 1);
-            let reported = check_reports(phase, "::file_handler", &name);
+            let reported = check_reports(phase, "::file_handler", name);
             let on_disk = || std::fs::read(&path).unwrap_or_default();
             match phase {
                 // The file may have been created (tokio's blocking pool finishes the open),
@@ -477,7 +477,7 @@ fn db_transaction_rolls_back_wherever_its_block_is_cancelled(backend: Backend) {
             let body = body_of(attempt.load(Ordering::SeqCst) - 1);
             // (and every run gets a fresh journal)
             let steps = std::mem::take(&mut *journal.lock().unwrap()).steps();
-            let reported = check_reports(phase, "::db_transaction", &name);
+            let reported = check_reports(phase, "::db_transaction", name);
             let committed = runtime.block_on(committed_on_a_fresh_connection(&db, &body));
             match phase {
                 Phase::Enter => {
@@ -758,7 +758,7 @@ fn serve_api_stops_the_server_wherever_its_block_is_cancelled() {
         },
         |phase, run, name| {
             assert!(settle(), "{name}");
-            let reported = check_reports(phase, "::serve_api", &name);
+            let reported = check_reports(phase, "::serve_api", name);
             let server = server.lock().unwrap().take();
             if phase == Phase::Enter {
                 assert!(server.is_none(), "{name}");

@@ -56,8 +56,11 @@ mod through_tracing {
     use tracing::span::{Attributes, Id, Record};
     use tracing::{Event, Level, Metadata, Subscriber};
 
+    /// An event's level, target and fields.
+    type Captured = (Level, String, Vec<(String, String)>);
+
     #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<(Level, String, Vec<(String, String)>)>>>);
+    struct Capture(Arc<Mutex<Vec<Captured>>>);
 
     struct Fields(Vec<(String, String)>);
     impl Visit for Fields {
@@ -115,8 +118,10 @@ mod through_log {
     use log::kv::{Error, Key, Value, VisitSource};
     use log::{Level, Log, Metadata, Record};
 
-    static RECORDS: Mutex<Vec<(Level, String, String, Vec<(String, String)>)>> =
-        Mutex::new(Vec::new());
+    /// A record's level, target, message and key-values.
+    type Captured = (Level, String, String, Vec<(String, String)>);
+
+    static RECORDS: Mutex<Vec<Captured>> = Mutex::new(Vec::new());
 
     struct Capture;
     struct Pairs(Vec<(String, String)>);
