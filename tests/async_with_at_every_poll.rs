@@ -52,6 +52,11 @@ fn serial() -> MutexGuard<'static, ()> {
     guard
 }
 
+/// The test's turn ([`serial`]), a fresh log and a fresh probe.
+fn serial_with_log_and_probe() -> (MutexGuard<'static, ()>, Log, Probe) {
+    (serial(), Log::default(), Probe::default())
+}
+
 #[derive(Clone, Default)]
 struct Log(Arc<Mutex<Vec<String>>>);
 
@@ -231,6 +236,19 @@ fn polls_of<T>(run: &Run<T>) -> usize {
     }
 }
 
+/// The events `run` logged (taken from `log`), and whether it completed.
+fn events_of<T>(log: &Log, run: &Run<T>) -> (Vec<String>, bool) {
+    (log.take(), matches!(run, Run::Completed { .. }))
+}
+
+/// That `later`'s teardown ran before `earlier`'s, where both ran (`earlier` entered first).
+fn assert_exits_in_reverse(events: &[String], earlier: &str, later: &str, order: &str) {
+    let exit_of = |name: &str| position(events, |e| e.starts_with(&format!("{name} exit")));
+    if let (Some(earlier), Some(later)) = (exit_of(earlier), exit_of(later)) {
+        assert!(later < earlier, "{order}: {events:?}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // 1. Every kind of block outcome, dropped at every poll, generated manager bare and watched
 // ---------------------------------------------------------------------------------------------
@@ -239,13 +257,21 @@ fn expected_err(display: &str, debug: &str, shared: bool) -> String {
     format!("err {display} | {debug} | shared={shared}")
 }
 
+/// What a teardown sees of the block error `Local(n, text)`: not `Sync`, so its text, boxed.
+fn expected_local(n: u32, text: &str) -> String {
+    expected_err(
+        &format!("local {text}"),
+        &format!("Local({n}, {text})"),
+        false,
+    )
+}
+
 /// Runs `$body` (after the block suspended once) in `async_with!` on `noted`, bare and under a
 /// `Probe`, dropping the future at every poll; `$check` sees each completed output.
 macro_rules! every_poll {
     ($expected:expr, $body:expr, |$output:ident| $check:expr) => {{
         for watched in [false, true] {
-            let log = &Log::default();
-            let probe = &Probe::default();
+            let (log, probe) = &(Log::default(), Probe::default());
             let expected: &str = &$expected;
             cancel_at_every_poll(
                 || {
@@ -270,8 +296,7 @@ macro_rules! every_poll {
                     if watched {
                         probe.assert_torn_down_once(&run);
                     }
-                    let events = log.take();
-                    let completed = matches!(run, Run::Completed { .. });
+                    let (events, completed) = events_of(log, &run);
                     check_manager(&events, "m", expected, completed, polls_of(&run) > 0);
                     assert_eq!(take_reports(), [], "nothing to report: {events:?}");
                     if let Run::Completed { output: $output, .. } = run {
@@ -300,7 +325,7 @@ fn every_block_outcome_dropped_at_every_poll_tears_down_once_with_its_exit() {
     );
     // Not `Sync`: the boxed formatted text, read by the teardown after it awaited three times.
     every_poll!(
-        expected_err("local l", "Local(1, l)", false),
+        expected_local(1, "l"),
         Err::<u32, _>(Local(Cell::new(1), "l".into())),
         |output| {
             let error = output.unwrap().unwrap_err();
@@ -674,11 +699,10 @@ fn panics_in_enter_exit_and_block_at_every_poll() {
     ];
     for fault in faults {
         for end in [BlockEnd::Value, BlockEnd::Err, BlockEnd::Panic] {
-            let log = &Log::default();
-            let probe = &Probe::default();
+            let (log, probe) = &(Log::default(), Probe::default());
             let expected = match end {
                 BlockEnd::Value => "ok".to_string(),
-                BlockEnd::Err => expected_err("local e", "Local(2, e)", false),
+                BlockEnd::Err => expected_local(2, "e"),
                 BlockEnd::Panic => "panic block panicked".to_string(),
             };
             cancel_at_every_poll(
@@ -698,8 +722,7 @@ fn panics_in_enter_exit_and_block_at_every_poll() {
                 },
                 |run| {
                     let context = format!("{fault:?} {end:?} {run:?}", run = polls_of(&run));
-                    let events = log.take();
-                    let completed = matches!(run, Run::Completed { .. });
+                    let (events, completed) = events_of(log, &run);
                     let entered = events.iter().any(|e| e == "x entered");
                     check_manager(&events, "x", &expected, completed, polls_of(&run) > 0);
                     let reports = take_reports();
@@ -966,10 +989,7 @@ async fn watched_composed<'p>(log: Log, probe: &'p Probe) -> Result<Note, String
 
 #[test]
 fn the_yielding_path_shows_the_outer_error_to_the_inner_teardown_at_every_poll() {
-    let _serial = serial();
-    let log = &Log::default();
-    let probe = &Probe::default();
-    let expected = expected_err("local outer", "Local(6, outer)", false);
+    let (_serial, log, probe) = &serial_with_log_and_probe();
     cancel_at_every_poll(
         || async move {
             async_with!(probe.observe(watched_composed(log.clone(), probe)) => |target| {
@@ -980,9 +1000,9 @@ fn the_yielding_path_shows_the_outer_error_to_the_inner_teardown_at_every_poll()
         },
         |run| {
             let teardowns = probe.assert_torn_down_once(&run);
-            let events = log.take();
-            let completed = matches!(run, Run::Completed { .. });
-            check_manager(&events, "inner", &expected, completed, polls_of(&run) > 0);
+            let (events, completed) = events_of(log, &run);
+            let seen = expected_local(6, "outer");
+            check_manager(&events, "inner", &seen, completed, polls_of(&run) > 0);
             let outer: Vec<_> = events
                 .iter()
                 .filter(|e| e.starts_with("outer exit"))
@@ -1035,9 +1055,8 @@ async fn maybe_failing(log: Log, name: &'static str, fails: bool) -> Result<Note
 fn a_tuple_dropped_at_every_poll_shows_each_manager_the_boxed_error() {
     let _serial = serial();
     for second_fails in [false, true] {
-        let log = &Log::default();
-        let probe = &Probe::default();
-        let block = expected_err("local t", "Local(7, t)", false);
+        let (log, probe) = &(Log::default(), Probe::default());
+        let block = expected_local(7, "t");
         cancel_at_every_poll(
             || async move {
                 async_with!((
@@ -1051,8 +1070,7 @@ fn a_tuple_dropped_at_every_poll_shows_each_manager_the_boxed_error() {
             },
             |run| {
                 probe.assert_torn_down_once(&run);
-                let events = log.take();
-                let completed = matches!(run, Run::Completed { .. });
+                let (events, completed) = events_of(log, &run);
                 let polled = polls_of(&run) > 0;
                 if second_fails {
                     // `a` sees b's failure to enter; no block ran.
@@ -1066,12 +1084,7 @@ fn a_tuple_dropped_at_every_poll_shows_each_manager_the_boxed_error() {
                     check_manager(&events, "a", &block, completed, polled);
                     let b_polled = events.iter().any(|e| e == "drop b locals");
                     check_manager(&events, "b", &block, completed, b_polled);
-                    if let (Some(a), Some(b)) = (
-                        position(&events, |e| e.starts_with("a exit")),
-                        position(&events, |e| e.starts_with("b exit")),
-                    ) {
-                        assert!(b < a, "right to left: {events:?}");
-                    }
+                    assert_exits_in_reverse(&events, "a", "b", "right to left");
                     if let Run::Completed { output, .. } = run {
                         assert_eq!(output.unwrap_err().1, "t");
                     }
@@ -1084,10 +1097,8 @@ fn a_tuple_dropped_at_every_poll_shows_each_manager_the_boxed_error() {
 
 #[test]
 fn an_exit_stack_dropped_at_every_poll_shows_each_manager_the_boxed_error() {
-    let _serial = serial();
-    let log = &Log::default();
-    let probe = &Probe::default();
-    let block = expected_err("local s", "Local(8, s)", false);
+    let (_serial, log, probe) = &serial_with_log_and_probe();
+    let block = expected_local(8, "s");
     cancel_at_every_poll(
         || async move {
             async_with!(ExitStack::<BoxError>::new() => |stack| {
@@ -1099,18 +1110,12 @@ fn an_exit_stack_dropped_at_every_poll_shows_each_manager_the_boxed_error() {
         },
         |run| {
             probe.assert_torn_down_once(&run);
-            let events = log.take();
-            let completed = matches!(run, Run::Completed { .. });
+            let (events, completed) = events_of(log, &run);
             for name in ["a", "b"] {
                 let polled = events.iter().any(|e| *e == format!("drop {name} locals"));
                 check_manager(&events, name, &block, completed, polled);
             }
-            if let (Some(a), Some(b)) = (
-                position(&events, |e| e.starts_with("a exit")),
-                position(&events, |e| e.starts_with("b exit")),
-            ) {
-                assert!(b < a, "last in, first out: {events:?}");
-            }
+            assert_exits_in_reverse(&events, "a", "b", "last in, first out");
             assert_eq!(take_reports(), []);
             if let Run::Completed { output, .. } = run {
                 assert_eq!(output.unwrap_err().1, "s");
@@ -1190,7 +1195,7 @@ fn hand_written_exits_are_called_once_and_never_also_cancelled() {
                     _ => assert_eq!(teardowns, 1, "{:?} {}", calls.exits, calls.cancels),
                 }
                 for exit in &calls.exits {
-                    assert_eq!(exit, &expected_err("local h", "Local(1, h)", false));
+                    assert_eq!(exit, &expected_local(1, "h"));
                 }
                 if let Run::Completed { output, .. } = run {
                     match output {
@@ -1322,7 +1327,7 @@ fn dropped_during_unwinding_at_every_poll_a_panicking_teardown_does_not_abort() 
                 panic!("the parent panicked"); // drops `future` while unwinding
             }));
             let events = log.take();
-            let expected = expected_err("local u", "Local(3, u)", false);
+            let expected = expected_local(3, "u");
             let panic = outcome.as_ref().err().map(|payload| message(&**payload));
             let reports = take_reports();
             // The run ends when the future completes, or when the exit's own panic leaves a poll.
@@ -1387,7 +1392,7 @@ async fn owning(log: Log) -> &mut Vec<u32> {
 fn nested_async_with_borrowing_the_outer_target_at_every_poll() {
     let _serial = serial();
     let log = &Log::default();
-    let inner_error = expected_err("local n", "Local(4, n)", false);
+    let inner_error = expected_local(4, "n");
     cancel_at_every_poll(
         || async move {
             async_with!(owning(log.clone()) => |owned| {
@@ -1434,7 +1439,7 @@ fn nested_async_with_borrowing_the_outer_target_at_every_poll() {
                     outs,
                     [&format!(
                         "out exit {} [0, 10, 20, 30]",
-                        expected_err("local n", "Local(4, n)", false)
+                        expected_local(4, "n")
                     )]
                 );
             }

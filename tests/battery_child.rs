@@ -1,12 +1,16 @@
 //! `contextlib::tokio::child` against real processes: `true` is waited for on success; `sleep
 //! 30` is killed and reaped when the block fails, panics or is cancelled (at every poll).
 #![cfg(unix)]
+#[path = "support/runtime.rs"]
+mod runtime;
+
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use contextlib::testing::{Observed, Probe, Run, cancel_at_every_poll};
 use contextlib::tokio::{child, wait_for_teardowns};
 use contextlib::{ExitStack, async_with};
+use runtime::multi_thread_runtime;
 use tokio::process::Command;
 
 fn sleeper() -> Command {
@@ -120,11 +124,7 @@ async fn a_timeout_cancelling_the_block_kills_the_process() {
 
 #[test]
 fn no_process_outlives_the_block_wherever_the_future_is_dropped() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = multi_thread_runtime();
     let _context = runtime.enter();
     let probe = Probe::default();
     let pid = Mutex::new(None);

@@ -1,5 +1,8 @@
 //! `contextlib::tokio::create_file` against the real file system: what the block wrote is on
 //! disk after every exit — success, error, panic, and cancellation at every poll.
+#[path = "support/runtime.rs"]
+mod runtime;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -7,6 +10,7 @@ use std::time::Duration;
 use contextlib::testing::{Observed, Probe, Run, cancel_at_every_poll};
 use contextlib::tokio::{create_file, wait_for_teardowns};
 use contextlib::{ExitStack, async_with};
+use runtime::multi_thread_runtime;
 use tokio::io::AsyncWriteExt;
 
 fn path(test: &str) -> PathBuf {
@@ -86,11 +90,7 @@ async fn on_an_exit_stack() {
 
 #[test]
 fn what_was_written_is_on_disk_wherever_the_future_is_dropped() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = multi_thread_runtime();
     let _context = runtime.enter();
     let probe = Probe::default();
     let written = AtomicUsize::new(0);

@@ -6,6 +6,10 @@
 //! afterwards), a stress run under random cancellations, and the allocations compared with
 //! plain sqlx.
 
+#[path = "support/counting_allocator.rs"]
+mod counting_allocator;
+#[path = "support/runtime.rs"]
+mod runtime;
 #[allow(dead_code, unused_macros, unused_imports)]
 #[path = "support/test_db.rs"]
 mod test_db;
@@ -13,8 +17,7 @@ mod test_db;
 #[path = "../examples/managers/transaction.rs"]
 mod transaction;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+use std::any::Any;
 use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -23,36 +26,13 @@ use std::time::{Duration, Instant};
 
 use contextlib::testing::{Run, cancel_at_every_poll};
 use contextlib::{AsyncContextManager, TeardownReport, async_with, set_teardown_hook};
+use counting_allocator::allocations;
 use futures_util::FutureExt;
+use futures_util::future::LocalBoxFuture;
+use runtime::multi_thread_runtime;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyConnection, AnyPool, Connection};
 use test_db::{Backend, TestDb, on_both_backends};
-
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-// SAFETY: forwards to the system allocator; only counts (on this thread).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|count| count.set(count.get() + 1));
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
 
 /// Teardown reports seen (a failed or unfinished detached rollback or commit would be one).
 static REPORTS: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -78,6 +58,8 @@ fn record_reports() {
 /// A test's database and a pool of `size` connections on it, named so that its sessions can
 /// be found in `pg_stat_activity`.
 struct Db {
+    /// The test's (or table row's) name, for the messages.
+    name: String,
     db: TestDb,
     backend: Backend,
     pool: AnyPool,
@@ -113,6 +95,7 @@ impl Db {
         .await
         .unwrap();
         Some(Db {
+            name: name.to_owned(),
             db,
             backend,
             pool,
@@ -133,7 +116,8 @@ impl Db {
         while self.pool.num_idle() < self.pool.size() as usize {
             assert!(
                 Instant::now() < deadline,
-                "connections did not return to the pool"
+                "{}: connections did not return to the pool",
+                self.name
             );
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
@@ -164,7 +148,8 @@ impl Db {
         assert_eq!(
             self.idle_in_transaction().await,
             0,
-            "a session idle in transaction"
+            "{}: a session idle in transaction",
+            self.name
         );
         let mut held = Vec::new();
         for _ in 0..self.pool.size() {
@@ -191,113 +176,122 @@ async fn insert(tx: &mut sqlx::Transaction<'static, sqlx::Any>, body: &str) -> s
         .map(drop)
 }
 
-async fn commits_on_ok(backend: Backend) {
-    let Some(db) = Db::new(backend, "commits_on_ok", 1).await else {
-        return;
-    };
-    let result = async_with!(contextlib::sqlx::transaction(&db.pool) => |tx| {
-        insert(tx, "kept").await
-    });
-    assert!(matches!(result, Ok(())), "{result:?}");
-    assert_eq!(db.notes().await, 1);
-    db.assert_clean().await;
-    db.remove().await;
-}
-on_both_backends!(async commits_on_ok);
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
-async fn rolls_back_on_error(backend: Backend) {
-    let Some(db) = Db::new(backend, "rolls_back_on_error", 1).await else {
-        return;
-    };
-    let result = async_with!(contextlib::sqlx::transaction(&db.pool) => |tx| {
-        insert(tx, "lost").await?;
-        Err::<(), _>(sqlx::Error::RowNotFound)
-    });
-    assert!(
-        matches!(result, Err(sqlx::Error::RowNotFound)),
-        "{result:?}"
-    );
-    assert_eq!(db.notes().await, 0);
-    db.assert_clean().await;
-    db.remove().await;
-}
-on_both_backends!(async rolls_back_on_error);
+// The blocks of the `CASES`.
 
-async fn rolls_back_on_panic(backend: Backend) {
-    let Some(db) = Db::new(backend, "rolls_back_on_panic", 1).await else {
-        return;
-    };
-    let panicked = AssertUnwindSafe(async {
-        async_with!(contextlib::sqlx::transaction(&db.pool) => |tx| {
-            insert(tx, "lost").await.unwrap();
-            if true {
-                panic!("the block panics");
+async fn inserts(tx: &mut Tx) -> sqlx::Result<()> {
+    insert(tx, "kept").await
+}
+
+async fn inserts_then_fails(tx: &mut Tx) -> sqlx::Result<()> {
+    insert(tx, "lost").await?;
+    Err(sqlx::Error::RowNotFound)
+}
+
+async fn inserts_then_panics(tx: &mut Tx) -> sqlx::Result<()> {
+    insert(tx, "lost").await.unwrap();
+    panic!("the block panics");
+}
+
+/// Succeeds, with a row the foreign key (checked at commit) refuses.
+async fn inserts_an_orphan(tx: &mut Tx) -> sqlx::Result<()> {
+    insert(tx, "lost").await?;
+    sqlx::query("INSERT INTO child (parent_id) VALUES (42)")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Nested `async_with!` on a target: a savepoint, through `Acquire::begin`, rolled back.
+async fn inserts_and_undoes_a_savepoint(tx: &mut Tx) -> sqlx::Result<()> {
+    insert(tx, "kept").await?;
+    let mut savepoint = sqlx::Acquire::begin(&mut **tx).await?;
+    sqlx::query("INSERT INTO notes (body) VALUES ('undone')")
+        .execute(&mut *savepoint)
+        .await?;
+    savepoint.rollback().await
+}
+
+/// How `async_with!` ends.
+#[derive(Debug)]
+enum Ends {
+    Ok,
+    /// With the block's error.
+    BlockError,
+    /// Resuming the block's panic.
+    Panic,
+    /// With the commit's error: a foreign key violation.
+    CommitError,
+}
+
+impl Ends {
+    /// Whether `outcome` (what `async_with!` returned, or the panic it resumed) is this end.
+    fn is(&self, outcome: &Result<sqlx::Result<()>, Box<dyn Any + Send>>) -> bool {
+        match (self, outcome) {
+            (Ends::Ok, Ok(Ok(()))) => true,
+            (Ends::BlockError, Ok(Err(sqlx::Error::RowNotFound))) => true,
+            (Ends::Panic, Err(panic)) => panic.downcast_ref() == Some(&"the block panics"),
+            (Ends::CommitError, Ok(Err(sqlx::Error::Database(error)))) => {
+                error.is_foreign_key_violation()
             }
-            Ok::<(), sqlx::Error>(())
-        })
-    })
-    .catch_unwind()
-    .await;
-    assert!(panicked.is_err());
-    assert_eq!(db.notes().await, 0);
-    db.assert_clean().await;
-    db.remove().await;
-}
-on_both_backends!(async rolls_back_on_panic);
-
-/// A foreign key checked at commit (`DEFERRABLE INITIALLY DEFERRED`): the block succeeds, the
-/// commit fails, and that failure is what `async_with!` returns.
-async fn a_failed_commit_is_the_exit_error(backend: Backend) {
-    let Some(db) = Db::new(backend, "a_failed_commit_is_the_exit_error", 1).await else {
-        return;
-    };
-    let result = async_with!(contextlib::sqlx::transaction(&db.pool) => |tx| {
-        insert(tx, "lost").await?;
-        sqlx::query("INSERT INTO child (parent_id) VALUES (42)").execute(&mut **tx).await?;
-        Ok::<_, sqlx::Error>("the block succeeded")
-    });
-    match result {
-        Err(sqlx::Error::Database(error)) => {
-            assert!(error.is_foreign_key_violation(), "{error}")
+            _ => false,
         }
-        other => panic!("expected the commit's error, got {other:?}"),
     }
-    assert_eq!(db.notes().await, 0);
-    db.assert_clean().await;
-    db.remove().await;
 }
-on_both_backends!(async a_failed_commit_is_the_exit_error);
 
-/// Nested `async_with!` on a target: sqlx's savepoints, through `Acquire::begin`, work inside
-/// the block; the battery's transaction is the outer one.
-async fn savepoints_inside_the_block(backend: Backend) {
-    let Some(db) = Db::new(backend, "savepoints_inside_the_block", 1).await else {
-        return;
-    };
-    let result = async_with!(contextlib::sqlx::transaction(&db.pool) => |tx| {
-        insert(tx, "kept").await?;
-        let mut savepoint = sqlx::Acquire::begin(&mut **tx).await?;
-        sqlx::query("INSERT INTO notes (body) VALUES ('undone')").execute(&mut *savepoint).await?;
-        savepoint.rollback().await?;
-        Ok::<_, sqlx::Error>(())
-    });
-    assert!(matches!(result, Ok(())), "{result:?}");
-    assert_eq!(db.notes().await, 1);
-    db.assert_clean().await;
-    db.remove().await;
+/// A block run in `contextlib::sqlx::transaction` on a fresh database (named after the case),
+/// how `async_with!` ends, and the notes left: 1 if the transaction committed, 0 if not.
+struct Case {
+    name: &'static str,
+    block: for<'t> fn(&'t mut Tx) -> LocalBoxFuture<'t, sqlx::Result<()>>,
+    ends: Ends,
+    notes: i64,
 }
-on_both_backends!(async savepoints_inside_the_block);
+
+#[rustfmt::skip]
+const CASES: &[Case] = &[
+    Case { name: "commits_on_ok", block: |tx| Box::pin(inserts(tx)), ends: Ends::Ok, notes: 1 },
+    Case { name: "rolls_back_on_error", block: |tx| Box::pin(inserts_then_fails(tx)), ends: Ends::BlockError, notes: 0 },
+    Case { name: "rolls_back_on_panic", block: |tx| Box::pin(inserts_then_panics(tx)), ends: Ends::Panic, notes: 0 },
+    // A foreign key checked at commit (`DEFERRABLE INITIALLY DEFERRED`): the block succeeds, the
+    // commit fails, and that failure is what `async_with!` returns.
+    Case { name: "a_failed_commit_is_the_exit_error", block: |tx| Box::pin(inserts_an_orphan(tx)), ends: Ends::CommitError, notes: 0 },
+    // sqlx's savepoints work inside the block; the battery's transaction is the outer one.
+    Case { name: "savepoints_inside_the_block", block: |tx| Box::pin(inserts_and_undoes_a_savepoint(tx)), ends: Ends::Ok, notes: 1 },
+];
+
+/// Every [`Case`]: `async_with!` returns (or resumes) what the block and the commit say, the
+/// notes show whether it committed, and every connection is back in the pool, clean.
+async fn commits_or_rolls_back_as_the_block_and_the_commit_end(backend: Backend) {
+    for case in CASES {
+        let Some(db) = Db::new(backend, case.name, 1).await else {
+            return;
+        };
+        let outcome = AssertUnwindSafe(async {
+            async_with!(contextlib::sqlx::transaction(&db.pool) => |tx| (case.block)(tx).await)
+        })
+        .catch_unwind()
+        .await;
+        let ends = &case.ends;
+        assert!(
+            ends.is(&outcome),
+            "{}: {outcome:?}, not {ends:?}",
+            case.name
+        );
+        assert_eq!(db.notes().await, case.notes, "{}: the notes", case.name);
+        db.assert_clean().await;
+        db.remove().await;
+    }
+}
+on_both_backends!(async commits_or_rolls_back_as_the_block_and_the_commit_end);
 
 /// The future running the block is dropped at each of its polls in turn (during the acquire,
 /// the `BEGIN`, the inserts, the commit), on a real runtime; after each, the connection is back
 /// in the pool, clean, and nothing was written, unless the block had ended: then its commit,
 /// started, was finished on the runtime.
 fn cancelled_at_every_poll(backend: Backend) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = multi_thread_runtime();
     let Some(db) = runtime.block_on(Db::new(backend, "cancelled_at_every_poll", 1)) else {
         return;
     };

@@ -1,13 +1,17 @@
 //! `contextlib::tokio::task_group` on a real runtime: the exit waits for every task; the first
 //! failure or panic aborts the others and is the exit's; a block that fails, panics or is
 //! cancelled (at every poll) aborts the tasks; no task outlives the block.
+#[path = "support/runtime.rs"]
+mod runtime;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use contextlib::testing::{Observed, Probe, Run, cancel_at_every_poll};
-use contextlib::tokio::{task_group, wait_for_teardowns};
+use contextlib::tokio::{TaskGroup, task_group, wait_for_teardowns};
 use contextlib::{ExitStack, async_with};
+use runtime::multi_thread_runtime;
 
 /// Counts live tasks: +1 when made, -1 when dropped (finished or aborted).
 #[derive(Clone, Default)]
@@ -79,27 +83,44 @@ async fn the_first_failure_aborts_the_others_at_once_and_is_the_exit_error() {
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
+/// Spawns into `group` a task, counted by `live`, that never ends by itself: it must be aborted.
+fn spawn_forever(group: &TaskGroup<String>, live: &Live) {
+    let alive = live.task();
+    group.spawn(async move {
+        let _alive = alive;
+        std::future::pending::<()>().await;
+        Ok(())
+    });
+}
+
+/// Runs `future` in a task of its own, which must panic: the panic's message.
+async fn panic_of(future: impl Future<Output = ()> + Send + 'static) -> &'static str {
+    let panic = tokio::spawn(future).await.unwrap_err().into_panic();
+    *panic.downcast_ref::<&str>().unwrap()
+}
+
+/// A panic, in a task or in the block, aborts the other tasks and resumes at the exit (in the
+/// task running `async_with!`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_task_panic_aborts_the_others_and_resumes_at_the_exit() {
-    let live = Live::default();
-    let outer = tokio::spawn({
-        let live = live.clone();
-        async move {
-            let _: Result<(), String> = async_with!(task_group::<String>() => |group| {
-                let alive = live.task();
-                group.spawn(async move {
-                    let _alive = alive;
-                    std::future::pending::<()>().await;
+async fn a_task_or_block_panic_aborts_the_tasks_and_resumes_at_the_exit() {
+    for (panicking, in_the_block) in [("task panicked", false), ("the block panicked", true)] {
+        let live = Live::default();
+        let panic = panic_of({
+            let live = live.clone();
+            async move {
+                let _: Result<(), String> = async_with!(task_group::<String>() => |group| {
+                    spawn_forever(group, &live);
+                    if in_the_block {
+                        panic!("the block panicked");
+                    }
+                    group.spawn(async { panic!("task panicked") });
                     Ok(())
                 });
-                group.spawn(async { panic!("task panicked") });
-                Ok(())
-            });
-        }
-    });
-    let panic = outer.await.unwrap_err().into_panic();
-    assert_eq!(*panic.downcast_ref::<&str>().unwrap(), "task panicked");
-    assert_eq!(live.count(), 0);
+            }
+        });
+        assert_eq!(panic.await, panicking);
+        assert_eq!(live.count(), 0, "{panicking}: a task was left running");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,12 +128,7 @@ async fn a_failing_block_aborts_the_tasks_and_the_exit_waits_for_them() {
     let live = Live::default();
     let result: Result<(), String> = async_with!(task_group::<String>() => |group| {
         for _ in 0..3 {
-            let alive = live.task();
-            group.spawn(async move {
-                let _alive = alive;
-                std::future::pending::<()>().await;
-                Ok(())
-            });
+            spawn_forever(group, &live);
         }
         Err("the block failed".to_string())
     });
@@ -122,28 +138,6 @@ async fn a_failing_block_aborts_the_tasks_and_the_exit_waits_for_them() {
         0,
         "the exit waited until the tasks had stopped"
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_panicking_block_aborts_the_tasks() {
-    let live = Live::default();
-    let outer = tokio::spawn({
-        let live = live.clone();
-        async move {
-            let _: Result<(), String> = async_with!(task_group::<String>() => |group| {
-                let alive = live.task();
-                group.spawn(async move {
-                    let _alive = alive;
-                    std::future::pending::<()>().await;
-                    Ok(())
-                });
-                panic!("the block panicked");
-            });
-        }
-    });
-    let panic = outer.await.unwrap_err().into_panic();
-    assert_eq!(*panic.downcast_ref::<&str>().unwrap(), "the block panicked");
-    assert_eq!(live.count(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -186,11 +180,7 @@ async fn on_an_exit_stack_and_in_a_spawned_task() {
 
 #[test]
 fn no_task_outlives_the_block_wherever_the_future_is_dropped() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = multi_thread_runtime();
     let _context = runtime.enter();
     let probe = Probe::default();
     let live = Live::default();

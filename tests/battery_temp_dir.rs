@@ -1,5 +1,8 @@
 //! `contextlib::tokio::temp_dir` against the real file system: the directory exists during the
 //! block and is gone after every exit — success, error, panic, and cancellation at every poll.
+#[path = "support/runtime.rs"]
+mod runtime;
+
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -7,6 +10,7 @@ use std::time::Duration;
 use contextlib::testing::{Observed, Probe, Run, cancel_at_every_poll};
 use contextlib::tokio::{temp_dir, wait_for_teardowns};
 use contextlib::{ExitStack, async_with};
+use runtime::multi_thread_runtime;
 
 fn assert_send<T: Send>(value: T) -> T {
     value
@@ -75,11 +79,7 @@ async fn on_an_exit_stack() {
 
 #[test]
 fn removed_wherever_the_future_is_dropped() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = multi_thread_runtime();
     let _context = runtime.enter();
     let probe = Probe::default();
     let seen = Mutex::new(None::<PathBuf>);

@@ -27,6 +27,8 @@ mod file;
 mod hand_written;
 #[path = "../examples/managers/http_session.rs"]
 mod http_session;
+#[path = "support/runtime.rs"]
+mod runtime;
 #[path = "../examples/managers/temp_dir.rs"]
 mod temp_dir;
 #[path = "support/test_db.rs"]
@@ -44,15 +46,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use contextlib::testing::{Probe, Run, cancel_at_every_poll, yield_now};
+use contextlib::testing::{Probe, Run, Watched, cancel_at_every_poll, yield_now};
 use contextlib::tokio::{detach_on_cancel, wait_for_teardowns};
-use contextlib::{TeardownOutcome, TeardownReport, async_with};
+use contextlib::{AsyncContextManager, TeardownOutcome, TeardownReport, async_with};
 use sqlx::Connection;
 use tokio::io::AsyncWriteExt;
 
 use file::file_handler;
 use hand_written::{Seen, SimpleAsyncContextManager, create_async_context};
 use http_session::{api_session, serve_api, wait_until_no_connections};
+use runtime::multi_thread_runtime;
 use temp_dir::temp_directory;
 use test_db::{Backend, TestDb, on_both_backends};
 use timer::measure_async_time;
@@ -98,26 +101,30 @@ fn settle() -> bool {
     wait_for_teardowns(Duration::from_secs(10))
 }
 
-/// A multi-thread runtime: its workers drive timers and I/O while the harness polls the
-/// scenario on the test thread (inside `runtime.enter()`).
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
+/// A test's turn ([`serial`]) and a multi-thread runtime: its workers drive timers and I/O
+/// while the harness polls the scenario on the test thread (inside `runtime.enter()`). Bound as
+/// `let (_serial, runtime) = ...`, the runtime is dropped before the turn passes.
+fn serial_runtime() -> (MutexGuard<'static, ()>, tokio::runtime::Runtime) {
+    (serial(), multi_thread_runtime())
 }
 
-/// What a block got to do before its future was dropped, in order.
+/// What a block got to do before its future was dropped (its progress marks, in order), and
+/// the `Probe` that checks contextlib's rule (entered => torn down exactly once) in every run.
 #[derive(Default)]
-struct Progress(Mutex<Vec<&'static str>>);
+struct Watch {
+    marks: Mutex<Vec<&'static str>>,
+    probe: Probe,
+}
 
-impl Progress {
+impl Watch {
     fn mark(&self, step: &'static str) {
-        self.0.lock().unwrap().push(step);
+        self.marks.lock().unwrap().push(step);
     }
     fn take(&self) -> Vec<&'static str> {
-        std::mem::take(&mut *self.0.lock().unwrap())
+        std::mem::take(&mut *self.marks.lock().unwrap())
+    }
+    fn observe<M: AsyncContextManager>(&self, manager: M) -> Watched<'_, M> {
+        self.probe.observe(manager)
     }
 }
 
@@ -140,21 +147,28 @@ enum Phase {
 /// exactly once) is checked, and `check` gets the run's phase, the run and a name for its
 /// messages; at the end, every phase must have been seen.
 fn at_every_poll<F: Future<Output: std::fmt::Debug>>(
-    progress: &Progress,
-    probe: &Probe,
+    watch: &Watch,
     scenario: impl FnMut() -> F,
     mut check: impl FnMut(Phase, Run<F::Output>, &str),
 ) {
     let mut coverage = Coverage::default();
     cancel_at_every_poll(scenario, |run| {
-        probe.assert_torn_down_once(&run);
-        let progress = progress.take();
+        watch.probe.assert_torn_down_once(&run);
+        let progress = watch.take();
         let phase = phase(&run, &progress);
         coverage.count(phase);
         let name = format!("{run:?} {progress:?}");
         check(phase, run, &name);
     });
     coverage.assert_covered();
+}
+
+/// The output of a run that completed.
+fn output_of<T>(run: Run<T>) -> T {
+    let Run::Completed { output, .. } = run else {
+        unreachable!("the run completed")
+    };
+    output
 }
 
 fn phase<T>(run: &Run<T>, progress: &[&'static str]) -> Phase {
@@ -294,33 +308,29 @@ fn leftover_temp_dirs() -> Vec<PathBuf> {
 
 #[test]
 fn temp_directory_is_removed_wherever_its_block_is_cancelled() {
-    let _serial = serial();
-    let runtime = runtime();
+    let (_serial, runtime) = serial_runtime();
     let _context = runtime.enter();
-    let progress = Progress::default();
+    let watch = &Watch::default();
     let seen_dir: Mutex<Option<PathBuf>> = Mutex::new(None);
-    // Checks contextlib's rule (entered => torn down exactly once) in every run.
-    let probe = &Probe::default();
     at_every_poll(
-        &progress,
-        probe,
+        watch,
         || async {
-            async_with!(probe.observe(detach_on_cancel(temp_directory(TEMP_PREFIX))) => |dir| {
-                progress.mark("entered");
+            async_with!(watch.observe(detach_on_cancel(temp_directory(TEMP_PREFIX))) => |dir| {
+                watch.mark("entered");
                 *seen_dir.lock().unwrap() = Some(dir.to_path_buf());
                 tokio::fs::write(dir.join("scratch.txt"), b"work in progress").await?;
-                progress.mark("wrote");
+                watch.mark("wrote");
                 yield_now().await; // a suspension point whatever the I/O timings
                 tokio::time::sleep(NAP).await;
                 tokio::fs::create_dir(dir.join("sub")).await?;
-                progress.mark("finished");
+                watch.mark("finished");
                 Ok::<_, io::Error>(dir.to_path_buf())
             })
         },
         |phase, run, name| {
             assert!(settle(), "{name}");
             let dir = seen_dir.lock().unwrap().take();
-            let reported = check_reports(phase, "::temp_directory", &name);
+            let reported = check_reports(phase, "::temp_directory", name);
             match phase {
                 Phase::Enter => assert!(dir.is_none(), "{name}"),
                 Phase::Block => {
@@ -337,10 +347,7 @@ fn temp_directory_is_removed_wherever_its_block_is_cancelled() {
                     );
                 }
                 Phase::Completed => {
-                    let Run::Completed { output, .. } = run else {
-                        unreachable!()
-                    };
-                    let returned = output.unwrap();
+                    let returned = output_of(run).unwrap();
                     assert_eq!(Some(&returned), dir.as_ref());
                     assert!(!returned.exists(), "{name}");
                 }
@@ -361,31 +368,26 @@ fn temp_directory_is_removed_wherever_its_block_is_cancelled() {
 
 #[test]
 fn file_handler_flushes_what_the_block_wrote_wherever_it_is_cancelled() {
-    let _serial = serial();
-    let runtime = runtime();
+    let (_serial, runtime) = serial_runtime();
     let _context = runtime.enter();
     let scratch = Scratch::new("file");
-    let progress = Progress::default();
+    let watch = &Watch::default();
     let attempt = AtomicUsize::new(0);
     let path_of = |n: usize| scratch.0.join(format!("out-{n}.txt"));
-    // Checks contextlib's rule (entered => torn down exactly once) in every run.
-    let probe = &Probe::default();
     at_every_poll(
-        &progress,
-        probe,
+        watch,
         || {
             let path = path_of(attempt.fetch_add(1, Ordering::SeqCst));
-            let progress = &progress;
             async move {
-                async_with!(probe.observe(detach_on_cancel(file_handler(path))) => |file| {
-                    progress.mark("entered");
+                async_with!(watch.observe(detach_on_cancel(file_handler(path))) => |file| {
+                    watch.mark("entered");
                     file.write_all(b"first ").await?;
-                    progress.mark("wrote first");
+                    watch.mark("wrote first");
                     yield_now().await; // a suspension point whatever the I/O timings
                     // Still buffered; the block now waits on something real.
                     tokio::time::sleep(NAP).await;
                     file.write_all(b"second").await?;
-                    progress.mark("finished");
+                    watch.mark("finished");
                     Ok::<_, io::Error>(file.buffer().len())
                 })
             }
@@ -393,7 +395,7 @@ fn file_handler_flushes_what_the_block_wrote_wherever_it_is_cancelled() {
         |phase, run, name| {
             assert!(settle(), "{name}");
             let path = path_of(attempt.load(Ordering::SeqCst) - 1);
-            let reported = check_reports(phase, "::file_handler", &name);
+            let reported = check_reports(phase, "::file_handler", name);
             let on_disk = || std::fs::read(&path).unwrap_or_default();
             match phase {
                 // The file may have been created (tokio's blocking pool finishes the open),
@@ -407,10 +409,11 @@ fn file_handler_flushes_what_the_block_wrote_wherever_it_is_cancelled() {
                     assert!(landed || reported, "{name}: {:?}", on_disk());
                 }
                 Phase::Completed => {
-                    let Run::Completed { output, .. } = run else {
-                        unreachable!()
-                    };
-                    assert_eq!(output.unwrap(), 12, "both writes were still buffered");
+                    assert_eq!(
+                        output_of(run).unwrap(),
+                        12,
+                        "both writes were still buffered"
+                    );
                     assert_eq!(on_disk(), b"first second", "{name}");
                 }
             }
@@ -436,40 +439,35 @@ async fn committed_on_a_fresh_connection(db: &TestDb, body: &str) -> i64 {
 
 on_both_backends!(sync db_transaction_rolls_back_wherever_its_block_is_cancelled);
 fn db_transaction_rolls_back_wherever_its_block_is_cancelled(backend: Backend) {
-    let _serial = serial();
-    let runtime = runtime();
+    let (_serial, runtime) = serial_runtime();
     let _context = runtime.enter();
     let name = "db_transaction_rolls_back_wherever_its_block_is_cancelled";
     let Some(db) = runtime.block_on(TestDb::new(backend, name)) else {
         return;
     };
     let pool = runtime.block_on(connect_url(&db.url)).unwrap();
-    let progress = Progress::default();
+    let watch = &Watch::default();
     let journal = Mutex::new(Arc::new(Journal::default()));
     // Each run inserts its own rows.
     let body_of = |n: usize| format!("run {n}");
     let attempt = AtomicUsize::new(0);
-    // Checks contextlib's rule (entered => torn down exactly once) in every run.
-    let probe = &Probe::default();
     at_every_poll(
-        &progress,
-        probe,
+        watch,
         || {
             let body = body_of(attempt.fetch_add(1, Ordering::SeqCst));
             let journal = journal.lock().unwrap().clone();
             let pool = pool.clone();
-            let progress = &progress;
             async move {
-                async_with!(probe.observe(detach_on_cancel(db_transaction(pool.clone(), journal))) => |tx| {
-                    progress.mark("entered");
+                async_with!(watch.observe(detach_on_cancel(db_transaction(pool.clone(), journal))) => |tx| {
+                    watch.mark("entered");
                     insert_note(tx, &body).await?;
-                    progress.mark("inserted");
+                    watch.mark("inserted");
                     yield_now().await; // a suspension point whatever the I/O timings
                     tokio::time::sleep(NAP).await;
                     insert_note(tx, &body).await?;
                     // Not committed yet: other connections do not see the rows.
                     assert_eq!(count_notes(&pool, &body).await?, 0);
-                    progress.mark("finished");
+                    watch.mark("finished");
                     Ok::<_, sqlx::Error>(2)
                 })
             }
@@ -479,7 +477,7 @@ fn db_transaction_rolls_back_wherever_its_block_is_cancelled(backend: Backend) {
             let body = body_of(attempt.load(Ordering::SeqCst) - 1);
             // (and every run gets a fresh journal)
             let steps = std::mem::take(&mut *journal.lock().unwrap()).steps();
-            let reported = check_reports(phase, "::db_transaction", &name);
+            let reported = check_reports(phase, "::db_transaction", name);
             let committed = runtime.block_on(committed_on_a_fresh_connection(&db, &body));
             match phase {
                 Phase::Enter => {
@@ -505,10 +503,7 @@ fn db_transaction_rolls_back_wherever_its_block_is_cancelled(backend: Backend) {
                     assert!(committed == 0 || committed == 2, "{name}: {committed}");
                 }
                 Phase::Completed => {
-                    let Run::Completed { output, .. } = run else {
-                        unreachable!()
-                    };
-                    assert_eq!(output.unwrap(), 2);
+                    assert_eq!(output_of(run).unwrap(), 2);
                     assert_eq!(steps, ["begin", "commit"], "{name}");
                     assert_eq!(committed, 2, "{name}");
                 }
@@ -523,9 +518,8 @@ on_both_backends!(sync a_timeout_inside_a_transaction_rolls_it_back_for_real);
 /// The real thing: a `tokio::time::timeout` expiring inside a transaction block that inserted
 /// rows. The detached teardown rolls back for real.
 fn a_timeout_inside_a_transaction_rolls_it_back_for_real(backend: Backend) {
-    let _serial = serial();
+    let (_serial, runtime) = serial_runtime();
     let journal = Arc::new(Journal::default());
-    let runtime = runtime();
     let name = "a_timeout_inside_a_transaction_rolls_it_back_for_real";
     let Some(db) = runtime.block_on(TestDb::new(backend, name)) else {
         return;
@@ -578,27 +572,23 @@ fn a_timeout_inside_a_transaction_rolls_it_back_for_real(backend: Backend) {
 
 #[test]
 fn hand_written_and_generated_managers_see_cancelled_exactly_once_in_place() {
-    let _serial = serial();
-    let runtime = runtime();
+    let (_serial, runtime) = serial_runtime();
     let _context = runtime.enter();
-    let progress = Progress::default();
+    let watch = &Watch::default();
     let by_hand: Mutex<Vec<SimpleAsyncContextManager<&'static str>>> = Mutex::new(Vec::new());
     let generated: Mutex<Vec<Vec<Seen>>> = Mutex::new(Vec::new());
-    // Checks contextlib's rule (entered => torn down exactly once) in every run.
-    let probe = &Probe::default();
     at_every_poll(
-        &progress,
-        probe,
+        watch,
         || async {
             let mut manager = Sink::new(SimpleAsyncContextManager::new("Hello"), &by_hand);
             let mut seen = Sink::new(Vec::new(), &generated);
             // No `detach_on_cancel`: both teardowns finish in place.
-            async_with!((probe.observe(manager.get()), probe.observe(create_async_context("World", seen.get()))) => |(hello, world)| {
-                progress.mark("entered");
+            async_with!((watch.observe(manager.get()), watch.observe(create_async_context("World", seen.get()))) => |(hello, world)| {
+                watch.mark("entered");
                 tokio::time::sleep(NAP).await;
                 let greeting = format!("{hello}, {world}!");
                 tokio::time::sleep(NAP).await;
-                progress.mark("finished");
+                watch.mark("finished");
                 greeting
             })
         },
@@ -620,10 +610,7 @@ fn hand_written_and_generated_managers_see_cancelled_exactly_once_in_place() {
                     unreachable!("{name}: the exits finish in the poll that starts them")
                 }
                 Phase::Completed => {
-                    let Run::Completed { output, .. } = run else {
-                        unreachable!()
-                    };
-                    assert_eq!(output.unwrap(), "Hello, World!");
+                    assert_eq!(output_of(run).unwrap(), "Hello, World!");
                     assert_eq!(by_hand, [Seen::Ok], "{name}");
                     assert_eq!(generated, [Seen::Ok], "{name}");
                 }
@@ -637,27 +624,23 @@ fn hand_written_and_generated_managers_see_cancelled_exactly_once_in_place() {
 
 #[test]
 fn the_timer_reports_once_in_place_wherever_its_block_is_cancelled() {
-    let _serial = serial();
-    let runtime = runtime();
+    let (_serial, runtime) = serial_runtime();
     let _context = runtime.enter();
-    let progress = Progress::default();
+    let watch = &Watch::default();
     let reported: Mutex<Vec<Option<Duration>>> = Mutex::new(Vec::new());
     let naps = AtomicUsize::new(0);
-    // Checks contextlib's rule (entered => torn down exactly once) in every run.
-    let probe = &Probe::default();
     at_every_poll(
-        &progress,
-        probe,
+        watch,
         || async {
             let mut elapsed = Sink::new(None, &reported);
             // No `detach_on_cancel`: the teardown finishes in place.
-            async_with!(probe.observe(measure_async_time("cancellable", elapsed.get())) => |start| {
-                progress.mark("entered");
+            async_with!(watch.observe(measure_async_time("cancellable", elapsed.get())) => |start| {
+                watch.mark("entered");
                 for _ in 0..3 {
                     tokio::time::sleep(NAP).await;
                     naps.fetch_add(1, Ordering::SeqCst);
                 }
-                progress.mark("finished");
+                watch.mark("finished");
                 start.elapsed()
             })
         },
@@ -674,10 +657,7 @@ fn the_timer_reports_once_in_place_wherever_its_block_is_cancelled() {
                 }
                 Phase::Exit => unreachable!("{name}: the exit finishes in the poll that starts it"),
                 Phase::Completed => {
-                    let Run::Completed { output, .. } = run else {
-                        unreachable!()
-                    };
-                    let inner = output.unwrap();
+                    let inner = output_of(run).unwrap();
                     let elapsed = elapsed.expect("reported");
                     assert!(inner >= NAP * 3, "{name}: {inner:?}");
                     assert!(elapsed >= inner, "{name}: {elapsed:?} < {inner:?}");
@@ -714,27 +694,23 @@ fn start_server(runtime: &tokio::runtime::Runtime) -> RunningServer {
 
 #[test]
 fn api_session_closes_its_connections_wherever_its_block_is_cancelled() {
-    let _serial = serial();
-    let runtime = runtime();
+    let (_serial, runtime) = serial_runtime();
     let _context = runtime.enter();
     let (base_url, stats, stop, server) = start_server(&runtime);
-    let progress = Progress::default();
-    // Checks contextlib's rule (entered => torn down exactly once) in every run.
-    let probe = &Probe::default();
+    let watch = &Watch::default();
     at_every_poll(
-        &progress,
-        probe,
+        watch,
         || async {
             // No `detach_on_cancel`: closing the session never waits.
-            async_with!(probe.observe(api_session(&base_url)) => |session| {
-                progress.mark("entered");
+            async_with!(watch.observe(api_session(&base_url)) => |session| {
+                watch.mark("entered");
                 assert_eq!(session.base_url(), base_url);
                 let hello = session.get("/hello").await?;
-                progress.mark("got /hello");
+                watch.mark("got /hello");
                 yield_now().await; // a suspension point whatever the I/O timings
                 tokio::time::sleep(NAP).await;
                 let hits = session.get("/hits").await?;
-                progress.mark("finished");
+                watch.mark("finished");
                 Ok::<_, BoxError>(format!("{hello} {hits}"))
             })
         },
@@ -747,10 +723,7 @@ fn api_session_closes_its_connections_wherever_its_block_is_cancelled() {
                 Phase::Enter | Phase::Block => {}
                 Phase::Exit => unreachable!("{name}: the exit finishes in the poll that starts it"),
                 Phase::Completed => {
-                    let Run::Completed { output, .. } = run else {
-                        unreachable!()
-                    };
-                    let body = output.unwrap();
+                    let body = output_of(run).unwrap();
                     assert!(body.starts_with("hello from contextlib "), "{body}");
                 }
             }
@@ -762,34 +735,30 @@ fn api_session_closes_its_connections_wherever_its_block_is_cancelled() {
 
 #[test]
 fn serve_api_stops_the_server_wherever_its_block_is_cancelled() {
-    let _serial = serial();
-    let runtime = runtime();
+    let (_serial, runtime) = serial_runtime();
     let _context = runtime.enter();
-    let progress = Progress::default();
+    let watch = &Watch::default();
     let server: Mutex<Option<(String, Arc<http_session::ServerStats>)>> = Mutex::new(None);
-    // Checks contextlib's rule (entered => torn down exactly once) in every run.
-    let probe = &Probe::default();
     at_every_poll(
-        &progress,
-        probe,
+        watch,
         || async {
-            async_with!(probe.observe(detach_on_cancel(serve_api())) => |api| {
-                progress.mark("entered");
+            async_with!(watch.observe(detach_on_cancel(serve_api())) => |api| {
+                watch.mark("entered");
                 *server.lock().unwrap() = Some((api.base_url.clone(), api.stats.clone()));
                 let client = reqwest::Client::new();
                 let hello = client.get(format!("{}/hello", api.base_url)).send().await?;
                 let hello = hello.text().await?;
-                progress.mark("got /hello");
+                watch.mark("got /hello");
                 yield_now().await; // a suspension point whatever the I/O timings
                 drop(client);
                 tokio::time::sleep(NAP).await;
-                progress.mark("finished");
+                watch.mark("finished");
                 Ok::<_, BoxError>(hello)
             })
         },
         |phase, run, name| {
             assert!(settle(), "{name}");
-            let reported = check_reports(phase, "::serve_api", &name);
+            let reported = check_reports(phase, "::serve_api", name);
             let server = server.lock().unwrap().take();
             if phase == Phase::Enter {
                 assert!(server.is_none(), "{name}");

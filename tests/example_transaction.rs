@@ -20,16 +20,35 @@ use std::sync::Arc;
 
 use contextlib::async_with;
 use futures_util::FutureExt;
+use sqlx::AnyPool;
 use test_db::{Backend, TestDb, on_both_backends};
 use transaction::{Journal, connect_url, count_notes, db_transaction, insert_note};
 
-on_both_backends!(async commits_when_the_block_succeeds);
-async fn commits_when_the_block_succeeds(backend: Backend) {
-    let Some(db) = TestDb::new(backend, "commits_when_the_block_succeeds").await else {
+/// Runs `test` on a pool connected to a fresh database of `backend`, with a fresh journal (on
+/// PostgreSQL without `ACM_TEST_POSTGRES_URL`: skipped); then closes the pool and removes the
+/// database.
+async fn fresh_db(backend: Backend, name: &str, test: impl AsyncFnOnce(&AnyPool, &Arc<Journal>)) {
+    let Some(db) = TestDb::new(backend, name).await else {
         return;
     };
-    let pool = &connect_url(&db.url).await.unwrap();
-    let journal = Arc::new(Journal::default());
+    let pool = connect_url(&db.url).await.unwrap();
+    test(&pool, &Arc::new(Journal::default())).await;
+    pool.close().await;
+    db.remove().await;
+}
+
+/// Declares the test `$test` (`<test>::sqlite`, `<test>::postgres`): `$body`, with `$pool` and
+/// `$journal`, on a [`fresh_db`] named after it. (A macro: it declares the test functions.)
+macro_rules! on_a_fresh_db {
+    ($test:ident, |$pool:ident, $journal:ident| $body:block) => {
+        on_both_backends!(async $test);
+        async fn $test(backend: Backend) {
+            fresh_db(backend, stringify!($test), async |$pool, $journal| $body).await;
+        }
+    };
+}
+
+on_a_fresh_db!(commits_when_the_block_succeeds, |pool, journal| {
     let inserted = async_with!(db_transaction(pool.clone(), journal.clone()) => |tx| {
         insert_note(tx, "a").await?;
         insert_note(tx, "a").await?;
@@ -40,17 +59,9 @@ async fn commits_when_the_block_succeeds(backend: Backend) {
     assert_eq!(inserted.unwrap(), 2);
     assert_eq!(count_notes(pool, "a").await.unwrap(), 2);
     assert_eq!(journal.steps(), ["begin", "commit"]);
-    pool.close().await;
-    db.remove().await;
-}
+});
 
-on_both_backends!(async rolls_back_when_the_block_fails);
-async fn rolls_back_when_the_block_fails(backend: Backend) {
-    let Some(db) = TestDb::new(backend, "rolls_back_when_the_block_fails").await else {
-        return;
-    };
-    let pool = &connect_url(&db.url).await.unwrap();
-    let journal = Arc::new(Journal::default());
+on_a_fresh_db!(rolls_back_when_the_block_fails, |pool, journal| {
     let result: Result<(), sqlx::Error> = async_with!(db_transaction(pool.clone(), journal.clone()) => |tx| {
         insert_note(tx, "b").await?;
         // A real database error: the table does not exist.
@@ -64,17 +75,9 @@ async fn rolls_back_when_the_block_fails(backend: Backend) {
     assert_eq!(steps.len(), 2, "{steps:?}");
     assert_eq!(steps[0], "begin");
     assert_eq!(steps[1], format!("rollback (error: {error})"));
-    pool.close().await;
-    db.remove().await;
-}
+});
 
-on_both_backends!(async rolls_back_when_the_block_panics);
-async fn rolls_back_when_the_block_panics(backend: Backend) {
-    let Some(db) = TestDb::new(backend, "rolls_back_when_the_block_panics").await else {
-        return;
-    };
-    let pool = &connect_url(&db.url).await.unwrap();
-    let journal = Arc::new(Journal::default());
+on_a_fresh_db!(rolls_back_when_the_block_panics, |pool, journal| {
     let caught = AssertUnwindSafe(async {
         async_with!(db_transaction(pool.clone(), journal.clone()) => |tx| {
             insert_note(tx, "c").await?;
@@ -95,17 +98,9 @@ async fn rolls_back_when_the_block_panics(backend: Backend) {
         journal.steps(),
         ["begin", "rollback (panic: invariant violated)"]
     );
-    pool.close().await;
-    db.remove().await;
-}
+});
 
-on_both_backends!(async a_failed_begin_does_not_run_the_block);
-async fn a_failed_begin_does_not_run_the_block(backend: Backend) {
-    let Some(db) = TestDb::new(backend, "a_failed_begin_does_not_run_the_block").await else {
-        return;
-    };
-    let pool = connect_url(&db.url).await.unwrap();
-    let journal = Arc::new(Journal::default());
+on_a_fresh_db!(a_failed_begin_does_not_run_the_block, |pool, journal| {
     pool.close().await;
     let mut ran = false;
     let result = async_with!(db_transaction(pool.clone(), journal.clone()) => |_tx| {
@@ -114,5 +109,4 @@ async fn a_failed_begin_does_not_run_the_block(backend: Backend) {
     assert!(matches!(result, Err(sqlx::Error::PoolClosed)), "{result:?}");
     assert!(!ran);
     assert!(journal.steps().is_empty());
-    db.remove().await;
-}
+});

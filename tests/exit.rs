@@ -1,5 +1,7 @@
 //! How the manager sees the block's outcome, and the lifetime of what `Exit` borrows.
 mod common;
+#[path = "support/rerun.rs"]
+mod rerun;
 
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
@@ -7,6 +9,7 @@ use std::task::{Context, Poll, Waker};
 use common::{Failure, Log};
 use contextlib::{AsyncContextManager, BlockError, Exit, async_context_manager, async_with};
 use futures_executor::block_on;
+use rerun::rerun_in_a_child;
 
 #[async_context_manager]
 async fn observe(log: Log) -> u8 {
@@ -22,35 +25,38 @@ async fn observe(log: Log) -> u8 {
     }
 }
 
+/// Runs a block failing with `$error` in `async_with!` on `observe`: what it returned, and the
+/// one line `observe` logged. A macro, not a generic fn: `async_with!` chooses how to show the
+/// error by its type where it expands, so the block must name that type (a generic `E` there
+/// would be shown by type name only).
+macro_rules! observe_error {
+    ($error:expr) => {{
+        let log = Log::default();
+        let result = block_on(async { async_with!(observe(log.clone()) => |_| Err::<u8, _>($error)) });
+        let [seen]: [String; 1] = log.take().try_into().unwrap();
+        (result, seen)
+    }};
+}
+
 #[test]
 fn downcast_recovers_the_block_error() {
-    let log = Log::default();
-    let result: Result<u8, Failure> =
-        block_on(async { async_with!(observe(log.clone()) => |_| Err(Failure("boom"))) });
+    let (result, seen) = observe_error!(Failure("boom"));
     assert_eq!(result, Err(Failure("boom")));
     assert_eq!(
-        log.take(),
-        [
-            "err display=[failure: boom] debug=[Failure(\"boom\")] type=exit::common::Failure failure=Some(Failure(\"boom\"))"
-        ]
+        seen,
+        "err display=[failure: boom] debug=[Failure(\"boom\")] type=exit::common::Failure failure=Some(Failure(\"boom\"))"
     );
 }
 
 #[test]
 fn errors_that_cannot_be_shared_are_formatted() {
-    let log = Log::default();
     // `Box<dyn Error>` is not `Sync`: the manager sees its text. (The block names its error
     // type: `async_with!` chooses how to show the error before the surrounding code is read.)
-    let result = block_on(async {
-        async_with!(observe(log.clone()) => |_| Err::<u8, Box<dyn std::error::Error>>("not shareable".into()))
-    });
+    let (result, seen) = observe_error!(Box::<dyn std::error::Error>::from("not shareable"));
     assert_eq!(result.unwrap_err().to_string(), "not shareable");
-    let seen = log.take();
-    assert!(
-        seen[0].starts_with("err display=[not shareable] debug=[\"not shareable\"]"),
-        "{seen:?}"
-    );
-    assert!(seen[0].ends_with("failure=None"), "{seen:?}");
+    let display_and_debug = "err display=[not shareable] debug=[\"not shareable\"]";
+    assert!(seen.starts_with(display_and_debug), "{seen:?}");
+    assert!(seen.ends_with("failure=None"), "{seen:?}");
 }
 
 #[test]
@@ -58,17 +64,12 @@ fn errors_without_display_show_through_debug_and_others_by_type_name() {
     #[derive(Debug)]
     struct DebugOnly(#[allow(dead_code)] u8);
     struct Nameless;
-    let log = Log::default();
-    let _: Result<u8, DebugOnly> =
-        block_on(async { async_with!(observe(log.clone()) => |_| Err(DebugOnly(4))) });
-    let _: Result<u8, Nameless> =
-        block_on(async { async_with!(observe(log.clone()) => |_| Err(Nameless)) });
-    let seen = log.take();
-    assert!(
-        seen[0].starts_with("err display=[DebugOnly(4)] debug=[DebugOnly(4)]"),
-        "{seen:?}"
-    );
-    assert!(seen[1].starts_with("err display=[an error of type `exit::errors_without_display_show_through_debug_and_others_by_type_name::Nameless`]"), "{seen:?}");
+    let (_, debug_only) = observe_error!(DebugOnly(4));
+    let by_debug = "err display=[DebugOnly(4)] debug=[DebugOnly(4)]";
+    assert!(debug_only.starts_with(by_debug), "{debug_only:?}");
+    let (_, nameless) = observe_error!(Nameless);
+    let by_type_name = "err display=[an error of type `exit::errors_without_display_show_through_debug_and_others_by_type_name::Nameless`]";
+    assert!(nameless.starts_with(by_type_name), "{nameless:?}");
 }
 
 #[test]
@@ -159,19 +160,11 @@ fn leak_the_exit_then_drop_the_manager() {
 #[test]
 #[cfg_attr(miri, ignore = "spawns a child process, which Miri cannot")]
 fn dropping_a_manager_whose_exit_future_leaked_aborts() {
-    if std::env::var_os("ACM_TEST_LEAKED_EXIT_CHILD").is_some() {
+    let test = "dropping_a_manager_whose_exit_future_leaked_aborts";
+    let Some(child) = rerun_in_a_child(test, "ACM_TEST_LEAKED_EXIT_CHILD") else {
         leak_the_exit_then_drop_the_manager();
         return;
-    }
-    let child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "dropping_a_manager_whose_exit_future_leaked_aborts",
-            "--nocapture",
-        ])
-        .env("ACM_TEST_LEAKED_EXIT_CHILD", "1")
-        .output()
-        .unwrap();
+    };
     let stderr = String::from_utf8_lossy(&child.stderr);
     assert!(!child.status.success(), "the child did not abort: {stderr}");
     #[cfg(unix)]

@@ -1,10 +1,14 @@
 //! The default teardown hook reports through `tracing` or `log` when their feature is on.
 //! `cargo test --workspace` builds without them; `.ci/run` runs this file with each feature:
 //! `cargo test -p contextlib --features tracing --test logging` (and `--features log`).
+#[path = "support/rerun.rs"]
+mod rerun;
+
 use std::pin::pin;
 use std::task::{Context, Waker};
 
 use contextlib::{async_context_manager, async_with};
+use rerun::rerun_in_a_child;
 
 /// A teardown that waits forever: cancelled, it cannot finish in place, so it is reported.
 #[async_context_manager]
@@ -26,6 +30,24 @@ fn cancel_a_stuck_teardown() {
     assert!(future.as_mut().poll(&mut cx).is_pending());
 }
 
+/// The value of `name` among a report's fields (`tracing`) or key-values (`log`).
+#[cfg(any(feature = "tracing", feature = "log"))]
+fn value_of<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+}
+
+/// The fields (`tracing`) or key-values (`log`) of the report of [`cancel_a_stuck_teardown`]:
+/// the manager and the outcome.
+#[cfg(any(feature = "tracing", feature = "log"))]
+fn assert_names_the_stuck_teardown(pairs: &[(String, String)]) {
+    let manager = value_of(pairs, "manager").unwrap();
+    assert!(manager.ends_with("stuck_teardown"), "{pairs:?}");
+    assert_eq!(value_of(pairs, "outcome"), Some("Unfinished"), "{pairs:?}");
+}
+
 #[cfg(feature = "tracing")]
 mod through_tracing {
     use std::sync::{Arc, Mutex};
@@ -34,8 +56,11 @@ mod through_tracing {
     use tracing::span::{Attributes, Id, Record};
     use tracing::{Event, Level, Metadata, Subscriber};
 
+    /// An event's level, target and fields.
+    type Captured = (Level, String, Vec<(String, String)>);
+
     #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<(Level, String, Vec<(String, String)>)>>>);
+    struct Capture(Arc<Mutex<Vec<Captured>>>);
 
     struct Fields(Vec<(String, String)>);
     impl Visit for Fields {
@@ -80,21 +105,9 @@ mod through_tracing {
         let (level, target, fields) = &events[0];
         assert_eq!(*level, Level::WARN);
         assert_eq!(target, "contextlib");
-        let field = |name: &str| {
-            fields
-                .iter()
-                .find(|(field, _)| field == name)
-                .map(|(_, value)| value.as_str())
-        };
-        assert!(
-            field("manager").unwrap().ends_with("stuck_teardown"),
-            "{fields:?}"
-        );
-        assert_eq!(field("outcome"), Some("Unfinished"));
-        assert!(
-            field("message").unwrap().contains("was still waiting"),
-            "{fields:?}"
-        );
+        super::assert_names_the_stuck_teardown(fields);
+        let message = super::value_of(fields, "message").unwrap();
+        assert!(message.contains("was still waiting"), "{fields:?}");
     }
 }
 
@@ -105,8 +118,10 @@ mod through_log {
     use log::kv::{Error, Key, Value, VisitSource};
     use log::{Level, Log, Metadata, Record};
 
-    static RECORDS: Mutex<Vec<(Level, String, String, Vec<(String, String)>)>> =
-        Mutex::new(Vec::new());
+    /// A record's level, target, message and key-values.
+    type Captured = (Level, String, String, Vec<(String, String)>);
+
+    static RECORDS: Mutex<Vec<Captured>> = Mutex::new(Vec::new());
 
     struct Capture;
     struct Pairs(Vec<(String, String)>);
@@ -145,17 +160,7 @@ mod through_log {
         assert_eq!(*level, Level::Warn);
         assert_eq!(target, "contextlib");
         assert!(message.contains("was still waiting"), "{message}");
-        let pair = |name: &str| {
-            pairs
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, value)| value.as_str())
-        };
-        assert!(
-            pair("manager").unwrap().ends_with("stuck_teardown"),
-            "{pairs:?}"
-        );
-        assert_eq!(pair("outcome"), Some("Unfinished"));
+        super::assert_names_the_stuck_teardown(pairs);
     }
 }
 
@@ -169,20 +174,11 @@ fn teardown_reports_through_tracing_or_log() {}
 /// again as a child, in which nothing is installed, and reads its standard error.
 #[test]
 fn with_nothing_listening_the_report_goes_to_standard_error() {
-    if std::env::var_os("CONTEXTLIB_LOGGING_CHILD").is_some() {
+    let test = "with_nothing_listening_the_report_goes_to_standard_error";
+    let Some(child) = rerun_in_a_child(test, "CONTEXTLIB_LOGGING_CHILD") else {
         cancel_a_stuck_teardown();
         return;
-    }
-    let child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "with_nothing_listening_the_report_goes_to_standard_error",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env("CONTEXTLIB_LOGGING_CHILD", "1")
-        .output()
-        .unwrap();
+    };
     assert!(child.status.success(), "{child:?}");
     let stderr = String::from_utf8_lossy(&child.stderr);
     assert!(

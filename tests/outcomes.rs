@@ -59,82 +59,47 @@ fn run(plan: Plan, block: Block) -> (Result<Result<u32, Failure>, String>, Vec<S
     (result, log.take())
 }
 
-#[test]
-fn block_ok_exit_ok() {
-    assert_eq!(
-        run(Plan::Succeed, Block::Value),
-        (
-            Ok(Ok(8)),
-            vec!["enter".into(), "block".into(), "exit: ok".into()]
-        )
-    );
+/// One pairing: how the manager and the block end, what `async_with!` returns (`Err` of a
+/// panic's message when it resumes a panic) and what was logged.
+struct Case {
+    name: &'static str,
+    plan: Plan,
+    block: Block,
+    result: Result<Result<u32, Failure>, &'static str>,
+    log: &'static [&'static str],
 }
 
-#[test]
-fn block_error_exit_ok_returns_the_block_error() {
-    let (result, log) = run(Plan::Succeed, Block::Fails);
-    assert_eq!(result, Ok(Err(Failure("block"))));
-    assert_eq!(log, ["enter", "block", "exit: error failure: block"]);
-}
+const OK: &[&str] = &["enter", "block", "exit: ok"];
+const SAW_THE_ERROR: &[&str] = &["enter", "block", "exit: error failure: block"];
+const SAW_THE_PANIC: &[&str] = &["enter", "block", "exit: panic block panicked"];
+const NOT_ENTERED: &[&str] = &["enter"];
+
+#[rustfmt::skip]
+const CASES: &[Case] = &[
+    Case { name: "block ok, exit ok", plan: Plan::Succeed, block: Block::Value, result: Ok(Ok(8)), log: OK },
+    Case { name: "block error, exit ok: the block error", plan: Plan::Succeed, block: Block::Fails, result: Ok(Err(Failure("block"))), log: SAW_THE_ERROR },
+    Case { name: "block ok, exit error: the exit error", plan: Plan::FailExit, block: Block::Value, result: Ok(Err(Failure("exit"))), log: OK },
+    Case { name: "block error, exit error: the exit error wins, after seeing the block error", plan: Plan::FailExit, block: Block::Fails, result: Ok(Err(Failure("exit"))), log: SAW_THE_ERROR },
+    Case { name: "block panic: the exit runs, then the panic resumes", plan: Plan::Succeed, block: Block::Panics, result: Err("block panicked"), log: SAW_THE_PANIC },
+    Case { name: "block panic, exit error: the panic resumes", plan: Plan::FailExit, block: Block::Panics, result: Err("block panicked"), log: SAW_THE_PANIC },
+    Case { name: "block ok, exit panic: the exit panic propagates", plan: Plan::PanicExit, block: Block::Value, result: Err("exit panicked"), log: OK },
+    Case { name: "block error, exit panic: the exit panic propagates", plan: Plan::PanicExit, block: Block::Fails, result: Err("exit panicked"), log: SAW_THE_ERROR },
+    Case { name: "block panic, exit panic: the exit panic propagates", plan: Plan::PanicExit, block: Block::Panics, result: Err("exit panicked"), log: SAW_THE_PANIC },
+    // A failed enter skips the block and the exit, whatever the block would have done.
+    Case { name: "failed enter, block ok", plan: Plan::FailEnter, block: Block::Value, result: Ok(Err(Failure("enter"))), log: NOT_ENTERED },
+    Case { name: "failed enter, block error", plan: Plan::FailEnter, block: Block::Fails, result: Ok(Err(Failure("enter"))), log: NOT_ENTERED },
+    Case { name: "failed enter, block panic", plan: Plan::FailEnter, block: Block::Panics, result: Ok(Err(Failure("enter"))), log: NOT_ENTERED },
+    Case { name: "enter panic: propagates without block or exit", plan: Plan::PanicEnter, block: Block::Value, result: Err("enter panicked"), log: NOT_ENTERED },
+];
 
 #[test]
-fn block_ok_exit_error_returns_the_exit_error() {
-    let (result, log) = run(Plan::FailExit, Block::Value);
-    assert_eq!(result, Ok(Err(Failure("exit"))));
-    assert_eq!(log, ["enter", "block", "exit: ok"]);
-}
-
-#[test]
-fn block_error_exit_error_the_exit_error_wins_after_seeing_the_block_error() {
-    let (result, log) = run(Plan::FailExit, Block::Fails);
-    assert_eq!(result, Ok(Err(Failure("exit"))));
-    assert_eq!(log, ["enter", "block", "exit: error failure: block"]);
-}
-
-#[test]
-fn block_panic_runs_the_exit_then_resumes() {
-    let (result, log) = run(Plan::Succeed, Block::Panics);
-    assert_eq!(result, Err("block panicked".to_string()));
-    assert_eq!(log, ["enter", "block", "exit: panic block panicked"]);
-}
-
-#[test]
-fn block_panic_and_exit_error_the_panic_resumes() {
-    let (result, log) = run(Plan::FailExit, Block::Panics);
-    assert_eq!(result, Err("block panicked".to_string()));
-    assert_eq!(log, ["enter", "block", "exit: panic block panicked"]);
-}
-
-#[test]
-fn exit_panic_propagates() {
-    for block in [Block::Value, Block::Fails] {
-        let (result, log) = run(Plan::PanicExit, block);
-        assert_eq!(result, Err("exit panicked".to_string()), "{block:?}");
-        assert_eq!(log.len(), 3, "{log:?}");
+fn every_pairing_of_enter_block_and_exit_returns_and_logs_what_the_table_says() {
+    for case in CASES {
+        let (result, log) = run(case.plan, case.block);
+        let expected = case.result.clone().map_err(String::from);
+        assert_eq!(result, expected, "{}: the result", case.name);
+        assert_eq!(log, case.log, "{}: the log", case.name);
     }
-}
-
-#[test]
-fn block_panic_and_exit_panic_the_exit_panic_propagates() {
-    let (result, log) = run(Plan::PanicExit, Block::Panics);
-    assert_eq!(result, Err("exit panicked".to_string()));
-    assert_eq!(log, ["enter", "block", "exit: panic block panicked"]);
-}
-
-#[test]
-fn failed_enter_skips_block_and_exit() {
-    for block in [Block::Value, Block::Fails, Block::Panics] {
-        let (result, log) = run(Plan::FailEnter, block);
-        assert_eq!(result, Ok(Err(Failure("enter"))), "{block:?}");
-        assert_eq!(log, ["enter"]);
-    }
-}
-
-#[test]
-fn enter_panic_propagates_without_block_or_exit() {
-    let (result, log) = run(Plan::PanicEnter, Block::Value);
-    assert_eq!(result, Err("enter panicked".to_string()));
-    assert_eq!(log, ["enter"]);
 }
 
 #[test]
