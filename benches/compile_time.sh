@@ -21,7 +21,7 @@ REPO="$(cd "$(dirname "$0")/.." && pwd)"
 N="${N:-300}"
 REPS="${REPS:-3}"
 PROFILE="${PROFILE:-dev}"
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/acm-compile-time.XXXXXX")"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/contextlib-compile-time.XXXXXX")"
 if [[ -z "${KEEP:-}" ]]; then trap 'rm -rf "$WORK"' EXIT; fi
 
 mkdir -p "$WORK/generated/src" "$WORK/hand/src"
@@ -33,7 +33,7 @@ TOML
 for crate in generated hand; do
   cat >"$WORK/$crate/Cargo.toml" <<TOML
 [package]
-name = "acm-compile-time-$crate"
+name = "contextlib-compile-time-$crate"
 version = "0.0.0"
 edition = "2024"
 publish = false
@@ -123,14 +123,14 @@ export CARGO_TARGET_DIR="$WORK/target"
 cd "$WORK"
 echo "compile_time: $N managers per crate, profile $PROFILE, $REPS runs each, in $WORK" >&2
 # Build everything once: the dependencies stay built; this also checks both crates compile.
-cargo build --quiet --profile "$PROFILE" -p acm-compile-time-generated -p acm-compile-time-hand
+cargo build --quiet --profile "$PROFILE" -p contextlib-compile-time-generated -p contextlib-compile-time-hand
 
 declare -A times=([generated]="" [hand]="")
 for ((rep = 0; rep < REPS; rep++)); do
   for crate in generated hand; do
-    cargo clean --quiet --profile "$PROFILE" -p "acm-compile-time-$crate" 2>/dev/null
+    cargo clean --quiet --profile "$PROFILE" -p "contextlib-compile-time-$crate" 2>/dev/null
     start=$(date +%s.%N)
-    cargo build --quiet --offline --profile "$PROFILE" -p "acm-compile-time-$crate"
+    cargo build --quiet --offline --profile "$PROFILE" -p "contextlib-compile-time-$crate"
     end=$(date +%s.%N)
     elapsed="$(python3 -c "print(f'{$end - $start:.3f}')")"
     times[$crate]+="$elapsed "

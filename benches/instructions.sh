@@ -25,7 +25,7 @@ BIN="$(cargo bench --bench instructions --no-run --message-format=json 2>/dev/nu
   tail -n 1)"
 [[ -x "$BIN" ]] || { echo "instructions: could not build benches/instructions.rs" >&2; exit 1; }
 
-OUT="$(mktemp -d "${TMPDIR:-/tmp}/acm-instructions.XXXXXX")"
+OUT="$(mktemp -d "${TMPDIR:-/tmp}/contextlib-instructions.XXXXXX")"
 trap 'rm -rf "$OUT"' EXIT
 
 count() { # variant iters -> total instructions

@@ -53,7 +53,7 @@ fn row<F: FnMut(&mut Counters) -> u32 + 'static>(
 
 fn main() {
     common::silence_panics();
-    let rounds: usize = std::env::var("ACM_BENCH_ROUNDS")
+    let rounds: usize = std::env::var("CONTEXTLIB_BENCH_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(25);

@@ -17,7 +17,7 @@ use tokio::io::AsyncWriteExt;
 #[tokio::main]
 async fn main() -> io::Result<()> {
     // The file lives in a temporary directory: two managers, nested.
-    async_with!(temp_directory("acm-file") => |dir| {
+    async_with!(temp_directory("contextlib-file") => |dir| {
         let path = dir.join("notes.txt");
 
         println!("file_handler, block succeeds:");

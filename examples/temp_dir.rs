@@ -10,8 +10,8 @@ use temp_dir::temp_directory;
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    println!("temp_directory(\"acm-demo\"), block succeeds:");
-    let kept = async_with!(temp_directory("acm-demo") => |dir| {
+    println!("temp_directory(\"contextlib-demo\"), block succeeds:");
+    let kept = async_with!(temp_directory("contextlib-demo") => |dir| {
         let file = dir.join("scratch.txt");
         tokio::fs::write(&file, b"scratch work").await?;
         println!("    [block] wrote {}", file.display());
@@ -19,8 +19,8 @@ async fn main() -> std::io::Result<()> {
     })?;
     println!("afterwards {} exists: {}", kept.display(), kept.exists());
 
-    println!("temp_directory(\"acm-demo\"), block fails:");
-    let failed = async_with!(temp_directory("acm-demo") => |dir| {
+    println!("temp_directory(\"contextlib-demo\"), block fails:");
+    let failed = async_with!(temp_directory("contextlib-demo") => |dir| {
         println!("    [block] looking for a missing file in {}", dir.display());
         tokio::fs::read(dir.join("missing.txt")).await
     });

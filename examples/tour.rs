@@ -67,7 +67,7 @@ async fn main() -> Result<(), BoxError> {
 
     temp_dir_tour().await?;
     println!("\n(a working directory for the next two tours)");
-    async_with!(temp_directory("acm-tour") => |workdir| {
+    async_with!(temp_directory("contextlib-tour") => |workdir| {
         file_tour(workdir).await?;
         transaction_tour(workdir).await?;
         Ok::<_, BoxError>(())
@@ -102,7 +102,7 @@ async fn expect_panic<F: Future>(with: F) {
 async fn temp_dir_tour() -> io::Result<()> {
     heading("temp_directory() -> examples/temp_dir.rs");
     scenario("block succeeds");
-    let dir = async_with!(temp_directory("acm-tour") => |dir| {
+    let dir = async_with!(temp_directory("contextlib-tour") => |dir| {
         tokio::fs::write(dir.join("scratch.txt"), b"work").await?;
         println!("    [block] wrote scratch.txt; dir exists: {}", dir.is_dir());
         Ok::<_, io::Error>(dir.to_path_buf())
@@ -111,7 +111,7 @@ async fn temp_dir_tour() -> io::Result<()> {
 
     scenario("block fails");
     let mut seen = PathBuf::new();
-    let result = async_with!(temp_directory("acm-tour") => |dir| {
+    let result = async_with!(temp_directory("contextlib-tour") => |dir| {
         seen = dir.to_path_buf();
         println!("    [block] reading a file that is not there");
         tokio::fs::read(dir.join("missing.txt")).await
@@ -124,7 +124,7 @@ async fn temp_dir_tour() -> io::Result<()> {
 
     scenario("block panics");
     expect_panic(async {
-        async_with!(temp_directory("acm-tour") => |dir| {
+        async_with!(temp_directory("contextlib-tour") => |dir| {
             seen = dir.to_path_buf();
             if dir.is_dir() {
                 panic!("lost track of the scratch files");
@@ -414,7 +414,7 @@ async fn composition_tour() -> Result<(), BoxError> {
     );
 
     scenario("closing(value, close): a BufWriter closed (flushed) at every exit");
-    let path = std::env::temp_dir().join(format!("acm-tour-closing-{}", std::process::id()));
+    let path = std::env::temp_dir().join(format!("contextlib-tour-closing-{}", std::process::id()));
     let writer = tokio::io::BufWriter::new(tokio::fs::File::create(&path).await?);
     let result: io::Result<()> = async_with!(contextlib::closing(writer, |mut w| async move {
         w.shutdown().await?;
@@ -433,7 +433,7 @@ async fn composition_tour() -> Result<(), BoxError> {
     tokio::fs::remove_file(&path).await?;
 
     scenario("concurrent((..)): two temporary directories created together");
-    async_with!(contextlib::concurrent((temp_directory("acm-tour-a"), temp_directory("acm-tour-b"))) => |(a, b)| {
+    async_with!(contextlib::concurrent((temp_directory("contextlib-tour-a"), temp_directory("contextlib-tour-b"))) => |(a, b)| {
         println!("    [block] both exist: {} and {}", a.exists(), b.exists());
         Ok::<_, io::Error>(())
     })?;
@@ -446,7 +446,7 @@ async fn composition_tour() -> Result<(), BoxError> {
         .unwrap_or(3);
     let shards: Vec<String> = (1..=count).map(|n| format!("shard-{n}.txt")).collect();
     let names: Vec<&str> = shards.iter().map(String::as_str).collect();
-    async_with!(temp_directory("acm-tour") => |dir| {
+    async_with!(temp_directory("contextlib-tour") => |dir| {
         let bytes = write_shards(dir, &names).await?;
         println!("=> every file flushed by the stack's exit: {bytes} bytes on disk");
         Ok::<_, io::Error>(())
@@ -456,7 +456,7 @@ async fn composition_tour() -> Result<(), BoxError> {
 
 async fn cancellation_tour() -> Result<(), BoxError> {
     heading("cancellation: a transaction block cut by tokio::time::timeout");
-    async_with!(temp_directory("acm-tour") => |workdir| {
+    async_with!(temp_directory("contextlib-tour") => |workdir| {
         let pool = connect(workdir).await?;
         let journal = Arc::new(Journal::default());
 
@@ -498,7 +498,7 @@ async fn batteries_tour() -> Result<(), BoxError> {
     heading("batteries: temp_dir, create_file, task_group, child -> README, Batteries");
     scenario("a temporary directory, a file flushed and synced even though the block fails");
     let mut kept = PathBuf::new();
-    let result: io::Result<()> = async_with!(temp_dir("acm-tour-battery-") => |dir| {
+    let result: io::Result<()> = async_with!(temp_dir("contextlib-tour-battery-") => |dir| {
         kept = dir.join("log.txt");
         async_with!(create_file(&kept) => |file| {
             file.write_all(b"written before the error\n").await?;

@@ -25,7 +25,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
-    async_with!(temp_directory("acm-db") => |dir| {
+    async_with!(temp_directory("contextlib-db") => |dir| {
         let pool = connect(dir).await?;
         let journal = Arc::new(Journal::default());
 

@@ -15,7 +15,7 @@ use tokio::io::AsyncWriteExt;
 
 fn path(test: &str) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!("acm-battery-file-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("contextlib-battery-file-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(format!("{test}-{}", NEXT.fetch_add(1, Ordering::SeqCst)))
 }

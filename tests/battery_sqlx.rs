@@ -1,6 +1,6 @@
 //! `contextlib::sqlx::transaction(&pool)` against real databases, through `sqlx::Any`: SQLite (a
 //! file in a temporary directory; always) and PostgreSQL (a schema of its own in the database
-//! named by `ACM_TEST_POSTGRES_URL`; `ignored`, with the reason, when it is unset at build time;
+//! named by `CONTEXTLIB_TEST_POSTGRES_URL`; `ignored`, with the reason, when it is unset at build time;
 //! `.ci/run` starts a server with `.ci/postgres` and sets it). Success, error, panic, a failed
 //! commit, cancellation at every poll (0 rows written, 0 sessions idle in transaction
 //! afterwards), a stress run under random cancellations, and the allocations compared with
@@ -72,7 +72,7 @@ impl Db {
         let db = TestDb::new(backend, name).await?;
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let application = format!(
-            "acm_sqlx_{}_{}",
+            "contextlib_sqlx_{}_{}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::SeqCst)
         );
@@ -352,7 +352,7 @@ fn cancelled_at_every_poll(backend: Backend) {
 }
 on_both_backends!(sync cancelled_at_every_poll);
 
-/// xorshift: a seeded generator, so a failing run can be replayed (`ACM_STRESS_SEED`).
+/// xorshift: a seeded generator, so a failing run can be replayed (`CONTEXTLIB_STRESS_SEED`).
 fn next(state: &mut u64) -> u64 {
     *state ^= *state << 13;
     *state ^= *state >> 7;
@@ -374,7 +374,7 @@ async fn stress_under_random_cancellations(backend: Backend) {
         return;
     };
     let db = Arc::new(db);
-    let seed = std::env::var("ACM_STRESS_SEED")
+    let seed = std::env::var("CONTEXTLIB_STRESS_SEED")
         .ok()
         .and_then(|seed| seed.parse().ok())
         .unwrap_or(0x9e37_79b9_7f4a_7c15_u64);
@@ -485,8 +485,8 @@ mod stress_under_random_cancellations {
     }
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     #[cfg_attr(
-        not(acm_test_postgres),
-        ignore = "the PostgreSQL variant needs ACM_TEST_POSTGRES_URL (CI sets it; `eval \"$(bash .ci/postgres start)\"` starts a throwaway server)"
+        not(contextlib_test_postgres),
+        ignore = "the PostgreSQL variant needs CONTEXTLIB_TEST_POSTGRES_URL (CI sets it; `eval \"$(bash .ci/postgres start)\"` starts a throwaway server)"
     )]
     async fn postgres() {
         super::stress_under_random_cancellations(Backend::Postgres).await;

@@ -18,9 +18,9 @@ fn assert_send<T: Send>(value: T) -> T {
 
 #[tokio::test]
 async fn the_directory_lives_for_the_block_and_is_removed_on_success() {
-    let path = async_with!(temp_dir("acm-battery-ok-") => |dir| {
+    let path = async_with!(temp_dir("contextlib-battery-ok-") => |dir| {
         assert!(dir.is_dir());
-        assert!(dir.file_name().unwrap().to_str().unwrap().starts_with("acm-battery-ok-"));
+        assert!(dir.file_name().unwrap().to_str().unwrap().starts_with("contextlib-battery-ok-"));
         assert!(dir.starts_with(std::env::temp_dir()));
         tokio::fs::create_dir(dir.join("nested")).await?;
         tokio::fs::write(dir.join("nested/file"), "content").await?;
@@ -33,7 +33,7 @@ async fn the_directory_lives_for_the_block_and_is_removed_on_success() {
 #[tokio::test]
 async fn two_directories_with_one_prefix_are_distinct() {
     let (a, b) =
-        async_with!((temp_dir("acm-battery-same-"), temp_dir("acm-battery-same-")) => |(a, b)| {
+        async_with!((temp_dir("contextlib-battery-same-"), temp_dir("contextlib-battery-same-")) => |(a, b)| {
             (a.to_path_buf(), b.to_path_buf())
         })
         .unwrap();
@@ -44,7 +44,7 @@ async fn two_directories_with_one_prefix_are_distinct() {
 #[tokio::test]
 async fn removed_when_the_block_fails() {
     let mut seen = None;
-    let result: std::io::Result<()> = async_with!(temp_dir("acm-battery-err-") => |dir| {
+    let result: std::io::Result<()> = async_with!(temp_dir("contextlib-battery-err-") => |dir| {
         seen = Some(dir.to_path_buf());
         tokio::fs::write(dir.join("partial"), "x").await?;
         Err(std::io::Error::other("the block failed"))
@@ -57,7 +57,7 @@ async fn removed_when_the_block_fails() {
 async fn removed_when_the_block_panics_in_a_spawned_task() {
     let (sender, receiver) = std::sync::mpsc::channel::<PathBuf>();
     let task = tokio::spawn(assert_send(async move {
-        let _: std::io::Result<()> = async_with!(temp_dir("acm-battery-panic-") => |dir| {
+        let _: std::io::Result<()> = async_with!(temp_dir("contextlib-battery-panic-") => |dir| {
             tokio::fs::write(dir.join("file"), "x").await.unwrap();
             sender.send(dir.to_path_buf()).unwrap();
             panic!("the block panicked");
@@ -70,7 +70,7 @@ async fn removed_when_the_block_panics_in_a_spawned_task() {
 #[tokio::test]
 async fn on_an_exit_stack() {
     let path = async_with!(ExitStack::<std::io::Error>::new() => |stack| {
-        let dir = stack.enter(temp_dir("acm-battery-stack-")).await?;
+        let dir = stack.enter(temp_dir("contextlib-battery-stack-")).await?;
         Ok::<_, std::io::Error>(dir.to_path_buf())
     })
     .unwrap();
@@ -85,7 +85,7 @@ fn removed_wherever_the_future_is_dropped() {
     let seen = Mutex::new(None::<PathBuf>);
     let polls = cancel_at_every_poll(
         || async {
-            async_with!(probe.observe(temp_dir("acm-battery-cancel-")) => |dir| {
+            async_with!(probe.observe(temp_dir("contextlib-battery-cancel-")) => |dir| {
                 *seen.lock().unwrap() = Some(dir.to_path_buf());
                 tokio::fs::write(dir.join("file"), "x").await?; // suspends on the blocking pool
                 tokio::task::yield_now().await;
@@ -114,7 +114,7 @@ fn removed_wherever_the_future_is_dropped() {
 #[test]
 fn removed_in_place_without_a_runtime() {
     let path = futures_executor::block_on(async {
-        async_with!(temp_dir("acm-battery-no-runtime-") => |dir| {
+        async_with!(temp_dir("contextlib-battery-no-runtime-") => |dir| {
             std::fs::write(dir.join("file"), "x").unwrap();
             dir.to_path_buf()
         })
@@ -125,7 +125,7 @@ fn removed_in_place_without_a_runtime() {
 
 #[tokio::test]
 async fn a_failed_removal_is_the_exit_error() {
-    let result = async_with!(temp_dir("acm-battery-gone-") => |dir| {
+    let result = async_with!(temp_dir("contextlib-battery-gone-") => |dir| {
         std::fs::remove_dir(dir).unwrap(); // someone else removed it
     });
     assert_eq!(result.unwrap_err().kind(), std::io::ErrorKind::NotFound);

@@ -18,7 +18,7 @@
 //! Last, a real-runtime case: `tokio::time::timeout` expiring inside a transaction.
 //!
 //! The transaction tests run on a fresh SQLite file (`<test>::sqlite`) and, when
-//! `ACM_TEST_POSTGRES_URL` is set, in a fresh schema of that PostgreSQL database
+//! `CONTEXTLIB_TEST_POSTGRES_URL` is set, in a fresh schema of that PostgreSQL database
 //! (`<test>::postgres`; skipped, and passing, otherwise). See tests/support/test_db.rs.
 
 #[path = "../examples/managers/file.rs"]
@@ -264,7 +264,7 @@ struct Scratch(PathBuf);
 impl Scratch {
     fn new(name: &str) -> Scratch {
         let dir =
-            std::env::temp_dir().join(format!("acm-test-cancel-{}-{name}", std::process::id()));
+            std::env::temp_dir().join(format!("contextlib-test-cancel-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         Scratch(dir)
@@ -293,7 +293,7 @@ fn eventually(mut done: impl FnMut() -> bool) -> bool {
 // temp_directory
 
 /// The prefix of this file's temporary directories (`temp_directory` adds `-<pid>-...`).
-const TEMP_PREFIX: &str = "acm-cancel";
+const TEMP_PREFIX: &str = "contextlib-cancel";
 
 /// The directories `temp_directory(TEMP_PREFIX)` created in this process and did not remove.
 fn leftover_temp_dirs() -> Vec<PathBuf> {

@@ -58,7 +58,7 @@ async fn a_panicking_block_still_runs_both_teardowns() {
 
 #[tokio::test]
 async fn a_stack_of_files_flushes_every_one() {
-    let dir = std::env::temp_dir().join(format!("acm-shards-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("contextlib-shards-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let names: Vec<String> = (0..20).map(|n| format!("s{n:02}")).collect();
     let names: Vec<&str> = names.iter().map(String::as_str).collect();

@@ -18,7 +18,7 @@ struct TempFile(PathBuf);
 impl TempFile {
     fn new(name: &str) -> TempFile {
         let path =
-            std::env::temp_dir().join(format!("acm-test-file-{}-{name}", std::process::id()));
+            std::env::temp_dir().join(format!("contextlib-test-file-{}-{name}", std::process::id()));
         let _ = std::fs::remove_file(&path);
         TempFile(path)
     }
@@ -81,7 +81,7 @@ async fn bytes_are_on_disk_after_a_panicking_block() {
 #[tokio::test]
 async fn a_file_that_cannot_be_opened_fails_the_enter() {
     let path = std::env::temp_dir()
-        .join("acm-no-such-dir-for-sure")
+        .join("contextlib-no-such-dir-for-sure")
         .join("f.txt");
     let mut ran = false;
     let result = async_with!(file_handler(&path) => |_file| {

@@ -14,7 +14,7 @@ use temp_dir::temp_directory;
 
 #[tokio::test]
 async fn exists_in_the_block_and_is_removed_after_ok() {
-    let dir = async_with!(temp_directory("acm-test") => |dir| {
+    let dir = async_with!(temp_directory("contextlib-test") => |dir| {
         assert!(dir.is_dir());
         assert!(dir.starts_with(std::env::temp_dir()));
         assert_eq!(std::fs::read_dir(dir)?.count(), 0, "a fresh directory is empty");
@@ -30,7 +30,7 @@ async fn exists_in_the_block_and_is_removed_after_ok() {
 #[tokio::test]
 async fn is_removed_after_an_error() {
     let mut seen: Option<PathBuf> = None;
-    let result: io::Result<()> = async_with!(temp_directory("acm-test") => |dir| {
+    let result: io::Result<()> = async_with!(temp_directory("contextlib-test") => |dir| {
         seen = Some(dir.to_path_buf());
         tokio::fs::write(dir.join("file.txt"), b"data").await?;
         tokio::fs::read(dir.join("missing.txt")).await?;
@@ -45,7 +45,7 @@ async fn is_removed_after_an_error() {
 async fn is_removed_after_a_panic() {
     let mut seen: Option<PathBuf> = None;
     let caught = AssertUnwindSafe(async {
-        async_with!(temp_directory("acm-test") => |dir| {
+        async_with!(temp_directory("contextlib-test") => |dir| {
             seen = Some(dir.to_path_buf());
             std::fs::write(dir.join("file.txt"), b"data").unwrap();
             if dir.is_dir() {
@@ -66,7 +66,7 @@ async fn is_removed_after_a_panic() {
 
 #[tokio::test]
 async fn two_directories_entered_together_are_distinct() {
-    let (a, b) = async_with!((temp_directory("acm-test"), temp_directory("acm-test")) => |(a, b)| {
+    let (a, b) = async_with!((temp_directory("contextlib-test"), temp_directory("contextlib-test")) => |(a, b)| {
         assert_ne!(a, b);
         assert!(a.is_dir() && b.is_dir());
         (a.to_path_buf(), b.to_path_buf())

@@ -2,7 +2,7 @@
 //! rolled back on error and on panic (the journal shows the rollback ran; the row count
 //! shows it took effect).
 //!
-//! Every test runs on a fresh SQLite file (`<test>::sqlite`) and, when `ACM_TEST_POSTGRES_URL`
+//! Every test runs on a fresh SQLite file (`<test>::sqlite`) and, when `CONTEXTLIB_TEST_POSTGRES_URL`
 //! is set, in a fresh schema of that PostgreSQL database (`<test>::postgres`; skipped, and
 //! passing, otherwise). See tests/support/test_db.rs.
 
@@ -25,7 +25,7 @@ use test_db::{Backend, TestDb, on_both_backends};
 use transaction::{Journal, connect_url, count_notes, db_transaction, insert_note};
 
 /// Runs `test` on a pool connected to a fresh database of `backend`, with a fresh journal (on
-/// PostgreSQL without `ACM_TEST_POSTGRES_URL`: skipped); then closes the pool and removes the
+/// PostgreSQL without `CONTEXTLIB_TEST_POSTGRES_URL`: skipped); then closes the pool and removes the
 /// database.
 async fn fresh_db(backend: Backend, name: &str, test: impl AsyncFnOnce(&AnyPool, &Arc<Journal>)) {
     let Some(db) = TestDb::new(backend, name).await else {

@@ -161,7 +161,7 @@ fn leak_the_exit_then_drop_the_manager() {
 #[cfg_attr(miri, ignore = "spawns a child process, which Miri cannot")]
 fn dropping_a_manager_whose_exit_future_leaked_aborts() {
     let test = "dropping_a_manager_whose_exit_future_leaked_aborts";
-    let Some(child) = rerun_in_a_child(test, "ACM_TEST_LEAKED_EXIT_CHILD") else {
+    let Some(child) = rerun_in_a_child(test, "CONTEXTLIB_TEST_LEAKED_EXIT_CHILD") else {
         leak_the_exit_then_drop_the_manager();
         return;
     };

@@ -4,7 +4,7 @@
 //!
 //! A pool of 4 connections; 200 tasks each run 50 transactions through the example's composed
 //! `db_transaction` (wrapped in `detach_on_cancel`), with random block errors, panics, and
-//! cancellations (the transaction's task aborted) mid-block and mid-commit. Runs when `ACM_TEST_POSTGRES_URL` is set (CI
+//! cancellations (the transaction's task aborted) mid-block and mid-commit. Runs when `CONTEXTLIB_TEST_POSTGRES_URL` is set (CI
 //! starts a server: `.ci/postgres`); skipped loudly otherwise, and never in CI.
 
 #[allow(dead_code, unused_macros, unused_imports)]
@@ -36,7 +36,7 @@ fn probe() -> &'static Probe {
     PROBE.get_or_init(Probe::default)
 }
 
-/// xorshift: a seeded generator, so a failing run can be replayed (`ACM_STRESS_SEED`).
+/// xorshift: a seeded generator, so a failing run can be replayed (`CONTEXTLIB_STRESS_SEED`).
 fn next(state: &mut u64) -> u64 {
     *state ^= *state << 13;
     *state ^= *state >> 7;
@@ -71,8 +71,8 @@ enum Outcome {
 
 #[test]
 #[cfg_attr(
-    not(acm_test_postgres),
-    ignore = "needs ACM_TEST_POSTGRES_URL (CI sets it; `eval \"$(bash .ci/postgres start)\"` starts a throwaway server)"
+    not(contextlib_test_postgres),
+    ignore = "needs CONTEXTLIB_TEST_POSTGRES_URL (CI sets it; `eval \"$(bash .ci/postgres start)\"` starts a throwaway server)"
 )]
 fn no_lost_commit_and_no_session_idle_in_transaction_under_errors_panics_and_cancellations() {
     // The blocks' panics are part of the test: keep them out of the output.
@@ -103,7 +103,7 @@ fn no_lost_commit_and_no_session_idle_in_transaction_under_errors_panics_and_can
             .unwrap();
         let journal = Arc::new(Journal::default());
         let counts = Arc::new(Counts::default());
-        let seed: u64 = std::env::var("ACM_STRESS_SEED")
+        let seed: u64 = std::env::var("CONTEXTLIB_STRESS_SEED")
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or(0x5eed_cafe);

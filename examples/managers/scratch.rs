@@ -25,7 +25,7 @@ pub async fn scratch_file<'r>(
     name: &'static str,
     report: &'r mut String,
 ) -> io::Result<&mut BufWriter<File>> {
-    async_with!(temp_directory("acm-scratch") => |dir| {
+    async_with!(temp_directory("contextlib-scratch") => |dir| {
         let path = dir.join(name);
         async_with!(file_handler(path.clone()) => |file| {
             let exit = r#yield!(&mut *file);

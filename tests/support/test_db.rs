@@ -3,7 +3,7 @@
 //!
 //! - [`Backend::Sqlite`]: a fresh SQLite file in a temporary directory of its own; always run.
 //! - [`Backend::Postgres`]: a fresh, uniquely named schema in the PostgreSQL database named by
-//!   `ACM_TEST_POSTGRES_URL` (e.g. `postgres://user:password@localhost/database`), so that
+//!   `CONTEXTLIB_TEST_POSTGRES_URL` (e.g. `postgres://user:password@localhost/database`), so that
 //!   runs never collide; dropped at the end. When the variable is unset at build time, the
 //!   PostgreSQL variants are `ignored`, with the reason (build.rs); `.ci/run` starts a
 //!   throwaway server (`.ci/postgres`) and sets it, so CI runs them.
@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use sqlx::{AnyConnection, AssertSqlSafe, Connection, Executor};
 
 /// The environment variable naming the PostgreSQL database of the opt-in test variants.
-pub const POSTGRES_URL_VAR: &str = "ACM_TEST_POSTGRES_URL";
+pub const POSTGRES_URL_VAR: &str = "CONTEXTLIB_TEST_POSTGRES_URL";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -39,13 +39,13 @@ enum Place {
 
 impl TestDb {
     /// A fresh database for the test `name` on `backend`; `None` (after saying so) for the
-    /// PostgreSQL variant when `ACM_TEST_POSTGRES_URL` is not set.
+    /// PostgreSQL variant when `CONTEXTLIB_TEST_POSTGRES_URL` is not set.
     pub async fn new(backend: Backend, name: &str) -> Option<TestDb> {
         sqlx::any::install_default_drivers();
         let unique = unique_suffix(name);
         match backend {
             Backend::Sqlite => {
-                let dir = std::env::temp_dir().join(format!("acm-test-db-{unique}"));
+                let dir = std::env::temp_dir().join(format!("contextlib-test-db-{unique}"));
                 let _ = std::fs::remove_dir_all(&dir);
                 std::fs::create_dir_all(&dir).unwrap();
                 let url = super::transaction::sqlite_file_url(&dir.join("test.db"));
@@ -72,7 +72,7 @@ impl TestDb {
                 };
                 // Lower-case letters, digits and `_`: a plain identifier, no quoting needed;
                 // unique part first, cut to PostgreSQL's 63 bytes (it truncates longer names).
-                let schema: String = format!("acm_test_{unique}")
+                let schema: String = format!("contextlib_test_{unique}")
                     .chars()
                     .map(|c| {
                         if c.is_ascii_alphanumeric() {
@@ -144,8 +144,8 @@ macro_rules! on_both_backends {
             }
             #[tokio::test]
             #[cfg_attr(
-                not(acm_test_postgres),
-                ignore = "the PostgreSQL variant needs ACM_TEST_POSTGRES_URL (CI sets it; `eval \"$(bash .ci/postgres start)\"` starts a throwaway server)"
+                not(contextlib_test_postgres),
+                ignore = "the PostgreSQL variant needs CONTEXTLIB_TEST_POSTGRES_URL (CI sets it; `eval \"$(bash .ci/postgres start)\"` starts a throwaway server)"
             )]
             async fn postgres() {
                 super::$test(Backend::Postgres).await;
@@ -161,8 +161,8 @@ macro_rules! on_both_backends {
             }
             #[test]
             #[cfg_attr(
-                not(acm_test_postgres),
-                ignore = "the PostgreSQL variant needs ACM_TEST_POSTGRES_URL (CI sets it; `eval \"$(bash .ci/postgres start)\"` starts a throwaway server)"
+                not(contextlib_test_postgres),
+                ignore = "the PostgreSQL variant needs CONTEXTLIB_TEST_POSTGRES_URL (CI sets it; `eval \"$(bash .ci/postgres start)\"` starts a throwaway server)"
             )]
             fn postgres() {
                 super::$test(Backend::Postgres);
