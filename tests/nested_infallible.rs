@@ -52,19 +52,22 @@ fn nested(outer: &str, inner: &str, seen: &str) -> Vec<String> {
 }
 
 /// `plain` (lending 2) inside `opened` (lending 1), the inner block `x + y`.
+#[allow(clippy::let_and_return)] // the `let` is the check: see below
 fn plain_inside_opened(log: &Log, enter_fails: bool, exit_fails: bool) -> Result<u32, Failure> {
-    block_on(async {
+    // Inferred without an expected type, then returned: `Result<u32, Failure>`, not
+    // `Result<Result<u32, Infallible>, Failure>`.
+    let n = block_on(async {
         async_with!(opened(log.clone(), enter_fails, exit_fails) => |x| {
             async_with!(plain(log.clone(), "plain", 2) => |y| x + y)
         })
-    })
+    });
+    n
 }
 
 /// An infallible manager nests in a fallible one as a plain value, and a fallible one nests in
 /// an infallible one.
 #[test]
 fn managers_of_either_kind_nest_in_the_other() {
-    // `Result<u32, Failure>`, not `Result<Result<u32, Infallible>, Failure>`.
     type Nesting = fn(&Log) -> Result<u32, Failure>;
     let infallible_inside: Nesting = |log| plain_inside_opened(log, false, false);
     let fallible_inside: Nesting = |log| {
