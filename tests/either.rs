@@ -139,6 +139,11 @@ fn the_side_held_enters_and_exits() {
     }
 }
 
+/// The log of side `name` entered, then exited having seen `seen`.
+fn entered_and_exited(name: &str, seen: &str) -> [String; 2] {
+    [format!("enter {name}"), format!("exit {name}: {seen}")]
+}
+
 #[test]
 fn errors_are_the_sides() {
     let log = Log::default();
@@ -155,13 +160,7 @@ fn errors_are_the_sides() {
             })
         });
         assert_eq!(got, Err(Failure("block")));
-        assert_eq!(
-            log.take(),
-            [
-                format!("enter {name}"),
-                format!("exit {name}: err failure: block")
-            ]
-        );
+        assert_eq!(log.take(), entered_and_exited(name, "err failure: block"));
         // An exit error wins.
         let got = block_on(async { async_with!(pick(&log, left, Fault::Exit) => |_| ()) });
         assert_eq!(got, Err(Failure(name)));
@@ -180,18 +179,35 @@ fn panics_reach_the_side_and_resume() {
             })
         });
         assert_eq!(got.unwrap_err(), "block panicked");
-        assert_eq!(
-            log.take(),
-            [
-                format!("enter {name}"),
-                format!("exit {name}: panic block panicked")
-            ]
-        );
+        assert_eq!(log.take(), entered_and_exited(name, "panic block panicked"));
         let got =
             block_on_catching(async { async_with!(pick(&log, left, Fault::EnterPanic) => |_| ()) });
         assert_eq!(got.unwrap_err(), format!("{name} panicked entering"));
         assert!(log.take().is_empty());
     }
+}
+
+/// Cuts `scenario` at every poll: the managers `probe` watches are torn down once, every
+/// `enter` in `log` has its `exit`, and a run that completes hands `completed` its output and
+/// the teardowns. Returns how many polls the completed run took.
+fn cut_at_every_poll<F>(
+    probe: &Probe,
+    log: &Log,
+    scenario: impl FnMut() -> F,
+    mut completed: impl FnMut(F::Output, Vec<Observed>),
+) -> usize
+where
+    F: Future<Output: std::fmt::Debug>,
+{
+    cancel_at_every_poll(scenario, |run| {
+        let teardowns = probe.assert_torn_down_once(&run);
+        let events = log.take();
+        let count = |step: &str| events.iter().filter(|e| e.starts_with(step)).count();
+        assert_eq!(count("enter"), count("exit"), "{run:?}: {events:?}");
+        if let Run::Completed { output, .. } = run {
+            completed(output, teardowns);
+        }
+    })
 }
 
 #[test]
@@ -200,7 +216,9 @@ fn the_side_entered_is_torn_down_once_wherever_the_future_is_dropped() {
     let log = Log::default();
     for left in [true, false] {
         for fault in [Fault::None, Fault::Enter, Fault::Exit] {
-            let polls = cancel_at_every_poll(
+            let polls = cut_at_every_poll(
+                &probe,
+                &log,
                 || async {
                     let manager = if left {
                         Either::Left(probe.observe(faulty(log.clone(), "left", fault)))
@@ -216,21 +234,14 @@ fn the_side_entered_is_torn_down_once_wherever_the_future_is_dropped() {
                         Ok::<_, Failure>(name)
                     })
                 },
-                |run| {
-                    let teardowns = probe.assert_torn_down_once(&run);
-                    let events = log.take();
-                    let entered = events.iter().filter(|e| e.starts_with("enter")).count();
-                    let exited = events.iter().filter(|e| e.starts_with("exit")).count();
-                    assert_eq!(entered, exited, "{run:?}: {events:?}");
-                    if let Run::Completed { output, .. } = run {
-                        let name = if left { "left" } else { "right" };
-                        match fault {
-                            Fault::None => {
-                                assert_eq!(output, Ok(name));
-                                assert_eq!(teardowns, [Observed::Ok]);
-                            }
-                            _ => assert_eq!(output, Err(Failure(name))),
+                |output, teardowns| {
+                    let name = if left { "left" } else { "right" };
+                    match fault {
+                        Fault::None => {
+                            assert_eq!(output, Ok(name));
+                            assert_eq!(teardowns, [Observed::Ok]);
                         }
+                        _ => assert_eq!(output, Err(Failure(name)), "{fault:?}"),
                     }
                 },
             );
@@ -640,7 +651,9 @@ fn a_stacked_either_is_torn_down_once_wherever_the_future_is_dropped() {
     let probe = Probe::default();
     let log = Log::default();
     for left in [true, false] {
-        cancel_at_every_poll(
+        cut_at_every_poll(
+            &probe,
+            &log,
             || async {
                 async_with!(ExitStack::<Failure>::new() => |stack| {
                     let manager = if left {
@@ -653,16 +666,9 @@ fn a_stacked_either_is_torn_down_once_wherever_the_future_is_dropped() {
                     Ok::<_, Failure>(name)
                 })
             },
-            |run| {
-                let teardowns = probe.assert_torn_down_once(&run);
-                let events = log.take();
-                let entered = events.iter().filter(|e| e.starts_with("enter")).count();
-                let exited = events.iter().filter(|e| e.starts_with("exit")).count();
-                assert_eq!(entered, exited, "{run:?}: {events:?}");
-                if let Run::Completed { output, .. } = run {
-                    assert_eq!(output, Ok(if left { "left" } else { "right" }));
-                    assert_eq!(teardowns, [Observed::Ok]);
-                }
+            |output, teardowns| {
+                assert_eq!(output, Ok(if left { "left" } else { "right" }));
+                assert_eq!(teardowns, [Observed::Ok]);
             },
         );
     }
