@@ -1,11 +1,11 @@
 //! `Either<L, R>`: one of two managers chosen at run time (`a() if c else b()`), a manager when
 //! both sides lend the same target and share the error type; its exit, cancellation and
-//! teardown reports are those of the side entered (issue 21).
+//! teardown reports are those of the side entered (issue 21). `Either` where a type hint asks
+//! for a manager (bounds, trait methods, the `Send` variant, the short form, boxes) is tested
+//! with the other managers in `tests/type_hints.rs`.
 mod common;
 
-use std::convert::Infallible;
 use std::future::Future;
-use std::io;
 use std::pin::{Pin, pin};
 use std::sync::Mutex;
 use std::task::{Context, Waker};
@@ -139,6 +139,11 @@ fn the_side_held_enters_and_exits() {
     }
 }
 
+/// The log of side `name` entered, then exited having seen `seen`.
+fn entered_and_exited(name: &str, seen: &str) -> [String; 2] {
+    [format!("enter {name}"), format!("exit {name}: {seen}")]
+}
+
 #[test]
 fn errors_are_the_sides() {
     let log = Log::default();
@@ -155,13 +160,7 @@ fn errors_are_the_sides() {
             })
         });
         assert_eq!(got, Err(Failure("block")));
-        assert_eq!(
-            log.take(),
-            [
-                format!("enter {name}"),
-                format!("exit {name}: err failure: block")
-            ]
-        );
+        assert_eq!(log.take(), entered_and_exited(name, "err failure: block"));
         // An exit error wins.
         let got = block_on(async { async_with!(pick(&log, left, Fault::Exit) => |_| ()) });
         assert_eq!(got, Err(Failure(name)));
@@ -180,18 +179,35 @@ fn panics_reach_the_side_and_resume() {
             })
         });
         assert_eq!(got.unwrap_err(), "block panicked");
-        assert_eq!(
-            log.take(),
-            [
-                format!("enter {name}"),
-                format!("exit {name}: panic block panicked")
-            ]
-        );
+        assert_eq!(log.take(), entered_and_exited(name, "panic block panicked"));
         let got =
             block_on_catching(async { async_with!(pick(&log, left, Fault::EnterPanic) => |_| ()) });
         assert_eq!(got.unwrap_err(), format!("{name} panicked entering"));
         assert!(log.take().is_empty());
     }
+}
+
+/// Cuts `scenario` at every poll: the managers `probe` watches are torn down once, every
+/// `enter` in `log` has its `exit`, and a run that completes hands `completed` its output and
+/// the teardowns. Returns how many polls the completed run took.
+fn cut_at_every_poll<F>(
+    probe: &Probe,
+    log: &Log,
+    scenario: impl FnMut() -> F,
+    mut completed: impl FnMut(F::Output, Vec<Observed>),
+) -> usize
+where
+    F: Future<Output: std::fmt::Debug>,
+{
+    cancel_at_every_poll(scenario, |run| {
+        let teardowns = probe.assert_torn_down_once(&run);
+        let events = log.take();
+        let count = |step: &str| events.iter().filter(|e| e.starts_with(step)).count();
+        assert_eq!(count("enter"), count("exit"), "{run:?}: {events:?}");
+        if let Run::Completed { output, .. } = run {
+            completed(output, teardowns);
+        }
+    })
 }
 
 #[test]
@@ -200,7 +216,9 @@ fn the_side_entered_is_torn_down_once_wherever_the_future_is_dropped() {
     let log = Log::default();
     for left in [true, false] {
         for fault in [Fault::None, Fault::Enter, Fault::Exit] {
-            let polls = cancel_at_every_poll(
+            let polls = cut_at_every_poll(
+                &probe,
+                &log,
                 || async {
                     let manager = if left {
                         Either::Left(probe.observe(faulty(log.clone(), "left", fault)))
@@ -216,21 +234,14 @@ fn the_side_entered_is_torn_down_once_wherever_the_future_is_dropped() {
                         Ok::<_, Failure>(name)
                     })
                 },
-                |run| {
-                    let teardowns = probe.assert_torn_down_once(&run);
-                    let events = log.take();
-                    let entered = events.iter().filter(|e| e.starts_with("enter")).count();
-                    let exited = events.iter().filter(|e| e.starts_with("exit")).count();
-                    assert_eq!(entered, exited, "{run:?}: {events:?}");
-                    if let Run::Completed { output, .. } = run {
-                        let name = if left { "left" } else { "right" };
-                        match fault {
-                            Fault::None => {
-                                assert_eq!(output, Ok(name));
-                                assert_eq!(teardowns, [Observed::Ok]);
-                            }
-                            _ => assert_eq!(output, Err(Failure(name))),
+                |output, teardowns| {
+                    let name = if left { "left" } else { "right" };
+                    match fault {
+                        Fault::None => {
+                            assert_eq!(output, Ok(name));
+                            assert_eq!(teardowns, [Observed::Ok]);
                         }
+                        _ => assert_eq!(output, Err(Failure(name)), "{fault:?}"),
                     }
                 },
             );
@@ -314,295 +325,6 @@ impl SendAsyncContextManager for Buffer {
     }
 }
 
-// --- The type hint (issue 21): `Either` where a manager lending `T` is expected ---
-
-#[async_context_manager]
-async fn owned_buffer() -> Result<&mut Vec<u8>, io::Error> {
-    let mut bytes = Vec::new();
-    r#yield!(&mut bytes);
-    Ok(())
-}
-
-#[async_context_manager]
-async fn logged_buffer(log: &mut Vec<String>) -> Result<&mut Vec<u8>, io::Error> {
-    let mut bytes = Vec::new();
-    let exit = r#yield!(&mut bytes);
-    log.push(format!("{} bytes, {exit}", bytes.len()));
-    Ok(())
-}
-
-/// A bound.
-async fn write_hello<M>(manager: M) -> io::Result<usize>
-where
-    M: AsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Vec<u8>>,
-{
-    async_with!(manager => |bytes| {
-        bytes.extend_from_slice(b"hello");
-        Ok::<_, io::Error>(bytes.len())
-    })
-}
-
-/// Argument position.
-async fn count(
-    manager: impl AsyncContextManager<Error = Infallible> + for<'a> Lend<'a, Target = u32>,
-) -> u32 {
-    async_with!(manager => |n| n + 1).into_value()
-}
-
-/// Return position, borrowing an argument on one side.
-fn counter<'n>(
-    n: &'n u32,
-    borrow: bool,
-) -> impl AsyncContextManager<Error = Infallible> + for<'a> Lend<'a, Target = u32> + 'n {
-    #[async_context_manager]
-    async fn borrowed(n: &u32) -> u32 {
-        r#yield!(*n);
-    }
-    if borrow {
-        Either::Left(borrowed(n))
-    } else {
-        Either::Right(nullcontext(*n * 10))
-    }
-}
-
-#[test]
-fn either_goes_where_a_type_hint_asks_for_a_manager() {
-    block_on(async {
-        let mut log = Vec::new();
-        for left in [true, false] {
-            let m = if left {
-                Either::Left(logged_buffer(&mut log))
-            } else {
-                Either::Right(owned_buffer())
-            };
-            assert_eq!(write_hello(m).await.unwrap(), 5);
-        }
-        assert_eq!(log, ["5 bytes, ok"]);
-        let n = 4;
-        assert_eq!(count(counter(&n, true)).await, 5);
-        assert_eq!(count(counter(&n, false)).await, 41);
-        assert_eq!(
-            count(Either::<_, contextlib::NullContext<u32>>::Left(
-                nullcontext(1)
-            ))
-            .await,
-            2
-        );
-    });
-}
-
-struct Session {
-    queries: Vec<String>,
-}
-
-#[async_context_manager]
-async fn db_session(url: &str) -> Result<&mut Session, io::Error> {
-    let mut session = Session {
-        queries: vec![format!("connect {url}")],
-    };
-    r#yield!(&mut session);
-    Ok(())
-}
-
-#[async_context_manager]
-async fn cache_session() -> Result<&mut Session, io::Error> {
-    let mut session = Session {
-        queries: vec!["cache".into()],
-    };
-    r#yield!(&mut session);
-    Ok(())
-}
-
-/// A trait method returning a manager that borrows `&self`, chosen at run time.
-trait Storage {
-    fn session(
-        &self,
-    ) -> impl AsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Session>;
-}
-
-/// The same, `Send`: spawned.
-trait SendStorage {
-    fn session(
-        &self,
-    ) -> impl SendAsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Session>;
-}
-
-struct Database {
-    url: String,
-    cached: bool,
-}
-
-impl Storage for Database {
-    fn session(
-        &self,
-    ) -> impl AsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Session>
-    {
-        let cached = self.cached;
-        if cached {
-            Either::Left(cache_session())
-        } else {
-            Either::Right(db_session(&self.url))
-        }
-    }
-}
-
-impl SendStorage for Database {
-    fn session(
-        &self,
-    ) -> impl SendAsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Session>
-    {
-        if self.cached {
-            Either::Left(cache_session())
-        } else {
-            Either::Right(db_session(&self.url))
-        }
-    }
-}
-
-#[test]
-fn a_trait_method_borrowing_self_returns_an_either() {
-    block_on(async {
-        for cached in [true, false] {
-            let db = Database {
-                url: "db://x".into(),
-                cached,
-            };
-            let queries = async_with!(Storage::session(&db) => |session| {
-                session.queries.push("select".into());
-                Ok::<_, io::Error>(session.queries.clone())
-            });
-            let first = if cached { "cache" } else { "connect db://x" };
-            assert_eq!(queries.unwrap(), [first, "select"]);
-        }
-    });
-}
-
-/// A generic fn over the `Send` variant, spawned, given an `Either`.
-async fn spawned_write<M>(manager: M) -> io::Result<usize>
-where
-    M: SendAsyncContextManager<Error = io::Error>
-        + for<'a> Lend<'a, Target = &'a mut Vec<u8>>
-        + 'static,
-{
-    tokio::spawn(async move {
-        async_with!(manager => |bytes| {
-            tokio::task::yield_now().await;
-            bytes.extend_from_slice(b"sent");
-            Ok::<_, io::Error>(bytes.len())
-        })
-    })
-    .await
-    .unwrap()
-}
-
-/// A hand-written `Send` manager lending `&mut Vec<u8>` with `io::Error`.
-struct IoBuffer(Vec<u8>);
-
-impl<'a> Lend<'a> for IoBuffer {
-    type Target = &'a mut Vec<u8>;
-}
-
-impl AsyncContextManager for IoBuffer {
-    type Error = io::Error;
-    async fn enter(self: Pin<&mut Self>) -> io::Result<&mut Vec<u8>> {
-        Ok(&mut self.get_mut().0)
-    }
-    async fn exit(self: Pin<&mut Self>, _: Exit<'_>) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl SendAsyncContextManager for IoBuffer {
-    type EnterFuture<'m> = Pin<Box<dyn Future<Output = io::Result<&'m mut Vec<u8>>> + Send + 'm>>;
-    type ExitFuture<'x> = contextlib::BoxExit<'x, io::Error>;
-    fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
-        Box::pin(self.enter())
-    }
-    fn exit_send<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> Self::ExitFuture<'x> {
-        Box::pin(self.exit(exit))
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_generic_fn_over_the_send_variant_spawns_an_either() {
-    for left in [true, false] {
-        let m = if left {
-            Either::Left(owned_buffer())
-        } else {
-            Either::Right(IoBuffer(vec![1]))
-        };
-        assert_eq!(spawned_write(m).await.unwrap(), if left { 4 } else { 5 });
-    }
-    // Named by its concrete type, in a spawned task.
-    let task = tokio::spawn(async {
-        let m = if std::hint::black_box(true) {
-            Either::Left(owned_buffer())
-        } else {
-            Either::Right(owned_buffer())
-        };
-        async_with!(m => |bytes| {
-            tokio::task::yield_now().await;
-            bytes.push(1);
-            Ok::<_, io::Error>(bytes.len())
-        })
-    });
-    assert_eq!(task.await.unwrap().unwrap(), 1);
-    // Returned by a trait method borrowing `&self`, spawned.
-    for cached in [true, false] {
-        let db = std::sync::Arc::new(Database {
-            url: "db://y".into(),
-            cached,
-        });
-        let task = tokio::spawn(async move {
-            async_with!(SendStorage::session(&*db) => |session| {
-                tokio::task::yield_now().await;
-                session.queries.push("spawned".into());
-                Ok::<_, io::Error>(session.queries.len())
-            })
-        });
-        assert_eq!(task.await.unwrap().unwrap(), 2);
-    }
-}
-
-#[test]
-fn either_futures_are_send_when_both_sides_are() {
-    fn send<T: Send>(_: &T) {}
-    let mut manager = pin!(Either::<_, IoBuffer>::Left(owned_buffer()));
-    send(&manager);
-    let enter = manager.as_mut().enter_send();
-    send(&enter);
-    drop(enter);
-    let exit = manager.as_mut().exit_send(Exit::Ok);
-    send(&exit);
-}
-
-/// The short form of the type hint, and the boxed managers, take an `Either` too.
-fn short_form(cached: bool) -> contextlib::AsyncContextManager![&mut Vec<u8>, io::Error] {
-    if cached {
-        Either::Left(owned_buffer())
-    } else {
-        Either::Right(IoBuffer(vec![7]))
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_short_form_and_boxed_managers_take_an_either() {
-    assert_eq!(write_hello(short_form(true)).await.unwrap(), 5);
-    assert_eq!(write_hello(short_form(false)).await.unwrap(), 6);
-    let mut log = Vec::new();
-    type Boxed<'a> = contextlib::BoxManager<'a, fn(&()) -> &mut Vec<u8>, io::Error>;
-    let boxed: Vec<Boxed<'_>> = vec![
-        contextlib::BoxManager::new(Either::<_, IoBuffer>::Left(logged_buffer(&mut log))),
-        contextlib::BoxManager::new(Either::<IoBuffer, _>::Right(owned_buffer())),
-    ];
-    for manager in boxed {
-        assert_eq!(write_hello(manager).await.unwrap(), 5);
-    }
-    let sent: contextlib::SendBoxManager<'_, fn(&()) -> &mut Vec<u8>, io::Error> =
-        contextlib::SendBoxManager::new(Either::<_, IoBuffer>::Left(owned_buffer()));
-    assert_eq!(spawned_write(sent).await.unwrap(), 4);
-}
-
 // --- On an `ExitStack` ---
 
 #[test]
@@ -640,7 +362,9 @@ fn a_stacked_either_is_torn_down_once_wherever_the_future_is_dropped() {
     let probe = Probe::default();
     let log = Log::default();
     for left in [true, false] {
-        cancel_at_every_poll(
+        cut_at_every_poll(
+            &probe,
+            &log,
             || async {
                 async_with!(ExitStack::<Failure>::new() => |stack| {
                     let manager = if left {
@@ -653,16 +377,9 @@ fn a_stacked_either_is_torn_down_once_wherever_the_future_is_dropped() {
                     Ok::<_, Failure>(name)
                 })
             },
-            |run| {
-                let teardowns = probe.assert_torn_down_once(&run);
-                let events = log.take();
-                let entered = events.iter().filter(|e| e.starts_with("enter")).count();
-                let exited = events.iter().filter(|e| e.starts_with("exit")).count();
-                assert_eq!(entered, exited, "{run:?}: {events:?}");
-                if let Run::Completed { output, .. } = run {
-                    assert_eq!(output, Ok(if left { "left" } else { "right" }));
-                    assert_eq!(teardowns, [Observed::Ok]);
-                }
+            |output, teardowns| {
+                assert_eq!(output, Ok(if left { "left" } else { "right" }));
+                assert_eq!(teardowns, [Observed::Ok]);
             },
         );
     }

@@ -41,46 +41,50 @@ fn check(n: u32) -> Result<u32, Failure> {
     }
 }
 
-#[test]
-fn an_infallible_manager_nests_in_a_fallible_one_as_a_plain_value() {
-    let log = Log::default();
+/// The log of `outer` around `inner`: both enter, then both see the block end as `seen`.
+fn nested(outer: &str, inner: &str, seen: &str) -> Vec<String> {
+    vec![
+        format!("{outer}: enter"),
+        format!("{inner}: enter"),
+        format!("{inner}: exit {seen}"),
+        format!("{outer}: exit {seen}"),
+    ]
+}
+
+/// `plain` (lending 2) inside `opened` (lending 1), the inner block `x + y`.
+#[allow(clippy::let_and_return)] // the `let` is the check: see below
+fn plain_inside_opened(log: &Log, enter_fails: bool, exit_fails: bool) -> Result<u32, Failure> {
+    // Inferred without an expected type, then returned: `Result<u32, Failure>`, not
+    // `Result<Result<u32, Infallible>, Failure>`.
     let n = block_on(async {
-        async_with!(opened(log.clone(), false, false) => |x| {
+        async_with!(opened(log.clone(), enter_fails, exit_fails) => |x| {
             async_with!(plain(log.clone(), "plain", 2) => |y| x + y)
         })
     });
-    // `Result<u32, Failure>`, not `Result<Result<u32, Infallible>, Failure>`.
-    let n: Result<u32, Failure> = n;
-    assert_eq!(n, Ok(3));
-    assert_eq!(
-        log.take(),
-        [
-            "opened: enter",
-            "plain: enter",
-            "plain: exit ok",
-            "opened: exit ok"
-        ]
-    );
+    n
 }
 
+/// An infallible manager nests in a fallible one as a plain value, and a fallible one nests in
+/// an infallible one.
 #[test]
-fn a_fallible_manager_nests_in_an_infallible_one() {
-    let log = Log::default();
-    let n: Result<u32, Failure> = block_on(async {
-        async_with!(plain(log.clone(), "plain", 2) => |y| {
-            async_with!(opened(log.clone(), false, false) => |x| x + y)
+fn managers_of_either_kind_nest_in_the_other() {
+    type Nesting = fn(&Log) -> Result<u32, Failure>;
+    let infallible_inside: Nesting = |log| plain_inside_opened(log, false, false);
+    let fallible_inside: Nesting = |log| {
+        block_on(async {
+            async_with!(plain(log.clone(), "plain", 2) => |y| {
+                async_with!(opened(log.clone(), false, false) => |x| x + y)
+            })
         })
-    });
-    assert_eq!(n, Ok(3));
-    assert_eq!(
-        log.take(),
-        [
-            "plain: enter",
-            "opened: enter",
-            "opened: exit ok",
-            "plain: exit ok"
-        ]
-    );
+    };
+    for (order, nesting, outer, inner) in [
+        ("infallible inside", infallible_inside, "opened", "plain"),
+        ("fallible inside", fallible_inside, "plain", "opened"),
+    ] {
+        let log = Log::default();
+        assert_eq!(nesting(&log), Ok(3), "{order}");
+        assert_eq!(log.take(), nested(outer, inner, "ok"), "{order}");
+    }
 }
 
 #[test]
@@ -110,91 +114,53 @@ fn three_levels_nest_with_the_fallible_manager_outermost() {
 #[test]
 fn the_outer_managers_errors_are_the_results() {
     let log = Log::default();
-    let enter: Result<u32, Failure> = block_on(async {
-        async_with!(opened(log.clone(), true, false) => |x| {
-            async_with!(plain(log.clone(), "plain", 2) => |y| x + y)
-        })
-    });
+    let enter = plain_inside_opened(&log, true, false);
     assert_eq!(enter, Err(Failure("enter")));
     assert_eq!(log.take(), ["opened: enter failed"]);
 
-    let exit: Result<u32, Failure> = block_on(async {
-        async_with!(opened(log.clone(), false, true) => |x| {
-            async_with!(plain(log.clone(), "plain", 2) => |y| x + y)
-        })
-    });
+    let exit = plain_inside_opened(&log, false, true);
     assert_eq!(exit, Err(Failure("exit")));
-    assert_eq!(
-        log.take(),
-        [
-            "opened: enter",
-            "plain: enter",
-            "plain: exit ok",
-            "opened: exit ok"
-        ]
-    );
+    assert_eq!(log.take(), nested("opened", "plain", "ok"));
 }
 
-/// `?` inside the inner block: the inner block is fallible, the inner `async_with!` gives its
-/// `Result<u32, Failure>`, and both managers see the error.
+/// `?` inside the inner block, in either order: the inner block is fallible, the inner
+/// `async_with!` gives its `Result<u32, Failure>`, and both managers see the error.
 #[test]
 fn question_mark_in_the_inner_block_reaches_both_managers() {
-    for (value, expected) in [(2, Ok(3)), (200, Err(Failure("too big")))] {
-        let log = Log::default();
-        let n: Result<u32, Failure> = block_on(async {
+    type Nesting = fn(&Log, u32) -> Result<u32, Failure>;
+    let fallible_outside: Nesting = |log, value| {
+        block_on(async {
             async_with!(opened(log.clone(), false, false) => |x| {
                 async_with!(plain(log.clone(), "plain", value) => |y| {
                     let y = check(y)?;
                     Ok(x + y)
                 })
             })
-        });
-        assert_eq!(n, expected);
-        let seen = if expected.is_ok() {
-            "ok"
-        } else {
-            "err failure: too big"
-        };
-        assert_eq!(
-            log.take(),
-            [
-                "opened: enter".to_string(),
-                "plain: enter".to_string(),
-                format!("plain: exit {seen}"),
-                format!("opened: exit {seen}"),
-            ]
-        );
-    }
-}
-
-/// The other order: `?` in the block of the fallible manager inside the infallible one.
-#[test]
-fn question_mark_in_a_fallible_block_inside_an_infallible_manager() {
-    for (value, expected) in [(2, Ok(3)), (200, Err(Failure("too big")))] {
-        let log = Log::default();
-        let n: Result<u32, Failure> = block_on(async {
+        })
+    };
+    // The other order: `?` in the block of the fallible manager inside the infallible one.
+    let infallible_outside: Nesting = |log, value| {
+        block_on(async {
             async_with!(plain(log.clone(), "plain", value) => |y| {
                 async_with!(opened(log.clone(), false, false) => |x| {
                     let y = check(y)?;
                     Ok(x + y)
                 })
             })
-        });
-        assert_eq!(n, expected);
-        let seen = if expected.is_ok() {
-            "ok"
-        } else {
-            "err failure: too big"
-        };
-        assert_eq!(
-            log.take(),
-            [
-                "plain: enter".to_string(),
-                "opened: enter".to_string(),
-                format!("opened: exit {seen}"),
-                format!("plain: exit {seen}"),
-            ]
-        );
+        })
+    };
+    for (order, nesting, outer, inner) in [
+        ("fallible outside", fallible_outside, "opened", "plain"),
+        ("infallible outside", infallible_outside, "plain", "opened"),
+    ] {
+        for (value, expected, seen) in [
+            (2, Ok(3), "ok"),
+            (200, Err(Failure("too big")), "err failure: too big"),
+        ] {
+            let log = Log::default();
+            assert_eq!(nesting(&log, value), expected, "{order}, {value}");
+            assert_eq!(log.take(), nested(outer, inner, seen), "{order}, {value}");
+        }
     }
 }
 
@@ -237,15 +203,7 @@ fn a_panic_in_the_inner_block_reaches_both_managers() {
         n
     });
     assert_eq!(caught.unwrap_err(), "inner");
-    assert_eq!(
-        log.take(),
-        [
-            "opened: enter",
-            "plain: enter",
-            "plain: exit panic inner",
-            "opened: exit panic inner"
-        ]
-    );
+    assert_eq!(log.take(), nested("opened", "plain", "panic inner"));
 }
 
 /// What did not change: a block whose error type only the code around `async_with!` tells is

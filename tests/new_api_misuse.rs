@@ -50,32 +50,35 @@ impl Counts {
     }
 }
 
-#[derive(Clone, Copy, Default, PartialEq)]
-struct Faults {
-    enter_panics: bool,
-    exit_panics: bool,
-    cancel_panics: bool,
-    drop_panics: bool,
+/// Where a [`Counted`] panics: nowhere, or in one of its steps.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Panics {
+    Nowhere,
+    Entering,
+    Exiting,
+    Cancelling,
+    Dropping,
 }
+use Panics::*;
 
 struct Counted {
     id: u32,
     counts: Arc<Counts>,
-    faults: Faults,
+    panics: Panics,
 }
 
-fn counted(id: u32, counts: &Arc<Counts>, faults: Faults) -> Counted {
+fn counted(id: u32, counts: &Arc<Counts>, panics: Panics) -> Counted {
     Counted {
         id,
         counts: counts.clone(),
-        faults,
+        panics,
     }
 }
 
 impl Drop for Counted {
     fn drop(&mut self) {
         self.counts.drops.fetch_add(1, SeqCst);
-        if self.faults.drop_panics && !std::thread::panicking() {
+        if self.panics == Dropping && !std::thread::panicking() {
             panic!("Counted {} panicked in Drop", self.id);
         }
     }
@@ -99,7 +102,7 @@ impl AsyncContextManager for Counted {
     fn cancel(self: Pin<&mut Self>) {
         self.counts.cancels.fetch_add(1, SeqCst);
         *self.counts.last_exit.lock().unwrap() = "Cancelled".into();
-        if self.faults.cancel_panics {
+        if self.panics == Cancelling {
             panic!("Counted {} panicked in cancel", self.id);
         }
     }
@@ -116,7 +119,7 @@ impl SendAsyncContextManager for Counted {
         let this = self.get_mut();
         Box::pin(async move {
             yield_now().await;
-            if this.faults.enter_panics {
+            if this.panics == Entering {
                 panic!("Counted {} panicked entering", this.id);
             }
             this.counts.enters.fetch_add(1, SeqCst);
@@ -129,7 +132,7 @@ impl SendAsyncContextManager for Counted {
             yield_now().await;
             this.counts.exits.fetch_add(1, SeqCst);
             *this.counts.last_exit.lock().unwrap() = format!("{exit:?}");
-            if this.faults.exit_panics {
+            if this.panics == Exiting {
                 panic!("Counted {} panicked exiting", this.id);
             }
             Ok(())
@@ -138,13 +141,6 @@ impl SendAsyncContextManager for Counted {
 }
 
 impl Unpin for Counted {}
-
-const NONE: Faults = Faults {
-    enter_panics: false,
-    exit_panics: false,
-    cancel_panics: false,
-    drop_panics: false,
-};
 
 /// Every run that entered tore down exactly once (an exit or a cancel), and the manager was
 /// dropped exactly once.
@@ -171,26 +167,48 @@ fn noop_cx() -> Context<'static> {
     Context::from_waker(Waker::noop())
 }
 
+/// `async_with!` over `manager`, suspending once in the block, which gives back the target.
+async fn with_a_yield<M, T>(manager: M) -> Result<T, Infallible>
+where
+    M: AsyncContextManager<Error = Infallible> + for<'a> Lend<'a, Target = T>,
+{
+    async_with!(manager => |n| {
+        yield_now().await;
+        n
+    })
+}
+
+/// A run that panicked: `caught` holds the panic's message, and the manager's counts are
+/// `after` (`[enters, exits, cancels, drops]`).
+fn assert_panicked<T>(
+    what: &str,
+    caught: Result<T, String>,
+    message: &str,
+    counts: &Counts,
+    after: [usize; 4],
+) {
+    assert_eq!(caught.err().as_deref(), Some(message), "{what}");
+    assert_eq!(counts.get(), after, "{what}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Either
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn either_each_side_cancelled_at_every_poll_tears_down_once() {
+    // Both are reset by each run's check.
+    let counts = Arc::new(Counts::default());
+    let probe = Probe::default();
     for left in [true, false] {
-        let counts = Arc::new(Counts::default());
-        let probe = Probe::default();
         cancel_at_every_poll(
             || async {
                 let m = if left {
-                    Either::Left(counted(1, &counts, NONE))
+                    Either::Left(counted(1, &counts, Nowhere))
                 } else {
                     Either::Right(nullcontext(2u32))
                 };
-                async_with!(probe.observe(m) => |n| {
-                    yield_now().await;
-                    n
-                })
+                with_a_yield(probe.observe(m)).await
             },
             |run| {
                 probe.assert_torn_down_once(&run);
@@ -212,16 +230,16 @@ fn either_switched_to_the_other_variant_between_enter_and_exit() {
     let left = Arc::new(Counts::default());
     let right = Arc::new(Counts::default());
     block_on(async {
-        let mut m = pin!(Either::<Counted, Counted>::Left(counted(1, &left, NONE)));
+        let mut m = pin!(Either::<Counted, Counted>::Left(counted(1, &left, Nowhere)));
         assert_eq!(m.as_mut().enter().await, Ok(1));
-        m.set(Either::Right(counted(2, &right, NONE)));
+        m.set(Either::Right(counted(2, &right, Nowhere)));
         assert_eq!(
             left.get(),
             [1, 0, 0, 1],
             "Left dropped in place once, never exited"
         );
         m.as_mut().exit(Exit::Ok).await.unwrap();
-        m.set(Either::Left(counted(3, &left, NONE)));
+        m.set(Either::Left(counted(3, &left, Nowhere)));
     });
     assert_eq!(left.get(), [1, 0, 0, 2]);
     assert_eq!(
@@ -236,17 +254,11 @@ fn either_switched_to_the_other_variant_between_enter_and_exit() {
 #[test]
 fn either_side_whose_cancel_panics_is_contained_at_every_poll() {
     let counts = Arc::new(Counts::default());
-    let faults = Faults {
-        cancel_panics: true,
-        ..NONE
-    };
     cancel_at_every_poll(
         || async {
-            let m: Either<nullcontext_t::N, Counted> = Either::Right(counted(1, &counts, faults));
-            async_with!(m => |n| {
-                yield_now().await;
-                n
-            })
+            let m: Either<nullcontext_t::N, Counted> =
+                Either::Right(counted(1, &counts, Cancelling));
+            with_a_yield(m).await
         },
         |_run| assert_once(&counts, "cancel panics"),
     );
@@ -256,34 +268,57 @@ mod nullcontext_t {
     pub type N = contextlib::NullContext<u32>;
 }
 
-#[test]
-fn either_side_whose_exit_panics_propagates_once() {
-    let counts = Arc::new(Counts::default());
-    let faults = Faults {
-        exit_panics: true,
-        ..NONE
-    };
-    let r = block_on_catching(async {
-        let m: Either<Counted, nullcontext_t::N> = Either::Left(counted(7, &counts, faults));
-        async_with!(m => |n| n)
-    });
-    assert_eq!(r.unwrap_err(), "Counted 7 panicked exiting");
-    assert_eq!(counts.get(), [1, 1, 0, 1]);
+/// Where the managed value is held: an `Either` side, or a `BoxManager`.
+#[derive(Clone, Copy, Debug)]
+enum Holder {
+    EitherLeft,
+    Boxed,
 }
 
+/// A manager whose exit or `Drop` panics after a clean block, held in an `Either` or a
+/// `BoxManager`: the panic propagates once; the manager entered, exited and was dropped once.
 #[test]
-fn either_side_whose_drop_panics_after_a_clean_exit() {
-    let counts = Arc::new(Counts::default());
-    let faults = Faults {
-        drop_panics: true,
-        ..NONE
-    };
-    let r = block_on_catching(async {
-        let m: Either<Counted, nullcontext_t::N> = Either::Left(counted(8, &counts, faults));
-        async_with!(m => |n| n)
-    });
-    assert_eq!(r.unwrap_err(), "Counted 8 panicked in Drop");
-    assert_eq!(counts.get(), [1, 1, 0, 1]);
+fn a_panic_in_exit_or_drop_propagates_once() {
+    for (what, holder, id, panics, message) in [
+        (
+            "Either side whose exit panics",
+            Holder::EitherLeft,
+            7,
+            Exiting,
+            "Counted 7 panicked exiting",
+        ),
+        (
+            "Either side whose Drop panics after a clean exit",
+            Holder::EitherLeft,
+            8,
+            Dropping,
+            "Counted 8 panicked in Drop",
+        ),
+        // The box is freed, the manager dropped once (Miri: no leak, no double free).
+        (
+            "BoxManager whose manager panics in Drop",
+            Holder::Boxed,
+            4,
+            Dropping,
+            "Counted 4 panicked in Drop",
+        ),
+    ] {
+        let counts = Arc::new(Counts::default());
+        let manager = counted(id, &counts, panics);
+        let caught = block_on_catching(async {
+            match holder {
+                Holder::EitherLeft => {
+                    let m: Either<Counted, nullcontext_t::N> = Either::Left(manager);
+                    async_with!(m => |n| n)
+                }
+                Holder::Boxed => {
+                    let m: BoxManager<'_, U32, Infallible> = BoxManager::new(manager);
+                    async_with!(m => |n| n)
+                }
+            }
+        });
+        assert_panicked(what, caught, message, &counts, [1, 1, 0, 1]);
+    }
 }
 
 /// An `Either` exit future dropped before its first poll still finishes the side's exit
@@ -292,7 +327,9 @@ fn either_side_whose_drop_panics_after_a_clean_exit() {
 fn either_exit_future_dropped_unpolled_still_exits() {
     let counts = Arc::new(Counts::default());
     {
-        let mut m = pin!(Either::<Counted, Counted>::Right(counted(1, &counts, NONE)));
+        let mut m = pin!(Either::<Counted, Counted>::Right(counted(
+            1, &counts, Nowhere
+        )));
         assert_eq!(block_on(m.as_mut().enter()), Ok(1));
         drop(m.as_mut().exit(Exit::Cancelled));
         assert_eq!(counts.get(), [1, 1, 0, 0]);
@@ -317,9 +354,9 @@ fn send_box_in_either_on_an_exit_stack_at_every_poll() {
             || async {
                 async_with!(ExitStack::<Infallible>::new() => |stack| {
                     let m: Either<SendBoxManager<'_, U32, Infallible>, Counted> = if left {
-                        Either::Left(SendBoxManager::new(probe.observe(counted(1, &boxed, NONE))))
+                        Either::Left(SendBoxManager::new(probe.observe(counted(1, &boxed, Nowhere))))
                     } else {
-                        Either::Right(counted(2, &plain, NONE))
+                        Either::Right(counted(2, &plain, Nowhere))
                     };
                     let a = stack.enter(m).await.unwrap();
                     yield_now().await;
@@ -373,78 +410,51 @@ impl SendAsyncContextManager for BoxedOpt {
 }
 
 /// A (non-Send) `BoxManager` in an `Either` in an `Option`, entered by `async_with!`, cancelled
-/// at every poll; the inner manager's enter panics, exit panics, Drop panics in turn.
+/// at every poll; the inner manager's enter panics, exit panics, cancel panics in turn. (A
+/// `BoxManager` whose manager panics in `Drop` is a row of
+/// `a_panic_in_exit_or_drop_propagates_once`.)
 #[test]
 fn box_manager_in_either_in_option_with_each_fault() {
-    for faults in [
-        NONE,
-        Faults {
-            enter_panics: true,
-            ..NONE
-        },
-        Faults {
-            exit_panics: true,
-            ..NONE
-        },
-        Faults {
-            cancel_panics: true,
-            ..NONE
-        },
+    // A panic in enter or exit surfaces, with these counts after it; the others are cut at
+    // every poll.
+    for (panics, surfaces) in [
+        (Nowhere, None),
+        (
+            Entering,
+            Some(("Counted 3 panicked entering", [0, 0, 0, 1])),
+        ),
+        (Exiting, Some(("Counted 3 panicked exiting", [1, 1, 0, 1]))),
+        (Cancelling, None),
     ] {
         let counts = Arc::new(Counts::default());
         let probe = Probe::default();
         let scenario = || async {
-            let inner = probe.observe(counted(3, &counts, faults));
+            let inner = probe.observe(counted(3, &counts, panics));
             let m: Option<Either<BoxManager<'_, U32, Infallible>, Counted>> =
                 Some(Either::Left(BoxManager::new(inner)));
-            async_with!(m => |n| {
-                yield_now().await;
-                n
-            })
+            with_a_yield(m).await
         };
-        if faults.enter_panics {
-            assert_eq!(
-                block_on_catching(scenario()).unwrap_err(),
-                "Counted 3 panicked entering"
+        if let Some((message, after)) = surfaces {
+            let what = format!("{panics:?}");
+            assert_panicked(
+                &what,
+                block_on_catching(scenario()),
+                message,
+                &counts,
+                after,
             );
-            assert_eq!(counts.get(), [0, 0, 0, 1]);
-            continue;
-        }
-        if faults.exit_panics {
-            assert_eq!(
-                block_on_catching(scenario()).unwrap_err(),
-                "Counted 3 panicked exiting"
-            );
-            assert_eq!(counts.get(), [1, 1, 0, 1]);
             continue;
         }
         cancel_at_every_poll(scenario, |run| {
-            if !faults.cancel_panics {
+            if panics != Cancelling {
                 probe.assert_torn_down_once(&run);
             }
-            assert_once(&counts, "boxed in either in option");
+            assert_once(&counts, &format!("boxed in either in option, {panics:?}"));
             if let Run::Completed { output, .. } = run {
-                assert_eq!(output, Ok(Some(3)));
+                assert_eq!(output, Ok(Some(3)), "{panics:?}");
             }
         });
     }
-}
-
-/// The inner manager of a `BoxManager` panics in `Drop`: the panic surfaces once, the box is
-/// freed, the manager dropped once (Miri: no leak, no double free).
-#[test]
-fn box_manager_whose_manager_panics_in_drop() {
-    let counts = Arc::new(Counts::default());
-    let faults = Faults {
-        drop_panics: true,
-        ..NONE
-    };
-    let r = block_on_catching(async {
-        let m: BoxManager<'_, U32, Infallible> = BoxManager::new(counted(4, &counts, faults));
-        async_with!(m => |n| n)
-    });
-    assert_eq!(r.unwrap_err(), "Counted 4 panicked in Drop");
-    assert_eq!(counts.get(), [1, 1, 0, 1]);
 }
 
 /// `BoxManager`'s `exit` is lazy (the inner exit is called at its first poll): dropped unpolled,
@@ -458,7 +468,7 @@ fn box_manager_exit_future_dropped_unpolled_inside_either() {
         // Inside `Either` (which claims its exit finishes when dropped) the box's lazy exit is
         // finished in place by `Either`'s `Finishing`.
         let mut m = pin!(Either::<BoxManager<'_, U32, Infallible>, Counted>::Left(
-            BoxManager::new(counted(5, &counts, NONE))
+            BoxManager::new(counted(5, &counts, Nowhere))
         ));
         assert_eq!(block_on(m.as_mut().enter()), Ok(5));
         drop(m.as_mut().exit(Exit::Ok));
@@ -480,7 +490,7 @@ fn push_async_exit_callback_that_panics_when_called() {
     let counts = Arc::new(Counts::default());
     let r = block_on_catching(async {
         async_with!(ExitStack::<Infallible>::new() => |stack| {
-            stack.enter(counted(1, &counts, NONE)).await.unwrap();
+            stack.enter(counted(1, &counts, Nowhere)).await.unwrap();
             stack.push_async_exit(|_exit| panic!("callback panicked"));
         })
     });
@@ -500,7 +510,7 @@ fn push_async_exit_future_that_panics_midway() {
     let started = AtomicUsize::new(0);
     let r = block_on_catching(async {
         async_with!(ExitStack::<Infallible>::new() => |stack| {
-            stack.enter(counted(1, &counts, NONE)).await.unwrap();
+            stack.enter(counted(1, &counts, Nowhere)).await.unwrap();
             let started = &started;
             stack.push_async_exit(move |_exit| OnExit::new(async move {
                 started.fetch_add(1, SeqCst);
@@ -539,7 +549,7 @@ fn push_async_exit_dropped_at_every_poll_runs_callback_once_to_completion() {
     let polls = cancel_at_every_poll(
         || async {
             async_with!(ExitStack::<Infallible>::new() => |stack| {
-                stack.enter(counted(1, &below, NONE)).await.unwrap();
+                stack.enter(counted(1, &below, Nowhere)).await.unwrap();
                 let (started, finished, seen) = (&started, &finished, &seen);
                 stack.push_async_exit(move |exit| OnExit::new(async move {
                     started.fetch_add(1, SeqCst);
@@ -549,7 +559,7 @@ fn push_async_exit_dropped_at_every_poll_runs_callback_once_to_completion() {
                     finished.fetch_add(1, SeqCst);
                 }));
                 pushed.fetch_add(1, SeqCst);
-                stack.enter_infallible(counted(2, &above, NONE)).await;
+                stack.enter_infallible(counted(2, &above, Nowhere)).await;
                 yield_now().await;
             })
         },
@@ -608,9 +618,9 @@ fn push_async_exit_callback_panicking_during_cancellation_is_contained() {
     let counts = Arc::new(Counts::default());
     {
         let mut stack = ExitStack::<Infallible>::new();
-        block_on(stack.enter(counted(1, &counts, NONE))).unwrap();
+        block_on(stack.enter(counted(1, &counts, Nowhere))).unwrap();
         stack.push_async_exit(|_| panic!("callback panicked in cancellation"));
-        block_on(stack.enter(counted(2, &counts, NONE))).unwrap();
+        block_on(stack.enter(counted(2, &counts, Nowhere))).unwrap();
         let _kept = stack.pop_all();
     }
     let [e, x, c, d] = counts.get();
@@ -637,48 +647,41 @@ fn on_exit_polled_again_after_completion_panics_clearly() {
 
 #[test]
 fn enter_infallible_dropped_at_every_poll_and_panicking() {
-    for faults in [
-        NONE,
-        Faults {
-            cancel_panics: true,
-            ..NONE
-        },
-    ] {
+    for panics in [Nowhere, Cancelling] {
         let counts = Arc::new(Counts::default());
         let probe = Probe::default();
         cancel_at_every_poll(
             || async {
                 async_with!(ExitStack::<String>::new() => |stack| {
-                    let a = stack.enter_infallible(probe.observe(counted(9, &counts, faults))).await;
+                    let a = stack.enter_infallible(probe.observe(counted(9, &counts, panics))).await;
                     let b = stack.enter_infallible(Either::<Counted, _>::Right(nullcontext(1u32))).await;
                     yield_now().await;
                     Ok::<u32, String>(a + b)
                 })
             },
             |run| {
-                if !faults.cancel_panics {
+                if panics != Cancelling {
                     probe.assert_torn_down_once(&run);
                 }
                 if counts.get()[3] == 1 {
-                    assert_once(&counts, "enter_infallible");
+                    assert_once(&counts, &format!("enter_infallible, {panics:?}"));
                 }
                 if let Run::Completed { output, .. } = run {
-                    assert_eq!(output, Ok(10));
+                    assert_eq!(output, Ok(10), "{panics:?}");
                 }
             },
         );
     }
     // Enter panics: the manager is dropped once, never exited, the panic surfaces.
     let counts = Arc::new(Counts::default());
-    let r = block_on_catching(async {
+    let caught = block_on_catching(async {
         async_with!(ExitStack::<String>::new() => |stack| {
-            let faults = Faults { enter_panics: true, ..NONE };
-            stack.enter_infallible(counted(9, &counts, faults)).await;
+            stack.enter_infallible(counted(9, &counts, Entering)).await;
             Ok::<(), String>(())
         })
     });
-    assert_eq!(r.unwrap_err(), "Counted 9 panicked entering");
-    assert_eq!(counts.get(), [0, 0, 0, 1]);
+    let message = "Counted 9 panicked entering";
+    assert_panicked("enter panics", caught, message, &counts, [0, 0, 0, 1]);
 }
 
 /// An `enter_infallible` future polled once then dropped, by hand, outside `async_with!`.
@@ -687,7 +690,7 @@ fn enter_infallible_future_dropped_mid_enter_by_hand() {
     let counts = Arc::new(Counts::default());
     let stack = ExitStack::<String>::new();
     {
-        let mut f = pin!(stack.enter_infallible(counted(1, &counts, NONE)));
+        let mut f = pin!(stack.enter_infallible(counted(1, &counts, Nowhere)));
         assert!(f.as_mut().poll(&mut noop_cx()).is_pending());
     }
     assert_eq!(counts.get(), [0, 0, 0, 1], "never entered, dropped once");
@@ -707,8 +710,8 @@ fn borrowed_managers_on_a_stack_at_every_poll() {
     let closed = AtomicUsize::new(0);
     let polls = cancel_at_every_poll(
         || async {
-            let mut ma = counted(1, &a, NONE);
-            let mut mb = pin!(counted(2, &b, NONE));
+            let mut ma = counted(1, &a, Nowhere);
+            let mut mb = pin!(counted(2, &b, Nowhere));
             let closed = &closed;
             let out = async_with!(ExitStack::<Infallible>::new() => |stack| {
                 let x = stack.enter(&mut ma).await.unwrap();
@@ -759,14 +762,9 @@ fn closing_through_mut_entered_twice_panics_clearly() {
 fn leaked_async_with_over_a_borrowed_either_box() {
     let counts = Arc::new(Counts::default());
     let mut m: Either<SendBoxManager<'_, U32, Infallible>, Counted> =
-        Either::Left(SendBoxManager::new(counted(1, &counts, NONE)));
+        Either::Left(SendBoxManager::new(counted(1, &counts, Nowhere)));
     for polls in 1..4 {
-        let mut f = Box::pin(async {
-            async_with!(&mut m => |n| {
-                yield_now().await;
-                n
-            })
-        });
+        let mut f = Box::pin(with_a_yield(&mut m));
         for _ in 0..polls {
             let _ = f.as_mut().poll(&mut noop_cx());
         }

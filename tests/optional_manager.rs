@@ -147,13 +147,37 @@ fn errors_and_panics_are_the_managers() {
     assert_eq!(got.unwrap_err(), "block panicked");
 }
 
+/// Cuts `scenario` at every poll: the managers `probe` watches are torn down once, every
+/// `enter` in `log` has its `exit`, and a run that completes hands `completed` its output and
+/// the teardowns.
+fn cut_at_every_poll<F>(
+    probe: &Probe,
+    log: &Log,
+    scenario: impl FnMut() -> F,
+    mut completed: impl FnMut(F::Output, Vec<Observed>),
+) where
+    F: Future<Output: std::fmt::Debug>,
+{
+    cancel_at_every_poll(scenario, |run| {
+        let teardowns = probe.assert_torn_down_once(&run);
+        let events = log.take();
+        let count = |step: &str| events.iter().filter(|e| e.starts_with(step)).count();
+        assert_eq!(count("enter"), count("exit"), "{run:?}: {events:?}");
+        if let Run::Completed { output, .. } = run {
+            completed(output, teardowns);
+        }
+    });
+}
+
 #[test]
 fn the_manager_is_torn_down_once_wherever_the_future_is_dropped() {
     let probe = Probe::default();
     let log = Log::default();
     for on in [true, false] {
         for fault in [Fault::None, Fault::Enter, Fault::Exit] {
-            cancel_at_every_poll(
+            cut_at_every_poll(
+                &probe,
+                &log,
                 || async {
                     let manager = on.then(|| probe.observe(faulty(log.clone(), "a", fault)));
                     async_with!(manager => |name| {
@@ -161,25 +185,16 @@ fn the_manager_is_torn_down_once_wherever_the_future_is_dropped() {
                         Ok::<_, Failure>(name)
                     })
                 },
-                |run| {
-                    let teardowns = probe.assert_torn_down_once(&run);
-                    let events = log.take();
-                    let entered = events.iter().filter(|e| e.starts_with("enter")).count();
-                    let exited = events.iter().filter(|e| e.starts_with("exit")).count();
-                    assert_eq!(entered, exited, "{run:?}: {events:?}");
-                    if let Run::Completed { output, .. } = run {
-                        match (on, fault) {
-                            (false, _) => {
-                                assert_eq!(output, Ok(None));
-                                assert!(teardowns.is_empty());
-                            }
-                            (true, Fault::None) => {
-                                assert_eq!(output, Ok(Some("a")));
-                                assert_eq!(teardowns, [Observed::Ok]);
-                            }
-                            (true, _) => assert_eq!(output, Err(Failure("a"))),
-                        }
+                |output, teardowns| match (on, fault) {
+                    (false, _) => {
+                        assert_eq!(output, Ok(None));
+                        assert!(teardowns.is_empty());
                     }
+                    (true, Fault::None) => {
+                        assert_eq!(output, Ok(Some("a")));
+                        assert_eq!(teardowns, [Observed::Ok]);
+                    }
+                    (true, _) => assert_eq!(output, Err(Failure("a")), "{fault:?}"),
                 },
             );
         }
@@ -346,7 +361,9 @@ fn an_option_goes_on_an_exit_stack() {
 fn a_stacked_option_is_torn_down_once_wherever_the_future_is_dropped() {
     let probe = Probe::default();
     let log = Log::default();
-    cancel_at_every_poll(
+    cut_at_every_poll(
+        &probe,
+        &log,
         || async {
             async_with!(ExitStack::<Failure>::new() => |stack| {
                 let name = stack.enter(Some(probe.observe(faulty(log.clone(), "a", Fault::None)))).await?;
@@ -354,16 +371,9 @@ fn a_stacked_option_is_torn_down_once_wherever_the_future_is_dropped() {
                 Ok::<_, Failure>(name)
             })
         },
-        |run| {
-            let teardowns = probe.assert_torn_down_once(&run);
-            let events = log.take();
-            let entered = events.iter().filter(|e| e.starts_with("enter")).count();
-            let exited = events.iter().filter(|e| e.starts_with("exit")).count();
-            assert_eq!(entered, exited, "{run:?}: {events:?}");
-            if let Run::Completed { output, .. } = run {
-                assert_eq!(output, Ok(Some("a")));
-                assert_eq!(teardowns, [Observed::Ok]);
-            }
+        |output, teardowns| {
+            assert_eq!(output, Ok(Some("a")));
+            assert_eq!(teardowns, [Observed::Ok]);
         },
     );
 }

@@ -1,15 +1,17 @@
 //! Python's `AsyncContextManager[T]` as Rust bounds (issue 21): the three programs a newcomer
 //! could not write before `Lend`, and the contract's spellings, for generated, hand-written,
-//! tuple, composed, `nullcontext`, `closing` and `concurrent` managers, borrowing their
-//! arguments or not.
+//! tuple, composed, `nullcontext`, `closing`, `concurrent` and `Either` managers, borrowing
+//! their arguments or not.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::io;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
+use std::sync::Arc;
 
 use contextlib::{
-    AsyncContextManager, Exit, IntoValue, Lend, SendAsyncContextManager, Target,
-    async_context_manager, async_with, closing, concurrent, nullcontext,
+    AsyncContextManager, BoxManager, Either, Exit, IntoValue, Lend, SendAsyncContextManager,
+    SendBoxManager, Target, async_context_manager, async_with, closing, concurrent, nullcontext,
 };
 
 #[async_context_manager]
@@ -104,19 +106,31 @@ impl Storage for Database {
 /// A fake for tests, hand-written.
 struct FakeStorage;
 
-struct FakeSession(Session);
+/// A hand-written manager lending `&mut T` with `io::Error`; `Send` when `T` is.
+struct Fake<T>(T);
 
-impl<'a> Lend<'a> for FakeSession {
-    type Target = &'a mut Session;
+impl<'a, T> Lend<'a> for Fake<T> {
+    type Target = &'a mut T;
 }
 
-impl AsyncContextManager for FakeSession {
+impl<T: Unpin> AsyncContextManager for Fake<T> {
     type Error = io::Error;
-    async fn enter(self: Pin<&mut Self>) -> io::Result<&mut Session> {
+    async fn enter(self: Pin<&mut Self>) -> io::Result<&mut T> {
         Ok(&mut self.get_mut().0)
     }
     async fn exit(self: Pin<&mut Self>, _: Exit<'_>) -> io::Result<()> {
         Ok(())
+    }
+}
+
+impl<T: Unpin + Send + 'static> SendAsyncContextManager for Fake<T> {
+    type EnterFuture<'m> = Pin<Box<dyn Future<Output = io::Result<&'m mut T>> + Send + 'm>>;
+    type ExitFuture<'x> = contextlib::BoxExit<'x, io::Error>;
+    fn enter_send(self: Pin<&mut Self>) -> Self::EnterFuture<'_> {
+        Box::pin(self.enter())
+    }
+    fn exit_send<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> Self::ExitFuture<'x> {
+        Box::pin(self.exit(exit))
     }
 }
 
@@ -125,7 +139,7 @@ impl Storage for FakeStorage {
         &self,
     ) -> impl AsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Session>
     {
-        FakeSession(Session {
+        Fake(Session {
             queries: vec!["fake".into()],
         })
     }
@@ -242,20 +256,26 @@ impl SendStorage for Database {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_send_variant_spawns() {
-    assert_eq!(spawned_write(owned_buffer()).await.unwrap(), 4);
-    let db = std::sync::Arc::new(Database {
-        url: "db://y".into(),
-    });
+/// A query in a spawned task, through the `Send` variant of a trait method borrowing `&self`:
+/// how many queries the session holds after it.
+async fn spawned_query<S: SendStorage + Send + Sync + 'static>(storage: Arc<S>) -> usize {
     let task = tokio::spawn(async move {
-        async_with!(SendStorage::session(&*db) => |session| {
+        async_with!(SendStorage::session(&*storage) => |session| {
             tokio::task::yield_now().await;
             session.queries.push("spawned".into());
             Ok::<_, io::Error>(session.queries.len())
         })
     });
-    assert_eq!(task.await.unwrap().unwrap(), 2);
+    task.await.unwrap().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_send_variant_spawns() {
+    assert_eq!(spawned_write(owned_buffer()).await.unwrap(), 4);
+    let db = Arc::new(Database {
+        url: "db://y".into(),
+    });
+    assert_eq!(spawned_query(db).await, 2);
 }
 
 /// The short form: `AsyncContextManager![T, E]` in argument and return position, the target's
@@ -282,4 +302,175 @@ fn the_short_form_is_the_long_bound() {
         assert_eq!(short_form_write(buffer(&mut log)).await.unwrap(), 5);
         assert!(short_form_any_error(nullcontext(1)).await);
     });
+}
+
+// --- `Either` where a manager lending `T` is expected (issue 21): one of two managers chosen at
+// run time, both lending the same target with the same error ---
+
+/// Return position, borrowing an argument on one side.
+fn counter<'n>(
+    n: &'n u32,
+    borrow: bool,
+) -> impl AsyncContextManager<Error = Infallible> + for<'a> Lend<'a, Target = u32> + 'n {
+    #[async_context_manager]
+    async fn borrowed(n: &u32) -> u32 {
+        r#yield!(*n);
+    }
+    if borrow {
+        Either::Left(borrowed(n))
+    } else {
+        Either::Right(nullcontext(*n * 10))
+    }
+}
+
+#[test]
+fn either_goes_where_a_type_hint_asks_for_a_manager() {
+    futures_executor::block_on(async {
+        let mut log = Vec::new();
+        for left in [true, false] {
+            let m = if left {
+                Either::Left(buffer(&mut log))
+            } else {
+                Either::Right(owned_buffer())
+            };
+            assert_eq!(write_hello(m).await.unwrap(), 5);
+        }
+        assert_eq!(log, ["5 bytes, ok"]);
+        let n = 4;
+        assert_eq!(count(counter(&n, true)).await, 5);
+        assert_eq!(count(counter(&n, false)).await, 41);
+        assert_eq!(
+            count(Either::<_, contextlib::NullContext<u32>>::Left(
+                nullcontext(1)
+            ))
+            .await,
+            2
+        );
+    });
+}
+
+#[async_context_manager]
+async fn cache_session() -> Result<&mut Session, io::Error> {
+    let mut session = Session {
+        queries: vec!["cache".into()],
+    };
+    r#yield!(&mut session);
+    Ok(())
+}
+
+/// A storage whose sessions come from a cache or from a connection, chosen at run time: its
+/// trait methods borrow `&self` and return an `Either`.
+struct Tiered {
+    url: String,
+    cached: bool,
+}
+
+impl SendStorage for Tiered {
+    fn session(
+        &self,
+    ) -> impl SendAsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Session>
+    {
+        if self.cached {
+            Either::Left(cache_session())
+        } else {
+            Either::Right(real_session(&self.url))
+        }
+    }
+}
+
+/// The same `Either`, as the non-`Send` trait's method.
+impl Storage for Tiered {
+    fn session(
+        &self,
+    ) -> impl AsyncContextManager<Error = io::Error> + for<'a> Lend<'a, Target = &'a mut Session>
+    {
+        SendStorage::session(self)
+    }
+}
+
+#[test]
+fn a_trait_method_borrowing_self_returns_an_either() {
+    futures_executor::block_on(async {
+        for cached in [true, false] {
+            let db = Tiered {
+                url: "db://x".into(),
+                cached,
+            };
+            let first = if cached { "cache" } else { "connect db://x" };
+            assert_eq!(run_query(&db, "select").await.unwrap(), [first, "select"]);
+        }
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generic_fn_over_the_send_variant_spawns_an_either() {
+    for left in [true, false] {
+        let m = if left {
+            Either::Left(owned_buffer())
+        } else {
+            Either::Right(Fake(vec![1]))
+        };
+        assert_eq!(spawned_write(m).await.unwrap(), if left { 4 } else { 5 });
+    }
+    // Named by its concrete type, in a spawned task.
+    let task = tokio::spawn(async {
+        let m = if std::hint::black_box(true) {
+            Either::Left(owned_buffer())
+        } else {
+            Either::Right(owned_buffer())
+        };
+        async_with!(m => |bytes| {
+            tokio::task::yield_now().await;
+            bytes.push(1);
+            Ok::<_, io::Error>(bytes.len())
+        })
+    });
+    assert_eq!(task.await.unwrap().unwrap(), 1);
+    // Returned by a trait method borrowing `&self`, spawned.
+    for cached in [true, false] {
+        let db = Arc::new(Tiered {
+            url: "db://y".into(),
+            cached,
+        });
+        assert_eq!(spawned_query(db).await, 2);
+    }
+}
+
+#[test]
+fn either_futures_are_send_when_both_sides_are() {
+    fn send<T: Send>(_: &T) {}
+    let mut manager = pin!(Either::<_, Fake<Vec<u8>>>::Left(owned_buffer()));
+    send(&manager);
+    let enter = manager.as_mut().enter_send();
+    send(&enter);
+    drop(enter);
+    let exit = manager.as_mut().exit_send(Exit::Ok);
+    send(&exit);
+}
+
+/// The short form of the type hint, and the boxed managers, take an `Either` too.
+fn short_form(cached: bool) -> contextlib::AsyncContextManager![&mut Vec<u8>, io::Error] {
+    if cached {
+        Either::Left(owned_buffer())
+    } else {
+        Either::Right(Fake(vec![7]))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_short_form_and_boxed_managers_take_an_either() {
+    assert_eq!(write_hello(short_form(true)).await.unwrap(), 5);
+    assert_eq!(write_hello(short_form(false)).await.unwrap(), 6);
+    let mut log = Vec::new();
+    type Boxed<'a> = BoxManager<'a, fn(&()) -> &mut Vec<u8>, io::Error>;
+    let boxed: Vec<Boxed<'_>> = vec![
+        BoxManager::new(Either::<_, Fake<Vec<u8>>>::Left(buffer(&mut log))),
+        BoxManager::new(Either::<Fake<Vec<u8>>, _>::Right(owned_buffer())),
+    ];
+    for manager in boxed {
+        assert_eq!(write_hello(manager).await.unwrap(), 5);
+    }
+    let sent: SendBoxManager<'_, fn(&()) -> &mut Vec<u8>, io::Error> =
+        SendBoxManager::new(Either::<_, Fake<Vec<u8>>>::Left(owned_buffer()));
+    assert_eq!(spawned_write(sent).await.unwrap(), 4);
 }
