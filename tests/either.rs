@@ -10,8 +10,8 @@ use std::pin::{Pin, pin};
 use std::sync::Mutex;
 use std::task::{Context, Waker};
 
-use common::{Failure, Fault, Log, block_on_catching, describe, faulty};
-use contextlib::testing::{Observed, Probe, Run, cancel_at_every_poll, yield_now};
+use common::{Failure, Fault, Log, block_on_catching, cut_at_every_poll, describe, faulty};
+use contextlib::testing::{Observed, Probe, cancel_at_every_poll, yield_now};
 use contextlib::{
     AsyncContextManager, Either, Exit, ExitStack, IntoValue, Lend, SendAsyncContextManager,
     TeardownOutcome, TeardownReport, async_context_manager, async_with, closing, concurrent,
@@ -187,29 +187,6 @@ fn panics_reach_the_side_and_resume() {
     }
 }
 
-/// Cuts `scenario` at every poll: the managers `probe` watches are torn down once, every
-/// `enter` in `log` has its `exit`, and a run that completes hands `completed` its output and
-/// the teardowns. Returns how many polls the completed run took.
-fn cut_at_every_poll<F>(
-    probe: &Probe,
-    log: &Log,
-    scenario: impl FnMut() -> F,
-    mut completed: impl FnMut(F::Output, Vec<Observed>),
-) -> usize
-where
-    F: Future<Output: std::fmt::Debug>,
-{
-    cancel_at_every_poll(scenario, |run| {
-        let teardowns = probe.assert_torn_down_once(&run);
-        let events = log.take();
-        let count = |step: &str| events.iter().filter(|e| e.starts_with(step)).count();
-        assert_eq!(count("enter"), count("exit"), "{run:?}: {events:?}");
-        if let Run::Completed { output, .. } = run {
-            completed(output, teardowns);
-        }
-    })
-}
-
 #[test]
 fn the_side_entered_is_torn_down_once_wherever_the_future_is_dropped() {
     let probe = Probe::default();
@@ -234,7 +211,7 @@ fn the_side_entered_is_torn_down_once_wherever_the_future_is_dropped() {
                         Ok::<_, Failure>(name)
                     })
                 },
-                |output, teardowns| {
+                |output, teardowns, _| {
                     let name = if left { "left" } else { "right" };
                     match fault {
                         Fault::None => {
@@ -377,7 +354,7 @@ fn a_stacked_either_is_torn_down_once_wherever_the_future_is_dropped() {
                     Ok::<_, Failure>(name)
                 })
             },
-            |output, teardowns| {
+            |output, teardowns, _| {
                 assert_eq!(output, Ok(if left { "left" } else { "right" }));
                 assert_eq!(teardowns, [Observed::Ok]);
             },

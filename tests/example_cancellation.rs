@@ -263,8 +263,10 @@ struct Scratch(PathBuf);
 
 impl Scratch {
     fn new(name: &str) -> Scratch {
-        let dir =
-            std::env::temp_dir().join(format!("contextlib-test-cancel-{}-{name}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!(
+            "contextlib-test-cancel-{}-{name}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         Scratch(dir)

@@ -17,8 +17,10 @@ use tokio::io::AsyncWriteExt;
 struct TempFile(PathBuf);
 impl TempFile {
     fn new(name: &str) -> TempFile {
-        let path =
-            std::env::temp_dir().join(format!("contextlib-test-file-{}-{name}", std::process::id()));
+        let path = std::env::temp_dir().join(format!(
+            "contextlib-test-file-{}-{name}",
+            std::process::id()
+        ));
         let _ = std::fs::remove_file(&path);
         TempFile(path)
     }

@@ -7,8 +7,8 @@ use std::future::Future;
 use std::io;
 use std::pin::{Pin, pin};
 
-use common::{Failure, Fault, Log, block_on_catching, describe, faulty};
-use contextlib::testing::{Observed, Probe, Run, cancel_at_every_poll, yield_now};
+use common::{Failure, Fault, Log, block_on_catching, cut_at_every_poll, describe, faulty};
+use contextlib::testing::{Observed, Probe, yield_now};
 use contextlib::{
     AsyncContextManager, Either, Exit, ExitStack, IntoValue, Lend, SendAsyncContextManager, Target,
     async_context_manager, async_with, closing, concurrent, nullcontext,
@@ -147,28 +147,6 @@ fn errors_and_panics_are_the_managers() {
     assert_eq!(got.unwrap_err(), "block panicked");
 }
 
-/// Cuts `scenario` at every poll: the managers `probe` watches are torn down once, every
-/// `enter` in `log` has its `exit`, and a run that completes hands `completed` its output and
-/// the teardowns.
-fn cut_at_every_poll<F>(
-    probe: &Probe,
-    log: &Log,
-    scenario: impl FnMut() -> F,
-    mut completed: impl FnMut(F::Output, Vec<Observed>),
-) where
-    F: Future<Output: std::fmt::Debug>,
-{
-    cancel_at_every_poll(scenario, |run| {
-        let teardowns = probe.assert_torn_down_once(&run);
-        let events = log.take();
-        let count = |step: &str| events.iter().filter(|e| e.starts_with(step)).count();
-        assert_eq!(count("enter"), count("exit"), "{run:?}: {events:?}");
-        if let Run::Completed { output, .. } = run {
-            completed(output, teardowns);
-        }
-    });
-}
-
 #[test]
 fn the_manager_is_torn_down_once_wherever_the_future_is_dropped() {
     let probe = Probe::default();
@@ -185,7 +163,7 @@ fn the_manager_is_torn_down_once_wherever_the_future_is_dropped() {
                         Ok::<_, Failure>(name)
                     })
                 },
-                |output, teardowns| match (on, fault) {
+                |output, teardowns, _| match (on, fault) {
                     (false, _) => {
                         assert_eq!(output, Ok(None));
                         assert!(teardowns.is_empty());
@@ -371,7 +349,7 @@ fn a_stacked_option_is_torn_down_once_wherever_the_future_is_dropped() {
                 Ok::<_, Failure>(name)
             })
         },
-        |output, teardowns| {
+        |output, teardowns, _| {
             assert_eq!(output, Ok(Some("a")));
             assert_eq!(teardowns, [Observed::Ok]);
         },

@@ -29,7 +29,10 @@ async fn recorded(
 
 fn record_path(test: &str) -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!("contextlib-tokio-cancellation-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "contextlib-tokio-cancellation-{}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(format!("{test}-{}", NEXT.fetch_add(1, Ordering::SeqCst)))
 }

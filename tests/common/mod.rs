@@ -139,10 +139,32 @@ where
     (output, log.take())
 }
 
-/// Drops the run of `scenario` at every poll (`cancel_at_every_poll`): its managers, observed
-/// by `probe`, log `enter NAME` and `exit NAME: ..` and the first is `a`. Asserts that each is
-/// torn down once, that every `enter` has its `exit`, and that a run that completes returns
-/// `Ok(())` with `a` exited last.
+/// Cuts `scenario` at every poll (`cancel_at_every_poll`): the managers `probe` watches are
+/// torn down once, every `enter` in `log` has its `exit`, and a run that completes hands
+/// `completed` its output, the teardowns and its log. Returns how many polls the completed run
+/// took.
+pub fn cut_at_every_poll<F>(
+    probe: &contextlib::testing::Probe,
+    log: &Log,
+    scenario: impl FnMut() -> F,
+    mut completed: impl FnMut(F::Output, Vec<contextlib::testing::Observed>, &[String]),
+) -> usize
+where
+    F: std::future::Future<Output: fmt::Debug>,
+{
+    contextlib::testing::cancel_at_every_poll(scenario, |run| {
+        let teardowns = probe.assert_torn_down_once(&run);
+        let seen = log.take();
+        assert_every_enter_exited(&seen);
+        if let contextlib::testing::Run::Completed { output, .. } = run {
+            completed(output, teardowns, &seen);
+        }
+    })
+}
+
+/// [`cut_at_every_poll`] for the composition tests, whose managers log `enter NAME` and
+/// `exit NAME: ..` and the first is `a`: a run that completes returns `Ok(())` with `a` exited
+/// last.
 pub fn assert_torn_down_wherever_dropped<F>(
     probe: &contextlib::testing::Probe,
     log: &Log,
@@ -150,14 +172,9 @@ pub fn assert_torn_down_wherever_dropped<F>(
 ) where
     F: std::future::Future<Output = Result<(), Failure>>,
 {
-    contextlib::testing::cancel_at_every_poll(scenario, |run| {
-        probe.assert_torn_down_once(&run);
-        let seen = log.take();
-        assert_every_enter_exited(&seen);
-        if let contextlib::testing::Run::Completed { output, .. } = run {
-            assert_eq!(output, Ok(()));
-            assert_eq!(seen.last().map(String::as_str), Some("exit a: ok"));
-        }
+    cut_at_every_poll(probe, log, scenario, |output, _, seen| {
+        assert_eq!(output, Ok(()));
+        assert_eq!(seen.last().map(String::as_str), Some("exit a: ok"));
     });
 }
 
