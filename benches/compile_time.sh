@@ -87,8 +87,10 @@ pub struct M$i<'c> {
 pub fn m$i(counter: &mut u64, value: u32) -> M$i<'_> {
     M$i { counter, value }
 }
+impl<'a> contextlib::Lend<'a> for M$i<'_> {
+    type Target = u32;
+}
 impl AsyncContextManager for M$i<'_> {
-    type Target<'a> = u32 where Self: 'a;
     type Error = core::convert::Infallible;
     async fn enter(self: core::pin::Pin<&mut Self>) -> Result<u32, Self::Error> {
         let this = self.get_mut();

@@ -1,5 +1,5 @@
-//! The six managers of the Python seed, one after the other, on their success, error and
-//! panic paths, with a log of what happens at enter, in the block and at exit.
+//! The six managers of the Python examples this crate translates, one after the other, on their
+//! success, error and panic paths, with a log of what happens at enter, in the block and at exit.
 //!
 //! Run with `cargo run --example tour`. Needs nothing but cargo: the files and the SQLite
 //! database live in a temporary directory, the HTTP server runs in-process on 127.0.0.1.

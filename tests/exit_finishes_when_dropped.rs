@@ -6,8 +6,11 @@
 //!
 //! The table below has one row per impl that claims it: `ExitStack`, `&mut ExitStack`,
 //! `Pin<&mut ExitStack>`, a stack held by a stack (its `SendAsyncContextManager::exit_into`), tuples,
-//! `concurrent`, `testing::Watched` and `tokio::Detached` (natively only: its teardown runtime is a
-//! thread, which Miri's leak check refuses). Each row enters the manager, has it
+//! `concurrent`, `Either`, `Option<M>`, `testing::Watched` and `tokio::Detached` (natively only: its
+//! teardown runtime is a thread, which Miri's leak check refuses). The tokio batteries and
+//! `sqlx::transaction`, which claim it too, hand a dropped exit to that runtime as `Detached`
+//! does; their own files (`battery_*.rs`) cut the block's future at every poll, in the exit
+//! too, on real files, processes and databases. Each row enters the manager, has it
 //! hold managers watched by a `Probe` (whose teardowns wait once, so that a dropped exit has
 //! something left to finish), calls `exit`, drops the exit future after 0 and after 1 poll, and
 //! checks that every watched manager was torn down once, with the `Exit` given, and that the
@@ -21,7 +24,8 @@ use std::time::Duration;
 
 use contextlib::testing::{Observed, Probe, Run, yield_now};
 use contextlib::{
-    AsyncContextManager, BlockError, Exit, ExitStack, async_context_manager, async_with, concurrent,
+    AsyncContextManager, BlockError, Either, Exit, ExitStack, async_context_manager, async_with,
+    concurrent,
 };
 use futures_executor::block_on;
 
@@ -167,6 +171,22 @@ fn every_impl_that_claims_it_finishes_a_dropped_exit() {
         2,
         concurrent((ExitStack::<Infallible>::new(), probe.observe(slow()))),
         |targets| enter_watched(targets.0, &probe, 1).await
+    );
+
+    row!(
+        "Either, a stack on the left",
+        probe,
+        2,
+        Either::<ExitStack<Infallible>, ExitStack<Infallible>>::Left(ExitStack::new()),
+        |stack| enter_watched(stack, &probe, 2).await
+    );
+    // `Option<M>` forwards the claim of its `M`.
+    row!(
+        "Option<ExitStack>",
+        probe,
+        2,
+        Some(ExitStack::<Infallible>::new()),
+        |stack| enter_watched(stack.expect("Some"), &probe, 2).await
     );
 
     // `Watched` forwards the claim of what it wraps: the outer probe sees the stack's own

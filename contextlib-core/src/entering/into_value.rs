@@ -3,8 +3,9 @@
 use core::convert::Infallible;
 
 /// The value of a `Result` that cannot be an error: the result of `async_with!` over an
-/// infallible manager with a plain block. Inside a fallible manager's block, it makes Python's
-/// `async with temp_dir() as d: async with timer():` read as it does there:
+/// infallible manager with a plain block, where it is not the whole of an outer block. Inside a
+/// fallible manager's block, it makes Python's `async with temp_dir() as d: async with timer():`
+/// read as it does there:
 ///
 /// ```
 /// use contextlib::{async_context_manager, async_with, IntoValue};
@@ -15,14 +16,18 @@ use core::convert::Infallible;
 /// async fn timer() -> u8 { r#yield!(0); }
 ///
 /// # futures_executor::block_on(async {
-/// let n = async_with!(temp_dir() => |dir| async_with!(timer() => |_t| dir.len()).into_value());
-/// assert_eq!(n.unwrap(), 6);
+/// let n = async_with!(temp_dir() => |dir| {
+///     let len = async_with!(timer() => |_t| dir.len()).into_value();
+///     Ok::<_, std::io::Error>(len + 1)
+/// });
+/// assert_eq!(n.unwrap(), 7);
 /// # });
 /// ```
 ///
-/// (`async_with!` cannot treat a block of type `Result<T, Infallible>` as a plain value by
-/// itself: it reads the block's type where it expands, and a block whose error type is inferred
-/// from the surrounding code would then be taken for one that cannot fail.)
+/// (A whole block of type `Result<T, Infallible>` already counts as the plain `T`:
+/// `async_with!(temp_dir() => |dir| async_with!(timer() => |_t| dir.len()))` is an
+/// `io::Result<usize>`. `into_value` is for an infallible `async_with!` that is only part of
+/// the block, where `?` on it would need `From<Infallible>` for the block's error.)
 pub trait IntoValue<T> {
     /// The value; there is no error to lose.
     fn into_value(self) -> T;

@@ -1,8 +1,8 @@
 //! Entering a manager: `async_with!`, the guard that owes the exit, the dispatch of the block's
 //! outcome and of the way to drive the manager, and the checks behind their error messages.
 //! Built on the protocol alone; the managers above it (the coroutine, the combinators, the
-//! runtimes) use its guard, and say here how `async_with!` should drive them
-//! ([`DrivenDirectly`](drive::DrivenDirectly)).
+//! runtimes) use its guard, and say where they are defined, by implementing
+//! [`DrivenDirectly`](drive::DrivenDirectly), how `async_with!` should drive them.
 
 pub(crate) mod async_with;
 pub(crate) mod checked;

@@ -1,4 +1,5 @@
-//! Guaranteed teardown for cancelled blocks on tokio (feature `tokio`).
+//! tokio (feature `tokio`): guaranteed teardown for cancelled blocks, and the batteries
+//! [`temp_dir`], [`create_file`], [`task_group`] and [`child`].
 //!
 //! A teardown that awaits real I/O cannot finish inside `Drop`. [`detach_on_cancel`] moves the
 //! manager to the heap when it is entered, so that if the block is cancelled — a `timeout`
