@@ -36,13 +36,16 @@
 //!   [`#[contextlib::with]`](with), the trait [`AsyncContextManager`](trait@AsyncContextManager)
 //!   and its `Send` variant [`SendAsyncContextManager`](trait@SendAsyncContextManager), the
 //!   type hint [`AsyncContextManager!`](macro@AsyncContextManager), and the batteries:
-//!   [`ExitStack`], [`concurrent`], [`nullcontext`], [`closing`], [`BoxManager`], [`testing`]
-//!   and (feature `tokio`) `contextlib::tokio`.
+//!   [`ExitStack`], [`concurrent`], [`nullcontext`], [`closing`], [`Either`], `Option<M>`,
+//!   [`BoxManager`], [`testing`], and (features `tokio`, `sqlx`) `contextlib::tokio` and
+//!   `contextlib::sqlx`.
 //!
 //! The crate depends on no async runtime. Its features: `tokio` adds `contextlib::tokio` (the
 //! batteries `temp_dir`, `create_file`, `task_group` and `child`, and guaranteed teardown on
-//! cancellation); `tracing` and `log` send teardown reports there (or to standard error while
-//! nothing listens: a report is never lost).
+//! cancellation); `sqlx` (Rust 1.94, as sqlx 0.9; turns on `tokio`) adds
+//! `contextlib::sqlx::transaction`, a transaction of any sqlx database as a manager; `tracing`
+//! and `log` send teardown reports there (or to standard error while nothing listens: a report
+//! is never lost).
 #![warn(missing_docs)]
 
 pub mod _guide;

@@ -40,6 +40,7 @@
 //! | `AsyncExitStack()` | `async_with!(ExitStack::<E>::new() => \|stack\| { .. })` (or `ExitStack::new()` and `close()`) |
 //! | `await stack.enter_async_context(cm)` | `stack.enter(manager).await?`, through `&ExitStack`: several targets alive at once |
 //! | `stack.push_async_callback(f)` | `stack.defer(async { .. })` |
+//! | `stack.push_async_exit(cb)` | `stack.push_async_exit(\|exit\| OnExit::new(async move { .. }))`: sees the `Exit` (or the newest error), its error chains; it cannot suppress |
 //! | `stack.pop_all()` | `stack.pop_all()` (on `&mut`): hands the managers over to a new stack; on a stack you hold, not inside its `async_with!` (see [`ExitStack`](composing) in Composing) |
 //! | `await stack.aclose()` | `stack.close().await`, also only on a stack you hold |
 //! | `@my_manager()` on an `async def` (`AsyncContextDecorator`) | `#[contextlib::with(my_manager() => target)]` on an `async fn`: the body runs as the block, a fresh manager each call |
