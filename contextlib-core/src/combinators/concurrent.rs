@@ -147,6 +147,8 @@ macro_rules! concurrent_manager {
                         $Join::new($(
                             CatchUnwind::new(ArmOnSuccess::new((
                                 // SAFETY: field `$index` is pinned and borrowed by nothing else.
+                                // Exercised by tests/concurrent.rs and
+                                // tests/stacked_borrows_self_borrows.rs under Miri.
                                 unsafe { Pin::new_unchecked(&mut (*fields.0).$index) }.enter(),
                                 Arm::new($flag),
                             ))),
@@ -196,6 +198,7 @@ macro_rules! concurrent_manager {
                         if unwound.owed[$index] {
                             unwound.owed[$index] = false;
                             // SAFETY: field `$index` is pinned; its target was dropped above.
+                            // Exercised by tests/concurrent.rs under Miri.
                             let member = unsafe { Pin::new_unchecked(&mut (*fields.0).$index) };
                             unwinding.record(
                                 CatchUnwind::new(Finishing::new(member.exit(exit), Teardown::of::<$M>()))
@@ -217,13 +220,15 @@ macro_rules! concurrent_manager {
             }
 
             fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> impl Future<Output = Result<(), E>> {
-                // SAFETY: structural pinning, as in `enter`; the targets are gone.
+                // SAFETY: structural pinning, as in `enter`; the targets are gone. Exercised by
+                // tests/concurrent.rs and tests/stacked_borrows_self_borrows.rs under Miri.
                 let ($($flag,)+) = &mut unsafe { self.get_unchecked_mut() }.managers;
                 // Every member's exit is started here, so the teardowns are owed from the call;
                 // one whose `exit` panics as it is called does not keep the others from theirs.
                 let exits = $Join::new($(
                     match catch_unwind(AssertUnwindSafe(|| {
                         // SAFETY: as above; each member is borrowed once.
+                        // Exercised by tests/concurrent.rs under Miri.
                         unsafe { Pin::new_unchecked($flag) }.exit(exit)
                     })) {
                         Ok(started) => Started::Running(CatchUnwind::new(Finishing::new(started, Teardown::of::<$M>()))),
@@ -248,7 +253,9 @@ macro_rules! concurrent_manager {
             }
 
             fn cancel(self: Pin<&mut Self>) {
-                // SAFETY: structural pinning, as in `enter`; the targets are gone.
+                // SAFETY: structural pinning, as in `enter`; the targets are gone. Checked by
+                // tests/concurrent.rs::every_member_is_torn_down_wherever_the_future_is_dropped
+                // under Miri.
                 let fields = Fields(unsafe { &mut self.get_unchecked_mut().managers } as *mut ($($M,)+));
                 for index in (0..$len).rev() {
                     <($($M,)+) as Members>::cancel_one(fields, index);

@@ -94,7 +94,9 @@ impl<L, R> Either<L, R> {
         // sides are (the auto impl). Exercised under Miri, both borrow models, by
         // tests/either.rs: generated managers (coroutines that borrow themselves across the
         // yield) and hand-written ones on both sides, cancelled at every poll, and on an
-        // `ExitStack`.
+        // `ExitStack`. Checked by
+        // tests/either.rs::the_side_entered_is_torn_down_once_wherever_the_future_is_dropped
+        // under Miri.
         unsafe {
             match self.get_unchecked_mut() {
                 Either::Left(left) => Either::Left(Pin::new_unchecked(left)),

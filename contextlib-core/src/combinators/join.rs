@@ -32,7 +32,9 @@ impl<F: Future> MaybeDone<F> {
         match self {
             MaybeDone::Pending(future) => {
                 // SAFETY: caller; the future stays where it is until replaced right below, once
-                // it is done (then it is dropped in place by the assignment).
+                // it is done (then it is dropped in place by the assignment). Checked by
+                // tests/stacked_borrows_self_borrows.rs::nested_concurrent_of_generated_managers
+                // under Miri.
                 match unsafe { Pin::new_unchecked(future) }.poll(cx) {
                     Poll::Ready(output) => {
                         let failed = output.failed();
@@ -92,8 +94,10 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Exited<E>> {
         // SAFETY: `Running`'s future is structurally pinned: never moved out, dropped in place.
+        // Exercised by tests/concurrent.rs and tests/stacked_borrows_self_borrows.rs under Miri.
         match unsafe { self.get_unchecked_mut() } {
-            // SAFETY: as above.
+            // SAFETY: as above. Exercised by
+            // tests/concurrent.rs and tests/stacked_borrows_self_borrows.rs under Miri.
             Started::Running(future) => unsafe { Pin::new_unchecked(future) }.poll(cx).map(Exited),
             Started::Panicked(payload) => Poll::Ready(Exited(Err(payload
                 .take()
@@ -135,7 +139,7 @@ macro_rules! join {
                 // (What each member's poll says is kept here: asking a member afterwards would
                 // take `&` of one still pending, see `MaybeDone::poll_done`.)
                 $(
-                    // SAFETY: as above.
+                    // SAFETY: as above. Exercised by tests/concurrent.rs under Miri.
                     match unsafe { this.$field.poll_done(cx) } {
                         Poll::Ready(member_failed) => failed |= member_failed,
                         Poll::Pending => all = false,

@@ -183,20 +183,23 @@ struct Held<'a, E> {
 }
 
 // SAFETY: `Held` owns its manager (a `Box` turned raw), which is `Send` (`Erased: Send`).
-// Exercised by tests/exit_stack.rs (a stack in a spawned task).
+// Exercised by tests/exit_stack.rs (a stack in a spawned task). Checked by
+// tests/everything_on_a_stack.rs::closing_borrowed_and_pinned_managers_go_on_a_stack under Miri.
 unsafe impl<E> Send for Held<'_, E> {}
 
 impl<'a, E> Held<'a, E> {
     fn pinned(&mut self) -> Pin<&mut (dyn Erased<E> + 'a)> {
         // SAFETY: the manager is boxed and never moved; `&mut self` is the only access now (its
         // target, which borrowed the stack, is gone: exiting takes the stack by `&mut`).
+        // Checked by tests/exit_stack.rs::managers_and_cleanups_exit_last_in_first_out under Miri.
         unsafe { Pin::new_unchecked(self.manager.as_mut()) }
     }
 }
 
 impl<E> Drop for Held<'_, E> {
     fn drop(&mut self) {
-        // SAFETY: made by `Box::into_raw` in `ExitStack::enter`, freed only here.
+        // SAFETY: made by `Box::into_raw` in `ExitStack::enter`, freed only here. Checked by
+        // tests/exit_stack.rs::a_stack_dropped_while_it_holds_managers_cancels_them under Miri.
         drop(unsafe { Box::from_raw(self.manager.as_ptr()) });
     }
 }
@@ -237,7 +240,7 @@ impl<F: Future<Output = Result<(), M>>, M, E> Future for ConvertErr<F, M, E> {
         // SAFETY: `future` is structurally pinned: never moved out, dropped in place; `convert`
         // is a plain `fn` pointer. Exercised by tests/exit_stack*.rs under Miri.
         let this = unsafe { self.get_unchecked_mut() };
-        // SAFETY: as above.
+        // SAFETY: as above. Exercised by tests/exit_stack.rs under Miri.
         let future = unsafe { Pin::new_unchecked(&mut this.future) };
         future.poll(cx).map(|result| result.map_err(this.convert))
     }
@@ -257,6 +260,7 @@ where
     fn exit<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> BoxExit<'x, E> {
         // SAFETY: the manager is structurally pinned in its transparent wrapper.
         // Exercised by tests/exit_stack_callbacks.rs under Miri.
+        // Exercised by tests/exit_stack_infallible.rs under Miri.
         let manager = unsafe { self.map_unchecked_mut(|this| &mut this.0) };
         Box::pin(ConvertErr {
             future: manager.exit_send(exit),
@@ -264,7 +268,7 @@ where
         })
     }
     fn cancel(self: Pin<&mut Self>) {
-        // SAFETY: as in `exit`.
+        // SAFETY: as in `exit`. Exercised by tests/exit_stack_infallible.rs under Miri.
         AsyncContextManager::cancel(unsafe { self.map_unchecked_mut(|this| &mut this.0) })
     }
     fn teardown(&self) -> Teardown {
@@ -468,6 +472,7 @@ impl<'a, E> ExitStack<'a, E> {
     {
         // SAFETY: boxed, so pinned until `Held` frees it; the enter future borrows it for 's,
         // and the box outlives 's (only `&mut self` methods exit or free it).
+        // Checked by tests/exit_stack.rs::a_manager_can_yield_from_inside_a_stack under Miri.
         let future = M::enter_send(unsafe { Pin::new_unchecked(&mut *manager) });
         StackEnter {
             stack: self,
@@ -866,7 +871,8 @@ pub struct StackEnter<'s, 'a, M, F, E> {
 // borrow of the stack (`Sync`) and the manager's enter future. (No trait or lifetime bounds
 // beyond `Send`: a bound such as `M: SendAsyncContextManager` would have to be proved for every lifetime
 // inside a spawned task's future, which fails for managers with `'static` parts.)
-// Exercised by tests/exit_stack.rs (enters awaited in a spawned task).
+// Exercised by tests/exit_stack.rs (enters awaited in a spawned task). Checked by
+// tests/everything_on_a_stack.rs::closing_borrowed_and_pinned_managers_go_on_a_stack under Miri.
 unsafe impl<M: Send, F: Send, E> Send for StackEnter<'_, '_, M, F, E> {}
 
 impl<'s, 'a, M, E> Future for StackEnter<'s, 'a, M, M::EnterFuture<'s>, E>
@@ -877,13 +883,13 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: `future` is structurally pinned (never moved, dropped in place); the other
-        // fields are not pinned.
+        // fields are not pinned. Exercised by tests/exit_stack.rs under Miri.
         let this = unsafe { self.get_unchecked_mut() };
         assert!(
             !this.done,
             "contextlib: `ExitStack::enter` polled after it completed"
         );
-        // SAFETY: as above.
+        // SAFETY: as above. Exercised by tests/exit_stack.rs under Miri.
         let polled = unsafe { Pin::new_unchecked(&mut *this.future) }.poll(cx);
         let Poll::Ready(entered) = polled else {
             return Poll::Pending;
@@ -895,21 +901,25 @@ where
                 // panics then unwinds past a manager the stack will exit or cancel, never one
                 // leaked (tests/stack_enter_future_drop_panics.rs).
                 // SAFETY: from `Box::into_raw`, so not null.
+                // Exercised by tests/exit_stack.rs under Miri.
                 let manager = unsafe { NonNull::new_unchecked(this.erased) };
                 this.stack.entries().push(Entry::Manager(Held { manager }));
                 // SAFETY: the future is done and not used again (`done` is set, so `Drop` leaves
                 // it alone). The manager it may still borrow is freed only by the stack, which
                 // outlives this `&'s` borrow of it.
+                // Exercised by tests/stack_enter_future_drop_panics.rs under Miri.
                 unsafe { ManuallyDrop::drop(&mut this.future) };
                 Poll::Ready(Ok(target))
             }
             Err(error) => {
-                // SAFETY: the future is done and not used again (`done` is set).
+                // SAFETY: the future is done and not used again (`done` is set). Exercised by
+                // tests/stack_enter_future_drop_panics.rs and tests/exit_stack.rs under Miri.
                 let dropped = catch_unwind(AssertUnwindSafe(|| unsafe {
                     ManuallyDrop::drop(&mut this.future)
                 }));
                 // SAFETY: the enter failed and its future is gone: nothing borrows the manager;
-                // it is not kept.
+                // it is not kept. Exercised by
+                // tests/stack_enter_future_drop_panics.rs and tests/exit_stack.rs under Miri.
                 drop(unsafe { Box::from_raw(this.manager) });
                 if let Err(payload) = dropped {
                     resume_unwind(payload);
@@ -931,7 +941,9 @@ where
     type Output = Target<'s, M>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Target<'s, M>> {
-        // SAFETY: the enter is structurally pinned: never moved out, dropped in place.
+        // SAFETY: the enter is structurally pinned: never moved out, dropped in place. Checked by
+        // tests/exit_stack_infallible.rs::a_dropped_infallible_enter_leaves_nothing_to_exit
+        // under Miri.
         let enter = unsafe { self.map_unchecked_mut(|this| &mut this.0) };
         enter.poll(cx).map(|entered| match entered {
             Ok(target) => target,
@@ -945,6 +957,7 @@ impl<M, F, E> Drop for StackEnter<'_, '_, M, F, E> {
         if !self.done {
             // SAFETY: the enter never completed: its future goes first, then the manager it
             // borrowed, which is not kept (an enter that is dropped leaves nothing to exit).
+            // Checked by tests/exit_stack.rs::a_dropped_enter_leaves_nothing_to_exit under Miri.
             unsafe {
                 ManuallyDrop::drop(&mut self.future);
                 drop(Box::from_raw(self.manager));

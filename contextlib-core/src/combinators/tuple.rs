@@ -23,9 +23,9 @@ impl<T> Clone for Fields<T> {
 impl<T> Copy for Fields<T> {}
 
 // SAFETY: `Fields` stands for the `Pin<&mut T>` it was made from, so it is `Send`/`Sync`
-// exactly when that reference would be. Exercised by tests/send.rs (a spawned tuple).
+// exactly when that reference would be. Exercised by tests/send.rs (a spawned tuple) under Miri.
 unsafe impl<T: Send> Send for Fields<T> {}
-// SAFETY: as above.
+// SAFETY: as above. Exercised by tests/send.rs under Miri.
 unsafe impl<T: Sync> Sync for Fields<T> {}
 
 /// What the exits seen so far left behind: the newest error wins (as in Python), a panic is
@@ -107,6 +107,7 @@ macro_rules! tuple_manager {
                 let mut targets = ($(Held::<'_, $M>(None),)+);
                 $(
                     // SAFETY: field `$index` is pinned (see above) and borrowed by nothing else.
+                    // Exercised by tests/tuple.rs under Miri.
                     let field = unsafe { Pin::new_unchecked(&mut (*fields.0).$index) };
                     // The outcome leaves scope before the next `.await` (see `Held`).
                     let failed = match CatchUnwind::new(field.enter()).await {
@@ -142,6 +143,7 @@ macro_rules! tuple_manager {
 
             fn exit(self: Pin<&mut Self>, exit: Exit<'_>) -> impl Future<Output = Result<(), E>> {
                 // SAFETY: structural pinning, as in `enter`; the targets are gone.
+                // Exercised by tests/tuple.rs under Miri.
                 let fields = Fields(unsafe { self.get_unchecked_mut() } as *mut Self);
                 ExitFuture {
                     future: Self::exit_from(fields, $len, exit),
@@ -153,6 +155,7 @@ macro_rules! tuple_manager {
 
             fn cancel(self: Pin<&mut Self>) {
                 // SAFETY: structural pinning, as in `enter`; the targets are gone.
+                // Exercised by tests/tuple_cancellation.rs and tests/cancellation.rs under Miri.
                 let fields = Fields(unsafe { self.get_unchecked_mut() } as *mut Self);
                 Self::cancel_from(fields, $len);
             }
@@ -188,6 +191,7 @@ macro_rules! tuple_manager {
                     let exited = match index {
                         $(
                             // SAFETY: field `$index` is pinned and its target has been dropped.
+                            // Exercised by tests/tuple.rs under Miri.
                             $index => CatchUnwind::new(Finishing::new(
                                 unsafe { Pin::new_unchecked(&mut (*fields.0).$index) }.exit(seen),
                                 Teardown::of::<$M>(),
@@ -211,6 +215,8 @@ macro_rules! tuple_manager {
                 let cancelled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match index {
                     $(
                         // SAFETY: field `$index` is pinned and its target has been dropped.
+                        // Exercised by tests/cancellation.rs and tests/tuple_cancellation.rs
+                        // under Miri.
                         $index => unsafe { Pin::new_unchecked(&mut (*fields.0).$index) }.cancel(),
                     )+
                     _ => unreachable!(),
@@ -226,6 +232,8 @@ macro_rules! tuple_manager {
                 let exited = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match index {
                     $(
                         // SAFETY: field `$index` is pinned and its target has been dropped.
+                        // Exercised by tests/exit_finishes_when_dropped.rs and
+                        // tests/tuple_cancellation.rs under Miri.
                         $index => drop(Finishing::new(
                             unsafe { Pin::new_unchecked(&mut (*fields.0).$index) }.exit(exit),
                             Teardown::of::<$M>(),
@@ -265,6 +273,7 @@ impl<T: ExitFrom, F: Future> Future for ExitFuture<'_, T, F> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         // SAFETY: `future` is structurally pinned: never moved out, dropped in place.
+        // Exercised by tests/tuple_cancellation.rs under Miri.
         let this = unsafe { self.get_unchecked_mut() };
         this.polled = true;
         // SAFETY: as above. Exercised by tests/tuple_cancellation.rs under Miri.

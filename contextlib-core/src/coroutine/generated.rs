@@ -120,9 +120,11 @@ pub struct Generated<Fam, B: Body> {
 }
 
 // SAFETY: every access to the interior goes through `Pin<&mut Self>`; `&Generated` gives no
-// access at all, so sharing it is as safe as sharing its parts. Exercised by tests/send.rs.
+// access at all, so sharing it is as safe as sharing its parts. Exercised by tests/send.rs
+// under Miri.
 unsafe impl<Fam, B: Body + Sync> Sync for Generated<Fam, B> where B::Fut: Sync {}
-// SAFETY: `Generated` owns a `B` or a `B::Fut` (the union) and its slot (`Send`).
+// SAFETY: `Generated` owns a `B` or a `B::Fut` (the union) and its slot (`Send`). Checked by
+// tests/hidden_items_misused.rs::a_manager_entered_on_one_thread_exits_on_another under Miri.
 unsafe impl<Fam, B: Body + Send> Send for Generated<Fam, B> where B::Fut: Send {}
 
 /// Wraps a body closure into a manager; nothing runs until `enter`. What
@@ -192,6 +194,7 @@ impl<Fam, B: Body> Generated<Fam, B> {
     unsafe fn finish_body(this: *mut Self, slot: SlotRef) {
         // SAFETY: caller; the phase says nothing is live before the drop runs, so a destructor
         // that unwinds cannot lead to a second drop.
+        // Exercised by tests/exit.rs and tests/async_with_at_every_poll.rs under Miri.
         unsafe {
             slot.set_phase(phase::DONE);
             let stage = UnsafeCell::raw_get(ptr::addr_of!((*this).stage));
@@ -210,6 +213,7 @@ impl<Fam, B: Body> Generated<Fam, B> {
 #[inline]
 unsafe fn enter_begins(slot: SlotRef, name: fn() -> &'static str) -> bool {
     // SAFETY: caller.
+    // Checked by tests/hidden_items_misused.rs::misordered_calls_by_hand_panic_clearly under Miri.
     unsafe {
         match slot.phase() {
             phase::FRESH => {
@@ -230,7 +234,7 @@ unsafe fn enter_begins(slot: SlotRef, name: fn() -> &'static str) -> bool {
 /// As for `enter_begins`.
 #[inline]
 unsafe fn enter_suspended(slot: SlotRef) -> Option<*mut ()> {
-    // SAFETY: caller.
+    // SAFETY: caller. Exercised by tests/borrowed_target.rs and tests/hostile_bodies.rs under Miri.
     unsafe {
         if slot.phase() != phase::LENT {
             return None;
@@ -255,6 +259,7 @@ unsafe fn exit_begins(
     name: fn() -> &'static str,
 ) {
     // SAFETY: caller.
+    // Checked by tests/hidden_items_misused.rs::misordered_calls_by_hand_panic_clearly under Miri.
     unsafe {
         match (slot.phase(), first) {
             (phase::ENTERED, true) | (phase::EXITING, false) => {
@@ -272,7 +277,8 @@ unsafe fn exit_begins(
 /// As for `enter_begins`.
 #[inline]
 unsafe fn exit_suspended(slot: SlotRef) {
-    // SAFETY: caller.
+    // SAFETY: caller. Checked by
+    // tests/exit.rs::slow_teardown_is_dropped_in_place_when_the_exit_is_dropped under Miri.
     unsafe {
         slot.set_handover(ptr::null_mut());
         slot.set_phase(phase::EXITING);
@@ -333,6 +339,7 @@ impl<Fam, B: Body> Generated<Fam, B> {
         cx: &mut Context<'_>,
     ) -> Poll<<B::Fut as Future>::Output> {
         // SAFETY: caller.
+        // Exercised by tests/borrowed_target.rs and tests/hostile_bodies.rs under Miri.
         unsafe {
             let stage = UnsafeCell::raw_get(ptr::addr_of!((*this).stage));
             let record = Polling::new(
@@ -349,11 +356,13 @@ impl<Fam, B: Body> Generated<Fam, B> {
 impl<Fam, B: Body> Drop for Generated<Fam, B> {
     fn drop(&mut self) {
         // SAFETY: reading the phase touches nothing else.
+        // Exercised by tests/composition.rs and tests/cancellation.rs under Miri.
         if unsafe { Slot::handle(&self.slot).phase() } == phase::ENTERED {
             self.cancel_on_drop();
         }
         // SAFETY: the manager is pinned (it is only used as `Pin<&mut Self>`), so its parts
         // are dropped in place; the phase says which part of the union is live.
+        // Exercised by tests/hidden_items_misused.rs and tests/cancellation.rs under Miri.
         unsafe {
             let slot = Slot::handle(&self.slot);
             let stage = self.stage.get_mut();
@@ -419,9 +428,11 @@ impl<Fam, B: Body> Generated<Fam, B> {
         let raw: *mut Self = self;
         // SAFETY: an entered manager was entered through `Pin<&mut Self>`, so it is pinned and
         // stays where it is until this drop ends; its coroutine is live (phase `ENTERED`).
+        // Exercised by tests/composition.rs under Miri.
         let slot = unsafe { slot!(raw) };
         // SAFETY (both closures): as above; `cancel_in_place` polls only while the coroutine is
         // live and calls `finish` at most once, after which neither closure is called again.
+        // Exercised by tests/async_with_at_every_poll.rs under Miri.
         let mut poll = |cx: &mut Context<'_>| unsafe {
             match Generated::poll_body(raw, slot, cx) {
                 Poll::Ready(output) => {
@@ -431,9 +442,10 @@ impl<Fam, B: Body> Generated<Fam, B> {
                 Poll::Pending => Poll::Pending,
             }
         };
-        // SAFETY: as above.
+        // SAFETY: as above. Exercised by tests/async_with_at_every_poll.rs under Miri.
         let mut finish = || unsafe { Generated::finish_body(raw, slot) };
         // SAFETY: `slot` is this live manager's, untouched by anything else during the call.
+        // Exercised by tests/composition.rs under Miri.
         unsafe { cancel_in_place(slot, &mut poll, &mut finish, B::name) }
     }
 }
@@ -459,6 +471,7 @@ unsafe fn cancel_in_place(
     let mut cx = Context::from_waker(core::task::Waker::noop());
     // SAFETY: caller; `exit` outlives every poll below, and the coroutine is ended (or left to
     // the caller's match, which drops it) before it goes.
+    // Exercised by tests/async_with_at_every_poll.rs under Miri.
     let teardown = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| unsafe {
         for first in (0..POLLS_IN_PLACE).map(|poll| poll == 0) {
             exit_begins(slot, &exit, first, name);
@@ -474,7 +487,8 @@ unsafe fn cancel_in_place(
         Ok(outcome) => outcome,
         Err(payload) => {
             crate::protocol::catch_unwind::discard(payload);
-            // SAFETY: caller; a coroutine that panicked mid-teardown is dropped here.
+            // SAFETY: caller; a coroutine that panicked mid-teardown is dropped here. Exercised by
+            // tests/async_with_at_every_poll.rs and tests/hidden_items_misused.rs under Miri.
             unsafe {
                 if matches!(slot.phase(), phase::EXIT_POLL | phase::EXITING) {
                     finish();
@@ -508,6 +522,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: the manager is pinned and exclusively borrowed for 'm by this future; every
         // access below goes through `raw`, and nothing else touches the manager meanwhile.
+        // Exercised by tests/borrowed_target.rs and tests/hidden_items_misused.rs under Miri.
         unsafe {
             let raw: *mut Generated<Fam, B> = self.get_mut().manager.as_mut().get_unchecked_mut();
             let slot = slot!(raw);
@@ -572,6 +587,7 @@ where
         // SAFETY: the manager is pinned and exclusively borrowed by this future; `this.exit`
         // lives as long as this future, and `Drop` below ends the body before this future (and
         // the `Exit`) goes away.
+        // Exercised by tests/exit.rs and tests/borrowed_target.rs under Miri.
         unsafe {
             let raw: *mut Generated<Fam, B> = this.manager.as_mut().get_unchecked_mut();
             let slot = slot!(raw);
@@ -602,9 +618,10 @@ where
         if !self.started {
             return;
         }
-        // SAFETY: the manager is pinned and ours.
+        // SAFETY: the manager is pinned and ours. Exercised by tests/exit.rs under Miri.
         let raw: *mut Generated<Fam, B> = unsafe { self.manager.as_mut().get_unchecked_mut() };
         // SAFETY: as above; reading the phase touches nothing else.
+        // Exercised by tests/exit.rs under Miri.
         let slot = unsafe { slot!(raw) };
         // SAFETY: as above. A teardown this future started and did not finish (suspended, or
         // unwound out of a poll) is dropped here, while `self.exit` is still alive, so the

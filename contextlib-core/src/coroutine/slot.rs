@@ -45,9 +45,11 @@ pub(crate) struct Slot {
 
 // SAFETY: the slot is only read and written by the manager that owns it, through
 // `Pin<&mut Generated>` (directly, or by the coroutine that manager is polling, on the same
-// thread, during that poll), so never from two threads at once. Exercised by tests/send.rs.
+// thread, during that poll), so never from two threads at once. Exercised by tests/send.rs
+// under Miri. Checked by
+// tests/hidden_items_misused.rs::a_manager_entered_on_one_thread_exits_on_another under Miri.
 unsafe impl Send for Slot {}
-// SAFETY: as for `Send`: `Slot` has no `&self` API.
+// SAFETY: as for `Send`: `Slot` has no `&self` API. Exercised by tests/send.rs under Miri.
 unsafe impl Sync for Slot {}
 
 impl Slot {
@@ -80,7 +82,9 @@ impl SlotRef {
     /// The slot is live and not accessed concurrently.
     #[inline]
     pub(crate) unsafe fn phase(self) -> u8 {
-        // SAFETY: caller; `raw_get` creates no reference to the slot.
+        // SAFETY: caller; `raw_get` creates no reference to the slot. Checked by
+        // tests/hidden_items_misused.rs::a_yield_point_polled_from_another_thread_is_refused
+        // under Miri.
         unsafe { *UnsafeCell::raw_get(ptr::addr_of!((*self.0).phase)) }
     }
 
@@ -91,6 +95,7 @@ impl SlotRef {
     #[inline]
     pub(crate) unsafe fn set_phase(self, phase: u8) {
         // SAFETY: caller.
+        // Exercised by tests/hostile_bodies.rs and tests/hidden_items_misused.rs under Miri.
         unsafe { *UnsafeCell::raw_get(ptr::addr_of!((*self.0).phase)) = phase }
     }
 
@@ -101,6 +106,7 @@ impl SlotRef {
     #[inline]
     pub(crate) unsafe fn handover(self) -> *mut () {
         // SAFETY: caller.
+        // Exercised by tests/hostile_bodies.rs and tests/hidden_items_misused.rs under Miri.
         unsafe { *UnsafeCell::raw_get(ptr::addr_of!((*self.0).handover)) }
     }
 
@@ -111,6 +117,7 @@ impl SlotRef {
     #[inline]
     pub(crate) unsafe fn set_handover(self, value: *mut ()) {
         // SAFETY: caller.
+        // Exercised by tests/hostile_bodies.rs and tests/hidden_items_misused.rs under Miri.
         unsafe { *UnsafeCell::raw_get(ptr::addr_of!((*self.0).handover)) = value }
     }
 
@@ -121,6 +128,7 @@ impl SlotRef {
     #[inline]
     pub(crate) unsafe fn id(self) -> u64 {
         // SAFETY: caller; `id` is never written after construction.
+        // Exercised by tests/hostile_bodies.rs and tests/hidden_items_misused.rs under Miri.
         unsafe { (*self.0).id }
     }
 }

@@ -126,8 +126,10 @@ pub struct YieldPoint<'y, T> {
 // SAFETY: the raw pointers are the address of a yield handle (only compared) and the slot of
 // the manager whose coroutine holds this yield point (only used while that manager polls or
 // drops it): sending this future sends that whole manager. The target is sent along with it.
+// Checked by tests/hidden_items_misused.rs::a_manager_entered_on_one_thread_exits_on_another
+// under Miri.
 unsafe impl<T: Send> Send for YieldPoint<'_, T> {}
-// SAFETY: `YieldPoint` has no `&self` API.
+// SAFETY: `YieldPoint` has no `&self` API. Exercised by tests/send.rs under Miri.
 unsafe impl<T: Sync> Sync for YieldPoint<'_, T> {}
 
 impl<T> Drop for YieldPoint<'_, T> {
@@ -135,6 +137,8 @@ impl<T> Drop for YieldPoint<'_, T> {
         let (State::Lent, Some(slot)) = (self.state, self.lent_to) else {
             if self.state == State::Fresh {
                 // SAFETY: never published: the target is still here, and this is its only drop.
+                // Exercised by tests/hostile_bodies.rs and tests/hidden_items_misused.rs
+                // under Miri.
                 unsafe { ManuallyDrop::drop(&mut self.target) }
             }
             return;
@@ -142,7 +146,8 @@ impl<T> Drop for YieldPoint<'_, T> {
         let here: *mut () = ptr::addr_of_mut!(self.target).cast();
         // SAFETY: `lent_to` is the slot of the manager whose pinned coroutine holds this yield
         // point (checked when it was set), so the slot is alive while this yield point is; it
-        // is dropped on the thread that polls that manager.
+        // is dropped on the thread that polls that manager. Checked by
+        // tests/hostile_bodies.rs::a_yield_dropped_after_lending_takes_its_offer_back under Miri.
         unsafe {
             if slot.phase() == phase::LENT && slot.handover() == here {
                 // Dropped during the enter poll it lent in, before the driver took the target
@@ -163,13 +168,16 @@ impl<'y, T> Future for YieldPoint<'y, T> {
     fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Exit<'y>> {
         // SAFETY: nothing is moved out of the pinned future here; the target is lent by
         // address and moved out by the driver in place.
+        // Exercised by tests/borrowed_target.rs under Miri.
         let this = unsafe { self.get_unchecked_mut() };
         let record = polling::current();
         if record.is_null() {
             misplaced("outside its manager's `enter` and `exit`")
         }
         // SAFETY: a non-null record describes the manager polling on this thread, whose poll
-        // is below this one on the stack (`polling::within`).
+        // is below this one on the stack (`polling::within`). Checked by
+        // tests/hostile_bodies.rs::a_yield_handle_of_one_manager_cannot_yield_in_another
+        // under Miri.
         let record: &Polling = unsafe { &*record };
         let here: *const () = ptr::from_mut(this).cast_const().cast();
         if record.id != this.id {
@@ -184,6 +192,7 @@ impl<'y, T> Future for YieldPoint<'y, T> {
         let slot = record.slot;
         // SAFETY: the record's slot is the live slot of the manager polling now, which touches
         // nothing else while its coroutine runs.
+        // Exercised by tests/borrowed_target.rs and tests/exit.rs under Miri.
         unsafe {
             match (this.state, slot.phase()) {
                 (State::Fresh, phase::ENTERING) => {

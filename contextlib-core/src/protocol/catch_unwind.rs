@@ -40,7 +40,9 @@ impl<F: Future> Future for CatchUnwind<F> {
 
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: structural pinning of the only field; `CatchUnwind` never moves it out.
+        // SAFETY: structural pinning of the only field; `CatchUnwind` never moves it out. Checked
+        // by tests/async_with_at_every_poll.rs::panics_in_enter_exit_and_block_at_every_poll
+        // under Miri.
         let future = unsafe { self.map_unchecked_mut(|this| &mut this.0) };
         // The future is not polled again after a panic (the outcome is final), so observing
         // it in a broken state is impossible: asserting unwind safety is sound.

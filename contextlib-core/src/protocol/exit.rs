@@ -179,7 +179,7 @@ impl<'a> BlockError<'a> {
             let erased: *const (dyn ErasedError + Sync + 'a) = self.inner;
             // SAFETY: `type_id` is `Some` only for `Full<E>`, a `repr(transparent)` wrapper
             // around `E`, so the pointee is an `E` borrowed for `'a`.
-            // Exercised by tests/exit.rs::downcast_recovers_the_block_error.
+            // Exercised by tests/exit.rs::downcast_recovers_the_block_error under Miri.
             Some(unsafe { &*erased.cast::<E>() })
         } else {
             None
@@ -307,6 +307,7 @@ impl<E> Full<E> {
         // SAFETY: `Full<E>` is `repr(transparent)` over `E`, so both references have the same
         // layout and validity; the borrow keeps its lifetime.
         // Exercised by every test that formats an `Exit::Err` (tests/exit.rs).
+        // Checked by tests/exit.rs::exit_displays_how_the_block_ended under Miri.
         unsafe { &*(error as *const E).cast::<Self>() }
     }
 }
