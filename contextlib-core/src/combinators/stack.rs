@@ -238,7 +238,7 @@ impl<F: Future<Output = Result<(), M>>, M, E> Future for ConvertErr<F, M, E> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), E>> {
         // SAFETY: `future` is structurally pinned: never moved out, dropped in place; `convert`
-        // is a plain `fn` pointer. Exercised by tests/exit_stack*.rs under Miri.
+        // is a plain `fn` pointer. Exercised by tests/exit_stack.rs under Miri.
         let this = unsafe { self.get_unchecked_mut() };
         // SAFETY: as above. Exercised by tests/exit_stack.rs under Miri.
         let future = unsafe { Pin::new_unchecked(&mut this.future) };
@@ -259,7 +259,6 @@ where
 {
     fn exit<'x>(self: Pin<&'x mut Self>, exit: Exit<'x>) -> BoxExit<'x, E> {
         // SAFETY: the manager is structurally pinned in its transparent wrapper.
-        // Exercised by tests/exit_stack_callbacks.rs under Miri.
         // Exercised by tests/exit_stack_infallible.rs under Miri.
         let manager = unsafe { self.map_unchecked_mut(|this| &mut this.0) };
         Box::pin(ConvertErr {
