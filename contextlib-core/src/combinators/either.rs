@@ -123,7 +123,7 @@ mod sealed {
 /// Implemented for every pair of types lending the same target, so there is nothing to implement
 /// by hand. (A hand-written impl for types whose targets differ compiles too: its
 /// `into_target_of` is a safe fn, so the worst it can do is convert one target into another it
-/// chooses, which then becomes the `Either`'s target: tests/new_api_misuse.rs.) It states the
+/// chooses, which then becomes the `Either`'s target: tests/combinators_misused.rs.) It states the
 /// equality one lifetime at a time, which is what makes it usable: the
 /// direct bound `R: for<'a> Lend<'a, Target = Target<'a, L>>` is not provable for generated
 /// managers on stable Rust ("one type is more general than the other"); this one is. Generic

@@ -1,6 +1,6 @@
-//! Hostile, safe-code attacks on the public surface added with `BoxManager`/`SendBoxManager`,
-//! `Either`/`SameTarget`, `Option<M>`, `ExitStack::push_async_exit`/`OnExit`/`enter_infallible`
-//! and the `SendAsyncContextManager` impls of `&mut M`, `Pin<&mut M>` and `closing`: managers
+//! Hostile, safe-code attacks on the combinators' public surface (`BoxManager`/`SendBoxManager`,
+//! `Either`/`SameTarget`, `Option<M>`, `ExitStack::push_async_exit`/`OnExit`/`enter_infallible`)
+//! and on the `SendAsyncContextManager` impls of `&mut M`, `Pin<&mut M>` and `closing`: managers
 //! whose enter/exit/cancel/Drop panic, futures dropped (or leaked) at every poll, `Either`
 //! switched between variants, boxes in `Either`s on a stack, exit callbacks that panic. Each
 //! asserts exactly-once teardown, or a clear panic, and never UB (run under Miri, both models).
