@@ -119,3 +119,17 @@ fn closing_entered_twice_panics_instead_of_lending_again() {
     block_on(manager.as_mut().exit(Exit::Ok)).unwrap();
     assert_eq!(log.take(), ["closed [1, 2]"]);
 }
+
+/// Neither pins what it holds (the value is moved out or lent as `&mut`), so both are `Unpin`
+/// whatever they hold: they can be entered through `&mut` and moved between uses.
+#[test]
+fn nullcontext_and_closing_are_unpin_whatever_they_hold() {
+    fn unpin<T: Unpin>(_: &T) {}
+    unpin(&nullcontext(std::marker::PhantomPinned));
+    unpin(&closing(std::marker::PhantomPinned, |_| async {
+        Ok::<_, std::convert::Infallible>(())
+    }));
+    let mut manager = nullcontext(std::marker::PhantomPinned);
+    let lent = block_on(async { async_with!(&mut manager => |value| value) });
+    assert!(lent.is_ok());
+}

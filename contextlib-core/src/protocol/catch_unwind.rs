@@ -24,14 +24,19 @@ pub(crate) fn discard(payload: Payload) {
     core::mem::forget(next);
 }
 
-/// Polls `F`, catching panics.
-pub struct CatchUnwind<F>(F);
+pin_project_lite::pin_project! {
+    /// Polls `F`, catching panics.
+    pub struct CatchUnwind<F> {
+        #[pin]
+        future: F,
+    }
+}
 
 impl<F: Future> CatchUnwind<F> {
     /// Wraps `future`.
     #[inline(always)]
     pub fn new(future: F) -> Self {
-        CatchUnwind(future)
+        CatchUnwind { future }
     }
 }
 
@@ -40,10 +45,7 @@ impl<F: Future> Future for CatchUnwind<F> {
 
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: structural pinning of the only field; `CatchUnwind` never moves it out. Checked
-        // by tests/async_with_at_every_poll.rs::panics_in_enter_exit_and_block_at_every_poll
-        // under Miri.
-        let future = unsafe { self.map_unchecked_mut(|this| &mut this.0) };
+        let future = self.project().future;
         // The future is not polled again after a panic (the outcome is final), so observing
         // it in a broken state is impossible: asserting unwind safety is sound.
         match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {

@@ -51,14 +51,9 @@ pub struct Closing<T, F> {
     entered: bool,
 }
 
-impl<T, F> Closing<T, F> {
-    fn parts(self: Pin<&mut Self>) -> &mut Self {
-        // SAFETY: no field is structurally pinned: the value is lent as `&mut T` (never as
-        // `Pin<&mut T>`) and moved out only to be closed.
-        // Checked by tests/toolbox.rs::closing_closes_once_at_exit under Miri.
-        unsafe { self.get_unchecked_mut() }
-    }
-}
+// Nothing in it is ever pinned: the value is lent as `&mut T` (never as `Pin<&mut T>`) and
+// moved out only to be closed.
+impl<T, F> Unpin for Closing<T, F> {}
 
 impl<'a, T, F> Lend<'a> for Closing<T, F> {
     type Target = &'a mut T;
@@ -73,7 +68,7 @@ where
 
     #[allow(refining_impl_trait)]
     fn enter(self: Pin<&mut Self>) -> Ready<Result<&mut T, E>> {
-        let this = self.parts();
+        let this = self.get_mut();
         assert!(
             !core::mem::replace(&mut this.entered, true),
             "contextlib: a closing manager is one-shot: it was already entered"
@@ -87,7 +82,7 @@ where
 
     #[allow(refining_impl_trait)]
     fn exit(self: Pin<&mut Self>, _: Exit<'_>) -> ClosingExit<Fut> {
-        let this = self.parts();
+        let this = self.get_mut();
         let closed = match (this.value.take(), this.close.take()) {
             (Some(value), Some(close)) => Some(close(value)),
             _ => None,
