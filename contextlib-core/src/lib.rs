@@ -66,6 +66,7 @@ pub mod expansion {
 pub mod __private {
     pub use crate::coroutine::generated::{EnterFuture, ExitFuture, Generated, Start, generated};
     pub use crate::coroutine::output::{BodyOutput, Refused};
+    pub use crate::entering::chosen::{Chosen, chosen};
     pub use crate::entering::dispatch::{
         FallibleBlockKind, InfallibleBlock, InfallibleBlockKind, InfallibleManager,
         InfallibleManagerKind, Kind, Split, UnconvertibleBlockKind, ValueBlock, ValueBlockKind,

@@ -133,7 +133,8 @@ macro_rules! __async_with_expansion {
                 let __acm_manager = ::core::pin::pin!(__acm_manager);
                 let mut __acm_guard = $crate::__private::Guard::new(__acm_manager);
                 // Through the manager's named `Send` futures where it has them (see `drive.rs`).
-                let __acm_drive = (&&&&$crate::__private::Drive::of(&__acm_guard)).__acm_drive();
+                let __acm_drive =
+                    $crate::__private::chosen((&&&&$crate::__private::Drive::of(&__acm_guard)).__acm_drive());
                 // The enter's result is matched as a temporary, not bound to a variable: in
                 // generic code its type borrows the manager until it is dropped.
                 let __acm_state = match $crate::__private::ArmOnSuccess::new({
@@ -167,7 +168,8 @@ macro_rules! __async_with_expansion {
                         ::core::result::Result::Err(__acm_error)
                     }
                 };
-                let __acm_kind = (&&&&&$crate::__private::Kind::of(&__acm_state)).__acm_kind();
+                let __acm_kind =
+                    $crate::__private::chosen((&&&&&$crate::__private::Kind::of(&__acm_state)).__acm_kind());
                 // The outcome is read in place, not moved out of `__acm_state`: moving it first
                 // doubled the time of a whole enter+exit (benches/instructions.rs). The arm
                 // that fails comes first, so that the block's error type is known from the
@@ -186,8 +188,9 @@ macro_rules! __async_with_expansion {
                                     $crate::__private::outer_or_ok($outer)
                                 }
                                 $crate::__private::Split::Err(__acm_error) => {
-                                    __acm_view =
-                                        (&&&&$crate::__private::View(__acm_error)).__acm_view();
+                                    __acm_view = $crate::__private::chosen(
+                                        (&&&&$crate::__private::View(__acm_error)).__acm_view(),
+                                    );
                                     $crate::Exit::Err(__acm_view.view())
                                 }
                                 $crate::__private::Split::Panic(__acm_payload) => {

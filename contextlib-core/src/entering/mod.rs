@@ -6,6 +6,7 @@
 
 pub(crate) mod async_with;
 pub(crate) mod checked;
+pub(crate) mod chosen;
 pub(crate) mod dispatch;
 pub(crate) mod drive;
 pub(crate) mod guard;
