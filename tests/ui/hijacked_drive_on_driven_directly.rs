@@ -1,7 +1,7 @@
 // A hostile crate's own `__acm_drive`, in scope for every type, meets contextlib's drive for a
 // manager that is `DrivenDirectly` (here a tuple) at the same autoderef step: the call is
-// ambiguous, so the hijack is refused at compile time instead of choosing what runs. (Over a
-// manager that is not `DrivenDirectly` it is not refused: tests/session_changes_misused.rs.)
+// ambiguous, so the hijack is refused at compile time instead of choosing what runs. (Over any
+// other manager, `Chosen` refuses it: ui/hijacked_dispatch_is_refused.)
 #![forbid(unsafe_code)]
 use contextlib::{async_with, nullcontext};
 

@@ -3,7 +3,7 @@
 //! into scope with a method of the same name, could answer instead; the expansion passes every
 //! choice through [`chosen`], which takes only contextlib's own ways. A hijack is then a compile
 //! error, or at worst the choice of another of contextlib's ways, each of which enters, exits and
-//! reports as `async_with!` promises (`tests/session_changes_misused.rs`).
+//! reports as `async_with!` promises (`tests/toolbox_and_dispatch_misused.rs`).
 
 use crate::entering::dispatch::{
     FallibleBlock, InfallibleBlock, InfallibleManager, ValueBlock, ViewStorage,

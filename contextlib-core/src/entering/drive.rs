@@ -54,7 +54,9 @@ impl<M: DrivenDirectly> ComposedDriveKind for &&&Drive<M> {
 /// generated manager named by its type, `testing::Watched` and `sqlx::transaction`.
 ///
 /// Sealed: which way a manager is driven changes only whether the `async_with!` future is
-/// `Send`, never what runs, but the choice is contextlib's.
+/// `Send`, never what runs, and the choice is contextlib's. (A crate that names the hidden
+/// `Direct` through `DirectDriveKind` can pick it for its own manager: a way of contextlib's,
+/// see [`Chosen`](crate::entering::chosen::Chosen).)
 pub trait DrivenDirectly: sealed::Sealed {}
 
 pub(crate) mod sealed {
