@@ -265,6 +265,39 @@ fn a_closing_exited_before_entered_refuses_the_enter() {
     assert!(log.take().is_empty());
 }
 
+/// Cuts `scenario` (an `async_with!` over a `closing` watched by `probe`) at every poll: a run
+/// dropped before its first poll closed nothing; every other run logged `closed` once (checked
+/// by `cut` where the block was cut) and a completed one returned `completed`, its teardown seen
+/// as `Ok`. Returns the polls of the completed run.
+fn closed_once_at_every_cut<F>(
+    probe: &Probe,
+    log: &Log,
+    scenario: impl FnMut() -> F,
+    closed: &[&str],
+    cut: impl Fn(&[Observed]),
+    completed: F::Output,
+) -> usize
+where
+    F: Future<Output: PartialEq + std::fmt::Debug>,
+{
+    cancel_at_every_poll(scenario, |run| {
+        let teardowns = probe.assert_torn_down_once(&run);
+        let seen = log.take();
+        match &run {
+            Run::Dropped { polls: 0 } => assert!(seen.is_empty(), "{seen:?}"),
+            Run::Dropped { .. } => {
+                assert_eq!(seen, closed);
+                cut(&teardowns);
+            }
+            Run::Completed { output, .. } => {
+                assert_eq!(*output, completed);
+                assert_eq!(seen, closed);
+                assert_eq!(teardowns, [Observed::Ok]);
+            }
+        }
+    })
+}
+
 /// A `closing` entered through `&mut`, its `async_with!` future dropped at every poll: the
 /// value is closed exactly once (as `Cancelled` where the block was cut), never where the
 /// future was dropped before its first poll.
@@ -272,7 +305,9 @@ fn a_closing_exited_before_entered_refuses_the_enter() {
 fn a_closing_through_mut_cut_at_every_poll_closes_once() {
     let log = Log::default();
     let probe = Probe::default();
-    let polls = cancel_at_every_poll(
+    let polls = closed_once_at_every_cut(
+        &probe,
+        &log,
         || {
             let log = log.clone();
             let probe = &probe;
@@ -284,22 +319,9 @@ fn a_closing_through_mut_cut_at_every_poll_closes_once() {
                 })
             }
         },
-        |run| {
-            let teardowns = probe.assert_torn_down_once(&run);
-            let seen = log.take();
-            match &run {
-                Run::Dropped { polls: 0 } => assert!(seen.is_empty(), "{seen:?}"),
-                Run::Dropped { .. } => {
-                    assert_eq!(seen, ["closed c"]);
-                    assert_eq!(teardowns, [Observed::Cancelled]);
-                }
-                Run::Completed { output, .. } => {
-                    assert_eq!(*output, Ok(1));
-                    assert_eq!(seen, ["closed c"]);
-                    assert_eq!(teardowns, [Observed::Ok]);
-                }
-            }
-        },
+        &["closed c"],
+        |teardowns| assert_eq!(teardowns, [Observed::Cancelled]),
+        Ok(1),
     );
     assert_eq!(polls, 2);
 }
@@ -477,7 +499,9 @@ fn leaked_async_with_over_mut_closing_leaves_it_entered_once() {
 fn a_yielding_failing_close_through_mut_cut_at_every_poll_runs_once() {
     let log = Log::default();
     let probe = Probe::default();
-    let polls = cancel_at_every_poll(
+    let polls = closed_once_at_every_cut(
+        &probe,
+        &log,
         || {
             let log = log.clone();
             let probe = &probe;
@@ -497,22 +521,9 @@ fn a_yielding_failing_close_through_mut_cut_at_every_poll_runs_once() {
                 })
             }
         },
-        |run| {
-            let teardowns = probe.assert_torn_down_once(&run);
-            let seen = log.take();
-            match &run {
-                Run::Dropped { polls: 0 } => assert!(seen.is_empty(), "{seen:?}"),
-                Run::Dropped { .. } => {
-                    assert_eq!(seen, ["closing v", "closed v"]);
-                    assert_eq!(teardowns.len(), 1);
-                }
-                Run::Completed { output, .. } => {
-                    assert_eq!(*output, Err(common::Failure("close")));
-                    assert_eq!(seen, ["closing v", "closed v"]);
-                    assert_eq!(teardowns, [Observed::Ok]);
-                }
-            }
-        },
+        &["closing v", "closed v"],
+        |teardowns| assert_eq!(teardowns.len(), 1),
+        Err(common::Failure("close")),
     );
     assert_eq!(polls, 3);
 }

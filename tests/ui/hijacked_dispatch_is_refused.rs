@@ -8,6 +8,20 @@ use core::future::Future;
 use core::pin::Pin;
 use contextlib::{AsyncContextManager, Exit, Target, async_with, nullcontext};
 
+/// `mod $module { trait Hijack }`: a method named `$method`, in scope for every type.
+macro_rules! hijack {
+    ($module:ident::$method:ident -> $way:ident) => {
+        mod $module {
+            pub trait Hijack {
+                fn $method(&self) -> super::$way {
+                    super::$way
+                }
+            }
+            impl<T: ?Sized> Hijack for T {}
+        }
+    };
+}
+
 #[derive(Clone, Copy)]
 struct SkipExit;
 
@@ -28,14 +42,7 @@ impl SkipExit {
     }
 }
 
-mod drive {
-    pub trait Hijack {
-        fn __acm_drive(&self) -> super::SkipExit {
-            super::SkipExit
-        }
-    }
-    impl<T: ?Sized> Hijack for T {}
-}
+hijack!(drive::__acm_drive -> SkipExit);
 
 async fn drive_that_skips_the_exit() {
     use drive::Hijack as _;
@@ -59,14 +66,7 @@ impl AlwaysOk {
     }
 }
 
-mod kind {
-    pub trait Hijack {
-        fn __acm_kind(&self) -> super::AlwaysOk {
-            super::AlwaysOk
-        }
-    }
-    impl<T: ?Sized> Hijack for T {}
-}
+hijack!(kind::__acm_kind -> AlwaysOk);
 
 async fn outcome_of_the_crates_making() {
     use kind::Hijack as _;
@@ -85,14 +85,7 @@ impl Misleading {
     }
 }
 
-mod view {
-    pub trait Hijack {
-        fn __acm_view(&self) -> super::Misleading {
-            super::Misleading
-        }
-    }
-    impl<T: ?Sized> Hijack for T {}
-}
+hijack!(view::__acm_view -> Misleading);
 
 async fn error_view_of_the_crates_making() {
     use view::Hijack as _;
