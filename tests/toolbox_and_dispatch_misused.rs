@@ -24,8 +24,10 @@ use futures_executor::block_on;
 fn logged_closing(
     log: &Log,
     value: &str,
-) -> contextlib::Closing<String, impl FnOnce(String) -> std::future::Ready<Result<(), Infallible>>>
-{
+) -> contextlib::Closing<
+    String,
+    impl FnOnce(String) -> std::future::Ready<Result<(), Infallible>> + use<>,
+> {
     let log = log.clone();
     closing(value.to_string(), move |value| {
         log.push(format!("closed {value}"));
@@ -265,37 +267,53 @@ fn a_closing_exited_before_entered_refuses_the_enter() {
     assert!(log.take().is_empty());
 }
 
-/// Cuts `scenario` (an `async_with!` over a `closing` watched by `probe`) at every poll: a run
+/// Enters the `closing` that `manager` makes, through `&mut` and watched by a probe, around a
+/// block that waits once and returns the value's length, and cuts that at every poll: a run
 /// dropped before its first poll closed nothing; every other run logged `closed` once (checked
-/// by `cut` where the block was cut) and a completed one returned `completed`, its teardown seen
-/// as `Ok`. Returns the polls of the completed run.
-fn closed_once_at_every_cut<F>(
-    probe: &Probe,
-    log: &Log,
-    scenario: impl FnMut() -> F,
+/// by `cut` where the block was cut), and the completed one returned `completed`, its teardown
+/// seen as `Ok`. Returns the polls of the completed run.
+fn closed_once_at_every_cut<M, E>(
+    manager: impl Fn(&Log) -> M,
     closed: &[&str],
     cut: impl Fn(&[Observed]),
-    completed: F::Output,
+    completed: Result<usize, E>,
 ) -> usize
 where
-    F: Future<Output: PartialEq + std::fmt::Debug>,
+    M: AsyncContextManager<Error = E>
+        + Unpin
+        + for<'a> contextlib::Lend<'a, Target = &'a mut String>,
+    E: PartialEq + std::fmt::Debug + std::fmt::Display + Sync + 'static,
 {
-    cancel_at_every_poll(scenario, |run| {
-        let teardowns = probe.assert_torn_down_once(&run);
-        let seen = log.take();
-        match &run {
-            Run::Dropped { polls: 0 } => assert!(seen.is_empty(), "{seen:?}"),
-            Run::Dropped { .. } => {
-                assert_eq!(seen, closed);
-                cut(&teardowns);
+    let log = Log::default();
+    let probe = Probe::default();
+    cancel_at_every_poll(
+        || {
+            let mut manager = manager(&log);
+            let probe = &probe;
+            async move {
+                async_with!(probe.observe(&mut manager) => |value| {
+                    yield_now().await;
+                    value.len()
+                })
             }
-            Run::Completed { output, .. } => {
-                assert_eq!(*output, completed);
-                assert_eq!(seen, closed);
-                assert_eq!(teardowns, [Observed::Ok]);
+        },
+        |run| {
+            let teardowns = probe.assert_torn_down_once(&run);
+            let seen = log.take();
+            match &run {
+                Run::Dropped { polls: 0 } => assert!(seen.is_empty(), "{seen:?}"),
+                Run::Dropped { .. } => {
+                    assert_eq!(seen, closed);
+                    cut(&teardowns);
+                }
+                Run::Completed { output, .. } => {
+                    assert_eq!(*output, completed);
+                    assert_eq!(seen, closed);
+                    assert_eq!(teardowns, [Observed::Ok]);
+                }
             }
-        }
-    })
+        },
+    )
 }
 
 /// A `closing` entered through `&mut`, its `async_with!` future dropped at every poll: the
@@ -303,22 +321,8 @@ where
 /// future was dropped before its first poll.
 #[test]
 fn a_closing_through_mut_cut_at_every_poll_closes_once() {
-    let log = Log::default();
-    let probe = Probe::default();
     let polls = closed_once_at_every_cut(
-        &probe,
-        &log,
-        || {
-            let log = log.clone();
-            let probe = &probe;
-            async move {
-                let mut manager = logged_closing(&log, "c");
-                async_with!(probe.observe(&mut manager) => |c| {
-                    yield_now().await;
-                    c.len()
-                })
-            }
-        },
+        |log| logged_closing(log, "c"),
         &["closed c"],
         |teardowns| assert_eq!(teardowns, [Observed::Cancelled]),
         Ok(1),
@@ -497,29 +501,15 @@ fn leaked_async_with_over_mut_closing_leaves_it_entered_once() {
 /// entered (finished in place where the exit was dropped), and its error is the result.
 #[test]
 fn a_yielding_failing_close_through_mut_cut_at_every_poll_runs_once() {
-    let log = Log::default();
-    let probe = Probe::default();
     let polls = closed_once_at_every_cut(
-        &probe,
-        &log,
-        || {
+        |log| {
             let log = log.clone();
-            let probe = &probe;
-            async move {
-                let mut manager = closing(String::from("v"), {
-                    let log = log.clone();
-                    move |value: String| async move {
-                        log.push(format!("closing {value}"));
-                        yield_now().await;
-                        log.push(format!("closed {value}"));
-                        Err::<(), _>(common::Failure("close"))
-                    }
-                });
-                async_with!(probe.observe(&mut manager) => |v| {
-                    yield_now().await;
-                    Ok::<_, common::Failure>(v.len())
-                })
-            }
+            closing(String::from("v"), move |value: String| async move {
+                log.push(format!("closing {value}"));
+                yield_now().await;
+                log.push(format!("closed {value}"));
+                Err::<(), _>(common::Failure("close"))
+            })
         },
         &["closing v", "closed v"],
         |teardowns| assert_eq!(teardowns.len(), 1),
